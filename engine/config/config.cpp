@@ -1,0 +1,387 @@
+// engine/config/config.cpp — config loading: JSON -> typed structs with key-path errors.
+#include "engine/config/config.hpp"
+
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "engine/core/units.hpp"
+
+namespace fs = std::filesystem;
+
+namespace luascale {
+
+namespace {
+
+std::string join_problems(const std::vector<std::string>& p) {
+  std::string s;
+  for (const auto& e : p) {
+    if (!s.empty()) s += '\n';
+    s += e;
+  }
+  return s;
+}
+
+// Walks a Value with a key path, collecting problems instead of stopping at the first.
+class Reader {
+ public:
+  Reader(std::string file, std::vector<std::string>& problems) : file_(std::move(file)), problems_(problems) {}
+
+  void problem(const std::string& path, const std::string& msg) {
+    problems_.push_back(file_ + ": " + path + ": " + msg);
+  }
+
+  // Rejects keys of `obj` not in `allowed`.
+  void only_keys(const Value& obj, const std::string& path, std::initializer_list<const char*> allowed,
+                 const std::vector<ConfigKey>* extra = nullptr) {
+    if (!obj.is_object()) return;
+    for (const auto& [k, v] : obj.as_object()) {
+      bool ok = false;
+      for (const char* a : allowed) ok = ok || k == a;
+      if (extra)
+        for (const auto& e : *extra) ok = ok || k == e.key;
+      if (!ok) problem(join(path, k), "unknown key");
+    }
+  }
+
+  static std::string join(const std::string& path, const std::string& key) {
+    return path.empty() ? key : path + "." + key;
+  }
+
+  std::optional<std::string> string(const Value& obj, const std::string& path, const char* key,
+                                    bool required = false) {
+    const Value* v = obj.find(key);
+    if (!v || v->is_null()) {
+      if (required) problem(join(path, key), "required");
+      return std::nullopt;
+    }
+    if (!v->is_string()) {
+      problem(join(path, key), std::string("must be a string, not ") + v->kind_name());
+      return std::nullopt;
+    }
+    return v->as_string();
+  }
+
+  std::optional<double> duration(const Value& obj, const std::string& path, const char* key) {
+    const Value* v = obj.find(key);
+    if (!v || v->is_null()) return std::nullopt;
+    if (v->is_number()) {
+      if (v->as_number() < 0) {
+        problem(join(path, key), "must be >= 0");
+        return std::nullopt;
+      }
+      return v->as_number();
+    }
+    if (v->is_string()) {
+      if (auto d = parse_duration(v->as_string())) return d;
+      problem(join(path, key), "'" + v->as_string() + "' is not a duration (e.g. \"15s\", \"5m\", \"1h\")");
+      return std::nullopt;
+    }
+    problem(join(path, key), "must be a duration string or seconds");
+    return std::nullopt;
+  }
+
+  std::optional<std::int64_t> integer(const Value& obj, const std::string& path, const char* key,
+                                      std::int64_t lo, std::int64_t hi) {
+    const Value* v = obj.find(key);
+    if (!v || v->is_null()) return std::nullopt;
+    if (!v->is_number() || v->as_number() != std::floor(v->as_number())) {
+      problem(join(path, key), "must be an integer");
+      return std::nullopt;
+    }
+    double d = v->as_number();
+    if (d < static_cast<double>(lo) || d > static_cast<double>(hi)) {
+      problem(join(path, key), "must be between " + std::to_string(lo) + " and " + std::to_string(hi));
+      return std::nullopt;
+    }
+    return static_cast<std::int64_t>(d);
+  }
+
+  const Value* object(const Value& obj, const std::string& path, const char* key) {
+    const Value* v = obj.find(key);
+    if (!v || v->is_null()) return nullptr;
+    if (!v->is_object()) {
+      problem(join(path, key), std::string("must be an object, not ") + v->kind_name());
+      return nullptr;
+    }
+    return v;
+  }
+
+  const std::string& file() const { return file_; }
+
+ private:
+  std::string file_;
+  std::vector<std::string>& problems_;
+};
+
+void read_rules(Reader& r, const Value& v, const std::string& path, HpaScalingRules& rules) {
+  r.only_keys(v, path, {"stabilizationWindowSeconds", "selectPolicy", "policies"});
+  rules.stabilization_window_seconds = r.integer(v, path, "stabilizationWindowSeconds", 0, 3600);
+  if (auto s = r.string(v, path, "selectPolicy")) {
+    if (*s == "Max") rules.select = HpaScalingRules::Select::Max;
+    else if (*s == "Min") rules.select = HpaScalingRules::Select::Min;
+    else if (*s == "Disabled") rules.select = HpaScalingRules::Select::Disabled;
+    else r.problem(Reader::join(path, "selectPolicy"), "must be Max, Min or Disabled");
+  }
+  if (const Value* ps = v.find("policies")) {
+    if (!ps->is_array()) {
+      r.problem(Reader::join(path, "policies"), "must be an array");
+      return;
+    }
+    for (std::size_t i = 0; i < ps->as_array().size(); ++i) {
+      const Value& p = ps->as_array()[i];
+      std::string pp = Reader::join(path, "policies") + "[" + std::to_string(i) + "]";
+      if (!p.is_object()) {
+        r.problem(pp, "must be an object {type, value, periodSeconds}");
+        continue;
+      }
+      r.only_keys(p, pp, {"type", "value", "periodSeconds"});
+      HpaScalingPolicy pol;
+      auto type = r.string(p, pp, "type", true);
+      if (type) {
+        if (*type == "Pods") pol.type = HpaScalingPolicy::Type::Pods;
+        else if (*type == "Percent") pol.type = HpaScalingPolicy::Type::Percent;
+        else r.problem(Reader::join(pp, "type"), "must be Pods or Percent");
+      }
+      auto value = r.integer(p, pp, "value", 1, 2147483647);
+      if (!p.find("value")) r.problem(Reader::join(pp, "value"), "required");
+      auto period = r.integer(p, pp, "periodSeconds", 1, 1800);
+      if (!p.find("periodSeconds")) r.problem(Reader::join(pp, "periodSeconds"), "required");
+      if (value) pol.value = *value;
+      if (period) pol.period_seconds = *period;
+      rules.policies.push_back(pol);
+    }
+  }
+}
+
+const std::vector<ConfigKey>* source_keys(const AdapterCatalog& c, const std::string& name) {
+  if (!c.sources) return nullptr;
+  for (const auto& f : *c.sources)
+    if (name == f.name) return &f.keys;
+  return nullptr;
+}
+
+const std::vector<ConfigKey>* actuator_keys(const AdapterCatalog& c, const std::string& kind) {
+  if (!c.actuators) return nullptr;
+  for (const auto& f : *c.actuators)
+    if (kind == f.kind) return &f.keys;
+  return nullptr;
+}
+
+void check_required(Reader& r, const Value& obj, const std::string& path,
+                    const std::vector<ConfigKey>& keys) {
+  for (const auto& k : keys)
+    if (k.required && !obj.find(k.key)) r.problem(Reader::join(path, k.key), "required");
+}
+
+std::string resolve(const std::string& dir, const std::string& rel) {
+  fs::path p(rel);
+  if (p.is_absolute() || dir.empty()) return p.lexically_normal().string();
+  return (fs::path(dir) / p).lexically_normal().string();
+}
+
+PolicyConfig read_policy(Reader& r, const Value& p, std::size_t index, const std::string& dir,
+                         const AdapterCatalog& catalog) {
+  PolicyConfig pc;
+  const std::string path = "policies[" + std::to_string(index) + "]";
+  pc.key_path = path;
+  r.only_keys(p, path,
+              {"name", "script", "params", "interval", "target", "minReplicas", "maxReplicas", "min",
+               "max", "behavior", "cooldown", "fallback", "signals", "limits", "history"});
+  if (auto n = r.string(p, path, "name", true)) pc.name = *n;
+  if (auto s = r.string(p, path, "script", true)) {
+    pc.script_display = *s;
+    pc.script_path = resolve(dir, *s);
+  }
+  if (const Value* params = r.object(p, path, "params")) pc.params = *params;
+  if (auto d = r.duration(p, path, "interval")) {
+    if (*d <= 0) r.problem(path + ".interval", "must be > 0");
+    else pc.interval_seconds = *d;
+  }
+  if (auto d = r.duration(p, path, "history")) pc.history_seconds = *d;
+
+  // Target.
+  if (const Value* t = r.object(p, path, "target")) {
+    const std::string tp = path + ".target";
+    pc.target.options = *t;
+    if (auto k = r.string(*t, tp, "kind")) pc.target.kind = *k;
+    pc.target.replicas = r.integer(*t, tp, "replicas", 0, kMaxCount);
+    const auto* keys = actuator_keys(catalog, pc.target.kind);
+    if (pc.target.kind.empty() || keys) {
+      r.only_keys(*t, tp, {"kind", "replicas"}, keys);
+      if (keys) check_required(r, *t, tp, *keys);
+    } else if (catalog.require_known) {
+      r.problem(tp + ".kind", "unknown target kind '" + pc.target.kind + "'");
+    }
+  }
+
+  // Bounds.
+  auto min = r.integer(p, path, "minReplicas", 0, kMaxCount);
+  if (!min) min = r.integer(p, path, "min", 0, kMaxCount);
+  auto max = r.integer(p, path, "maxReplicas", 0, kMaxCount);
+  if (!max) max = r.integer(p, path, "max", 0, kMaxCount);
+  if (min) pc.guard.min = *min;
+  if (max) pc.guard.max = *max;
+  if (pc.guard.min > pc.guard.max)
+    r.problem(path + ".minReplicas", "minReplicas " + std::to_string(pc.guard.min) +
+                                         " is above maxReplicas " + std::to_string(pc.guard.max));
+
+  if (const Value* b = r.object(p, path, "behavior")) {
+    pc.guard.has_behavior = true;
+    const std::string bp = path + ".behavior";
+    r.only_keys(*b, bp, {"scaleUp", "scaleDown"});
+    if (const Value* up = r.object(*b, bp, "scaleUp")) read_rules(r, *up, bp + ".scaleUp", pc.guard.scale_up);
+    if (const Value* down = r.object(*b, bp, "scaleDown"))
+      read_rules(r, *down, bp + ".scaleDown", pc.guard.scale_down);
+  }
+  if (const Value* c = p.find("cooldown")) {
+    if (c->is_object()) {
+      r.only_keys(*c, path + ".cooldown", {"scaleUp", "scaleDown"});
+      if (auto d = r.duration(*c, path + ".cooldown", "scaleUp")) pc.guard.cooldown_up_seconds = *d;
+      if (auto d = r.duration(*c, path + ".cooldown", "scaleDown")) pc.guard.cooldown_down_seconds = *d;
+    } else if (auto d = r.duration(p, path, "cooldown")) {
+      pc.guard.cooldown_up_seconds = pc.guard.cooldown_down_seconds = *d;
+    }
+  }
+  if (const Value* f = r.object(p, path, "fallback")) {
+    const std::string fp = path + ".fallback";
+    r.only_keys(*f, fp, {"failureThreshold", "replicas"});
+    if (auto t = r.integer(*f, fp, "failureThreshold", 1, 1000000)) pc.guard.fallback_failure_threshold = *t;
+    pc.guard.fallback_replicas = r.integer(*f, fp, "replicas", 0, kMaxCount);
+    if (!f->find("replicas")) r.problem(fp + ".replicas", "required");
+  }
+  if (const Value* l = r.object(p, path, "limits")) {
+    const std::string lp = path + ".limits";
+    r.only_keys(*l, lp, {"instructions", "memory", "timeout"});
+    if (auto i = r.integer(*l, lp, "instructions", 1000, 100'000'000'000)) pc.limits.instructions = *i;
+    if (const Value* m = l->find("memory")) {
+      std::optional<double> bytes;
+      if (m->is_number()) bytes = m->as_number();
+      else if (m->is_string()) bytes = parse_size(m->as_string());
+      if (!bytes || *bytes < (1 << 20) || *bytes > (4.0 * (1ull << 30)))
+        r.problem(lp + ".memory", "must be a size between 1Mi and 4Gi (e.g. \"32Mi\")");
+      else pc.limits.memory_bytes = static_cast<std::size_t>(*bytes);
+    }
+    if (auto t = r.duration(*l, lp, "timeout")) {
+      if (*t <= 0) r.problem(lp + ".timeout", "must be > 0");
+      else pc.limits.timeout_seconds = *t;
+    }
+  }
+
+  // Signals.
+  if (const Value* sigs = r.object(p, path, "signals")) {
+    for (const auto& [name, s] : sigs->as_object()) {
+      const std::string sp = path + ".signals." + name;
+      SignalConfig sc;
+      sc.name = name;
+      if (!s.is_object()) {
+        r.problem(sp, "must be an object {\"source\": ..., ...}");
+        continue;
+      }
+      sc.options = s;
+      if (auto src = r.string(s, sp, "source")) sc.source = *src;
+      sc.column = r.string(s, sp, "column").value_or(name);
+      sc.stale_after = r.duration(s, sp, "stale_after");
+      if (auto t = r.duration(s, sp, "timeout")) sc.timeout_seconds = *t;
+      const auto* keys = source_keys(catalog, sc.source);
+      if (sc.source.empty() || keys) {
+        r.only_keys(s, sp, {"source", "column", "stale_after", "timeout"}, keys);
+        if (keys) check_required(r, s, sp, *keys);
+      } else if (catalog.require_known) {
+        r.problem(sp + ".source", "unknown source '" + sc.source + "'");
+      }
+      pc.signals.push_back(std::move(sc));
+    }
+  }
+  return pc;
+}
+
+}  // namespace
+
+ConfigError::ConfigError(std::vector<std::string> p)
+    : std::runtime_error(join_problems(p)), problems(std::move(p)) {}
+
+Config parse_config(const std::string& text, const std::string& path, const AdapterCatalog& catalog) {
+  Config cfg;
+  cfg.path = path;
+  cfg.dir = fs::path(path).parent_path().string();
+  try {
+    cfg.raw = parse_json(text);
+  } catch (const JsonError& e) {
+    throw ConfigError({path + ":" + std::to_string(e.line) + ":" + std::to_string(e.column) + ": " +
+                       e.what()});
+  }
+  std::vector<std::string> problems;
+  Reader r(path, problems);
+  const Value& root = cfg.raw;
+  if (!root.is_object()) throw ConfigError({path + ": the config must be a JSON object"});
+  r.only_keys(root, "", {"policies", "server", "state_file", "replay"});
+  const Value* pols = root.find("policies");
+  if (!pols || !pols->is_array() || pols->as_array().empty()) {
+    r.problem("policies", "required: a non-empty array of policies");
+  } else {
+    std::set<std::string> names;
+    for (std::size_t i = 0; i < pols->as_array().size(); ++i) {
+      const Value& p = pols->as_array()[i];
+      if (!p.is_object()) {
+        r.problem("policies[" + std::to_string(i) + "]", "must be an object");
+        continue;
+      }
+      PolicyConfig pc = read_policy(r, p, i, cfg.dir, catalog);
+      if (!pc.name.empty() && !names.insert(pc.name).second)
+        r.problem("policies[" + std::to_string(i) + "].name", "duplicate policy name '" + pc.name + "'");
+      cfg.policies.push_back(std::move(pc));
+    }
+  }
+  if (const Value* s = r.object(root, "", "server")) {
+    r.only_keys(*s, "server", {"listen", "token", "token_file"});
+    if (auto l = r.string(*s, "server", "listen")) cfg.server.listen = *l;
+    if (auto t = r.string(*s, "server", "token")) cfg.server.token = *t;
+    if (auto t = r.string(*s, "server", "token_file")) cfg.server.token_file = resolve(cfg.dir, *t);
+  }
+  if (auto sf = r.string(root, "", "state_file")) cfg.state_file = resolve(cfg.dir, *sf);
+  if (const Value* rp = r.object(root, "", "replay")) {
+    cfg.replay.options = *rp;
+    if (auto d = r.duration(*rp, "replay", "ready_delay_seconds")) cfg.replay.ready_delay_seconds = *d;
+  }
+  if (!problems.empty()) throw ConfigError(std::move(problems));
+  return cfg;
+}
+
+Config load_config(const std::string& path, const AdapterCatalog& catalog) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ConfigError({path + ": cannot read the config file"});
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return parse_config(ss.str(), path, catalog);
+}
+
+PolicyConfig policy_config_for_script(const std::string& script_path) {
+  PolicyConfig pc;
+  pc.name = fs::path(script_path).stem().string();
+  pc.script_path = script_path;
+  pc.script_display = script_path;
+  pc.guard.min = 0;
+  pc.key_path = "";
+  return pc;
+}
+
+std::string stdlib_dir() {
+  if (const char* env = std::getenv("LUASCALE_STDLIB"); env && *env) return env;
+  std::error_code ec;
+  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    for (const char* rel : {"../policies/lib", "../share/luascale/policies/lib", "policies/lib"}) {
+      fs::path cand = exe.parent_path() / rel;
+      if (fs::exists(cand / "luascale", ec)) return cand.lexically_normal().string();
+    }
+  }
+  return std::string(LUASCALE_SOURCE_DIR) + "/policies/lib";
+}
+
+}  // namespace luascale

@@ -1,0 +1,101 @@
+// engine/loop/policy_runtime.cpp — script + signals + guardrails for one policy.
+#include "engine/loop/policy_runtime.hpp"
+
+#include <cmath>
+#include <filesystem>
+
+namespace luascale {
+
+std::string display_path(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::path abs = fs::absolute(path, ec);
+  if (ec) return path;
+  fs::path rel = abs.lexically_normal().lexically_relative(fs::current_path(ec));
+  if (ec || rel.empty() || rel.string().rfind("..", 0) == 0) return abs.lexically_normal().string();
+  return rel.string();
+}
+
+PolicyRuntime::PolicyRuntime(const PolicyConfig& cfg, std::unique_ptr<PolicyScript> script)
+    : cfg_(cfg), script_(std::move(script)), guard_(cfg.guard) {
+  view_.name = cfg_.name;
+}
+
+std::unique_ptr<PolicyRuntime> PolicyRuntime::create(const PolicyConfig& cfg, std::string* error) {
+  PolicyLoadOptions opts;
+  opts.name = cfg.name;
+  opts.script_path = cfg.script_path;
+  opts.display_path = display_path(cfg.script_path);
+  opts.stdlib_dir = stdlib_dir();
+  opts.params = cfg.params;
+  opts.limits = cfg.limits;
+  auto script = PolicyScript::load(opts, error);
+  if (!script) return nullptr;
+  std::unique_ptr<PolicyRuntime> rt(new PolicyRuntime(cfg, std::move(script)));
+  for (const auto& s : cfg.signals) rt->add_signal(s.name);
+  return rt;
+}
+
+std::size_t PolicyRuntime::add_signal(const std::string& name) {
+  double stale = stale_after_default();
+  for (const auto& s : cfg_.signals)
+    if (s.name == name && s.stale_after) stale = *s.stale_after;
+  std::size_t capacity =
+      static_cast<std::size_t>(std::ceil(cfg_.history_seconds / cfg_.interval_seconds)) + 2;
+  if (capacity > (1u << 20)) capacity = 1u << 20;
+  return signals_.add(name, stale, capacity);
+}
+
+DecisionRecord PolicyRuntime::tick(double now, std::int64_t current, std::int64_t ready,
+                                   bool signal_failed) {
+  if (attached_count_ != signals_.size()) {
+    script_->attach_signals(&signals_);
+    attached_count_ = signals_.size();
+  }
+  view_.replicas = current;
+  view_.ready = ready;
+  view_.min = cfg_.guard.min;
+  if (cfg_.guard.max < kMaxCount) view_.max = cfg_.guard.max; else view_.max.reset();
+
+  DecisionRecord rec;
+  rec.time = now;
+  rec.current = current;
+  EvalOutcome out = script_->evaluate(now, cfg_.interval_seconds, view_);
+  rec.status = out.status;
+  rec.logs = std::move(out.logs);
+  bool failed = signal_failed;
+  switch (out.status) {
+    case EvalOutcome::Status::Error:
+      failed = true;
+      rec.reason = std::move(out.error);
+      break;
+    case EvalOutcome::Status::Hold:
+      break;
+    case EvalOutcome::Status::Decision:
+      rec.replicas_out = out.replicas;
+      rec.nodes_out = out.nodes;
+      rec.recommended = out.replicas ? out.replicas : out.nodes;
+      rec.reason = std::move(out.reason);
+      break;
+  }
+  GuardResult g = guard_.decide(now, current, failed ? std::nullopt : rec.recommended, failed);
+  rec.desired = g.desired;
+  rec.bound_by = g.bound_by;
+  return rec;
+}
+
+Value PolicyRuntime::save_state(std::string* error) const {
+  Value v = Value::object();
+  v.set("guardrails", guard_.state().to_value());
+  v.set("ctx_state", script_->state(error));
+  return v;
+}
+
+bool PolicyRuntime::restore_state(const Value& v, std::string* error) {
+  if (const Value* g = v.find("guardrails")) guard_.state() = GuardrailState::from_value(*g);
+  if (const Value* s = v.find("ctx_state"))
+    if (!script_->set_state(*s, error)) return false;
+  return true;
+}
+
+}  // namespace luascale

@@ -1,0 +1,67 @@
+// engine/loop/policy_runtime.hpp — one policy, ready to tick: its script, its signal table with
+// history, and its guardrails. The same object serves replay (virtual clock) and run (real clock).
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/config/config.hpp"
+#include "engine/guard/guardrails.hpp"
+#include "engine/lua/policy_script.hpp"
+#include "engine/signals/history.hpp"
+
+namespace luascale {
+
+// Everything one evaluation produced: the raw recommendation, the guarded count and why.
+struct DecisionRecord {
+  double time = 0;
+  EvalOutcome::Status status = EvalOutcome::Status::Hold;
+  std::optional<std::int64_t> recommended;  // the script's count for this target (replicas, else nodes)
+  std::optional<std::int64_t> replicas_out; // the script's replicas, if any
+  std::optional<std::int64_t> nodes_out;    // the script's nodes, if any
+  std::int64_t current = 0;                 // the target's count before the decision
+  std::int64_t desired = 0;                 // the guarded count
+  BoundBy bound_by = BoundBy::None;
+  std::string reason;                       // the script's reason, or the error
+  std::vector<std::string> logs;
+};
+
+class PolicyRuntime {
+ public:
+  // Loads the script and sets up signals for every configured signal. nullptr + *error on failure.
+  static std::unique_ptr<PolicyRuntime> create(const PolicyConfig& cfg, std::string* error);
+
+  // Adds a signal not in the config (replay columns, eval inputs); returns its index.
+  std::size_t add_signal(const std::string& name);
+  SignalTable& signals() { return signals_; }
+
+  // One evaluation + guardrails. `signal_failed`: a source failed this tick (counts as failure).
+  DecisionRecord tick(double now, std::int64_t current, std::int64_t ready, bool signal_failed = false);
+  // Tells the guardrails a scale actually happened.
+  void record_scale(double now, std::int64_t from, std::int64_t to) { guard_.record_scale(now, from, to); }
+
+  // Persisted state: guardrails history + ctx.state.
+  Value save_state(std::string* error = nullptr) const;
+  bool restore_state(const Value& v, std::string* error);
+
+  const PolicyConfig& config() const { return cfg_; }
+  PolicyScript& script() { return *script_; }
+  Guardrails& guardrails() { return guard_; }
+  double stale_after_default() const { return 3 * cfg_.interval_seconds; }
+
+ private:
+  PolicyRuntime(const PolicyConfig& cfg, std::unique_ptr<PolicyScript> script);
+  PolicyConfig cfg_;
+  std::unique_ptr<PolicyScript> script_;
+  SignalTable signals_;
+  Guardrails guard_;
+  TargetView view_;
+  std::size_t attached_count_ = 0;
+};
+
+// The display path of a script for messages: relative to the working directory when below it.
+std::string display_path(const std::string& path);
+
+}  // namespace luascale

@@ -1,0 +1,1147 @@
+// engine/lua/policy_script.cpp — the Lua host: sandboxed state per policy, limits, ctx, decisions.
+//
+// Debian's Lua is built as C: lua_error longjmps. Every lua_CFunction here keeps only trivially
+// destructible objects alive when it may raise, and every C++ exception is caught at the edge.
+// All Lua API calls that can raise (allocation!) run inside lua_pcall'd trampolines.
+#include "engine/lua/policy_script.hpp"
+
+#include <lua.hpp>
+
+#include <chrono>
+#include <cctype>
+#include <cerrno>
+#include <cmath>
+#include <ctime>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "engine/core/units.hpp"
+#include "engine/lua/builtin_time.hpp"
+#include "engine/signals/history.hpp"
+
+namespace luascale {
+namespace {
+
+constexpr int kHookEvery = 1000;  // instructions between budget checks
+constexpr std::size_t kMaxReason = 1024;
+constexpr std::size_t kMaxLogLine = 2048;
+constexpr std::size_t kMaxLogLines = 100;
+constexpr int kMaxDepth = 64;
+
+const char* const kSafeKey = "luascale.safe";
+const char* const kLoadedKey = "luascale.loaded";
+
+using SteadyClock = std::chrono::steady_clock;
+
+struct AllocState {
+  std::size_t used = 0;
+  std::size_t limit = 0;
+  bool limit_hit = false;
+};
+
+void* capped_alloc(void* ud, void* ptr, std::size_t osize, std::size_t nsize) {
+  auto* a = static_cast<AllocState*>(ud);
+  const std::size_t old = ptr ? osize : 0;
+  if (nsize == 0) {
+    a->used -= old;
+    std::free(ptr);
+    return nullptr;
+  }
+  if (nsize > old && a->used - old + nsize > a->limit) {
+    a->limit_hit = true;
+    return nullptr;
+  }
+  void* p = std::realloc(ptr, nsize);
+  if (!p) return nullptr;
+  a->used = a->used - old + nsize;
+  return p;
+}
+
+struct Budget {
+  bool active = false;
+  bool tripped = false;
+  std::int64_t remaining = 0;
+  std::int64_t limit = 0;
+  SteadyClock::time_point deadline;
+  double timeout_seconds = 0;
+  char why[160] = {0};
+};
+
+// The POD the evaluation trampoline fills in; no destructors, safe across longjmp.
+struct RawDecision {
+  int status = 0;  // 0 hold, 1 decision
+  bool has_replicas = false, has_nodes = false;
+  std::int64_t replicas = 0, nodes = 0;
+  char reason[kMaxReason + 1] = {0};
+};
+
+}  // namespace
+
+struct PolicyScript::Impl {
+  lua_State* L = nullptr;
+  AllocState alloc;
+  Budget budget;
+  LuaLimits limits;
+  std::string name;
+  std::string display_path;
+  std::string script_dir;
+  std::string stdlib_dir;
+  int decide_ref = LUA_NOREF, params_ref = LUA_NOREF, ctx_ref = LUA_NOREF;
+  int target_ref = LUA_NOREF, env_ref = LUA_NOREF, sigindex_ref = LUA_NOREF;
+  int sigcache_ref = LUA_NOREF;
+  SignalTable* signals = nullptr;
+  std::vector<double> scratch;       // percentile scratch, reused
+  std::string file_buf;              // module source being loaded, reused
+  std::string chunk_buf;             // its chunk name
+  char errbuf[512] = {0};            // C++ helper errors handed to Lua
+  // Per-evaluation inputs and outputs.
+  double now = 0;
+  double interval = 15;
+  const TargetView* target = nullptr;
+  const Value* push_arg = nullptr;   // value for the push trampoline
+  std::vector<std::string>* logs = nullptr;
+  RawDecision raw;
+
+  ~Impl() {
+    if (L) lua_close(L);
+  }
+};
+
+namespace {
+
+PolicyScript::Impl* impl_of(lua_State* L) {
+  return *static_cast<PolicyScript::Impl**>(lua_getextraspace(L));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Budget: the count hook charges instructions and checks the deadline. Once tripped it fires on
+// every line and instruction, so a script's own pcall cannot swallow the abort.
+
+void budget_hook(lua_State* L, lua_Debug*) {
+  auto* h = impl_of(L);
+  if (!h->budget.active) return;
+  if (!h->budget.tripped) {
+    h->budget.remaining -= lua_gethookcount(L);
+    if (h->budget.remaining < 0) {
+      std::snprintf(h->budget.why, sizeof h->budget.why,
+                    "instruction budget exceeded (%lld instructions)",
+                    static_cast<long long>(h->budget.limit));
+    } else if (SteadyClock::now() > h->budget.deadline) {
+      std::snprintf(h->budget.why, sizeof h->budget.why, "timed out after %gs of wall-clock time",
+                    h->budget.timeout_seconds);
+    } else {
+      return;
+    }
+    h->budget.tripped = true;
+  }
+  lua_sethook(L, budget_hook, LUA_MASKCOUNT | LUA_MASKLINE, 1);
+  if (L != h->L) lua_sethook(h->L, budget_hook, LUA_MASKCOUNT | LUA_MASKLINE, 1);
+  luaL_error(L, "%s", h->budget.why);
+}
+
+void arm_budget(PolicyScript::Impl* h, std::int64_t instructions, double timeout) {
+  h->budget.active = true;
+  h->budget.tripped = false;
+  h->budget.limit = instructions;
+  h->budget.remaining = instructions;
+  h->budget.timeout_seconds = timeout;
+  h->budget.deadline = SteadyClock::now() + std::chrono::duration_cast<SteadyClock::duration>(
+                                                std::chrono::duration<double>(timeout));
+  h->budget.why[0] = 0;
+  lua_sethook(h->L, budget_hook, LUA_MASKCOUNT, kHookEvery);
+}
+
+void disarm_budget(PolicyScript::Impl* h) {
+  h->budget.active = false;
+  lua_sethook(h->L, budget_hook, LUA_MASKCOUNT, kHookEvery);
+}
+
+// Message handler: keeps string messages, names non-string error objects.
+int message_handler(lua_State* L) {
+  auto* h = impl_of(L);
+  if (h->budget.tripped) {
+    lua_pushstring(L, h->budget.why);
+    return 1;
+  }
+  if (lua_type(L, 1) == LUA_TSTRING) return 1;
+  lua_pushfstring(L, "error object is a %s value (errors must be strings)", luaL_typename(L, 1));
+  return 1;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Value <-> Lua.
+
+void push_value(lua_State* L, const Value& v, int depth) {
+  if (depth > kMaxDepth) luaL_error(L, "value nested deeper than %d levels", kMaxDepth);
+  luaL_checkstack(L, 4, "value too deep");
+  switch (v.kind()) {
+    case Value::Kind::Null: lua_pushnil(L); break;
+    case Value::Kind::Bool: lua_pushboolean(L, v.as_bool()); break;
+    case Value::Kind::Integer: lua_pushinteger(L, static_cast<lua_Integer>(v.as_int())); break;
+    case Value::Kind::Number: lua_pushnumber(L, v.as_number()); break;
+    case Value::Kind::String: lua_pushlstring(L, v.as_string().data(), v.as_string().size()); break;
+    case Value::Kind::Array: {
+      const auto& a = v.as_array();
+      lua_createtable(L, static_cast<int>(a.size()), 0);
+      for (std::size_t i = 0; i < a.size(); ++i) {
+        push_value(L, a[i], depth + 1);
+        lua_rawseti(L, -2, static_cast<lua_Integer>(i + 1));
+      }
+      break;
+    }
+    case Value::Kind::Object: {
+      const auto& o = v.as_object();
+      lua_createtable(L, 0, static_cast<int>(o.size()));
+      for (const auto& [k, e] : o) {
+        if (e.is_null()) continue;
+        lua_pushlstring(L, k.data(), k.size());
+        push_value(L, e, depth + 1);
+        lua_rawset(L, -3);
+      }
+      break;
+    }
+  }
+}
+
+std::string lua_number_text(lua_State* L, int idx) {
+  char buf[64];
+  if (lua_isinteger(L, idx))
+    std::snprintf(buf, sizeof buf, "%lld", static_cast<long long>(lua_tointeger(L, idx)));
+  else
+    std::snprintf(buf, sizeof buf, "%.17g", lua_tonumber(L, idx));
+  return buf;
+}
+
+// Raw, allocation-free reads only: safe outside protected mode.
+bool to_value(lua_State* L, int idx, Value& out, const std::string& path, int depth,
+              std::vector<const void*>& seen, std::string* error) {
+  idx = lua_absindex(L, idx);
+  switch (lua_type(L, idx)) {
+    case LUA_TNIL: out = Value(); return true;
+    case LUA_TBOOLEAN: out = Value(lua_toboolean(L, idx) != 0); return true;
+    case LUA_TNUMBER:
+      if (lua_isinteger(L, idx)) {
+        out = Value(static_cast<std::int64_t>(lua_tointeger(L, idx)));
+      } else {
+        double d = lua_tonumber(L, idx);
+        if (!std::isfinite(d)) {
+          if (error) *error = path + ": cannot persist a non-finite number";
+          return false;
+        }
+        out = Value(d);
+      }
+      return true;
+    case LUA_TSTRING: {
+      std::size_t n;
+      const char* s = lua_tolstring(L, idx, &n);
+      out = Value(std::string(s, n));
+      return true;
+    }
+    case LUA_TTABLE: break;
+    default:
+      if (error) *error = path + ": cannot persist a " + lua_typename(L, lua_type(L, idx));
+      return false;
+  }
+  if (depth > kMaxDepth) {
+    if (error) *error = path + ": nested deeper than 64 levels";
+    return false;
+  }
+  const void* p = lua_topointer(L, idx);
+  for (const void* s : seen)
+    if (s == p) {
+      if (error) *error = path + ": table cycle";
+      return false;
+    }
+  if (!lua_checkstack(L, 4)) {
+    if (error) *error = path + ": too deep";
+    return false;
+  }
+  seen.push_back(p);
+  // Array when keys are exactly 1..n.
+  lua_Integer count = 0;
+  bool array = true;
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {
+    ++count;
+    if (!lua_isinteger(L, -2) || lua_tointeger(L, -2) < 1) array = false;
+    lua_pop(L, 1);
+  }
+  if (array && count > 0 && static_cast<lua_Integer>(lua_rawlen(L, idx)) != count) array = false;
+  bool ok = true;
+  if (array && count > 0) {
+    Value::Array a;
+    a.resize(static_cast<std::size_t>(count));
+    for (lua_Integer i = 1; i <= count && ok; ++i) {
+      lua_rawgeti(L, idx, i);
+      ok = to_value(L, -1, a[static_cast<std::size_t>(i - 1)], path + "[" + std::to_string(i) + "]",
+                    depth + 1, seen, error);
+      lua_pop(L, 1);
+    }
+    out = Value(std::move(a));
+  } else {
+    Value::Object o;
+    lua_pushnil(L);
+    while (ok && lua_next(L, idx)) {
+      std::string key;
+      if (lua_type(L, -2) == LUA_TSTRING) {
+        std::size_t n;
+        const char* s = lua_tolstring(L, -2, &n);  // a string key: no conversion, safe in lua_next
+        key.assign(s, n);
+      } else if (lua_type(L, -2) == LUA_TNUMBER) {
+        key = lua_number_text(L, -2);
+      } else {
+        if (error) *error = path + ": keys must be strings or numbers";
+        ok = false;
+        lua_pop(L, 2);
+        break;
+      }
+      Value e;
+      ok = to_value(L, -1, e, path + "." + key, depth + 1, seen, error);
+      o.emplace_back(std::move(key), std::move(e));
+      lua_pop(L, 1);
+    }
+    out = Value(std::move(o));
+  }
+  seen.pop_back();
+  return ok;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sandbox.
+
+const char* const kAllowedBase[] = {"assert",   "error",    "ipairs",       "next",
+                                    "pairs",    "pcall",    "rawequal",     "rawget",
+                                    "rawlen",   "rawset",   "select",       "setmetatable",
+                                    "getmetatable", "tonumber", "tostring", "type",
+                                    "xpcall",   "_VERSION"};
+
+// Names a policy might reach for that the sandbox deliberately leaves out.
+const char* const kRemovedGlobals[] = {"io", "debug", "package", "dofile", "loadfile", "loadstring",
+                                       "module", "setfenv", "getfenv", "unpack"};
+
+int l_undeclared_global(lua_State* L) {
+  const char* k = lua_tostring(L, 2);
+  if (!k) return luaL_error(L, "attempt to read an undeclared global");
+  for (const char* r : kRemovedGlobals)
+    if (std::strcmp(r, k) == 0)
+      return luaL_error(L, "'%s' is not available in the policy sandbox", k);
+  return luaL_error(L, "attempt to read undeclared global '%s' (declare it local)", k);
+}
+
+int l_readonly_newindex(lua_State* L) {
+  const char* what = lua_tostring(L, lua_upvalueindex(1));
+  const char* k = lua_tostring(L, 2);
+  return luaL_error(L, "attempt to modify read-only table '%s' (field '%s')", what ? what : "?",
+                    k ? k : "?");
+}
+
+int l_proxy_pairs(lua_State* L) {
+  lua_pushvalue(L, lua_upvalueindex(1));  // next
+  lua_pushvalue(L, lua_upvalueindex(2));  // the real table
+  lua_pushnil(L);
+  return 3;
+}
+
+int l_denied(lua_State* L) {
+  return luaL_error(L, "%s is not allowed in the policy sandbox",
+                    lua_tostring(L, lua_upvalueindex(1)));
+}
+
+// Replaces the table at the top of the stack with a read-only proxy of it.
+void make_readonly_proxy(lua_State* L, const char* what) {
+  int real = lua_gettop(L);
+  lua_newtable(L);                       // proxy
+  lua_createtable(L, 0, 4);              // its metatable
+  lua_pushvalue(L, real);
+  lua_setfield(L, -2, "__index");
+  lua_pushstring(L, what);
+  lua_pushcclosure(L, l_readonly_newindex, 1);
+  lua_setfield(L, -2, "__newindex");
+  lua_getglobal(L, "next");
+  lua_pushvalue(L, real);
+  lua_pushcclosure(L, l_proxy_pairs, 2);
+  lua_setfield(L, -2, "__pairs");
+  lua_pushboolean(L, 0);
+  lua_setfield(L, -2, "__metatable");
+  lua_setmetatable(L, -2);
+  lua_replace(L, real);
+}
+
+void add_denied(lua_State* L, int table, const char* field, const char* full_name) {
+  lua_pushstring(L, full_name);
+  lua_pushcclosure(L, l_denied, 1);
+  lua_setfield(L, table, field);
+}
+
+int l_print(lua_State* L) {
+  auto* h = impl_of(L);
+  int n = lua_gettop(L);
+  for (int i = 1; i <= n; ++i) luaL_tolstring(L, i, nullptr);  // may run __tostring; may raise
+  if (!h->logs || h->logs->size() >= kMaxLogLines) return 0;
+  try {
+    std::string line;
+    for (int i = 1; i <= n; ++i) {
+      std::size_t len;
+      const char* s = lua_tolstring(L, n + i, &len);
+      if (i > 1) line += '\t';
+      line.append(s, len);
+    }
+    if (line.size() > kMaxLogLine) line.resize(kMaxLogLine);
+    h->logs->push_back(std::move(line));
+  } catch (...) {
+  }
+  return 0;
+}
+
+int l_collectgarbage(lua_State* L) {
+  const char* opt = luaL_optstring(L, 1, "collect");
+  if (std::strcmp(opt, "count") == 0) {
+    int kb = lua_gc(L, LUA_GCCOUNT);
+    int b = lua_gc(L, LUA_GCCOUNTB);
+    lua_pushnumber(L, kb + b / 1024.0);
+    return 1;
+  }
+  if (std::strcmp(opt, "collect") == 0 || std::strcmp(opt, "step") == 0) {
+    lua_gc(L, LUA_GCCOLLECT);
+    lua_pushinteger(L, 0);
+    return 1;
+  }
+  if (std::strcmp(opt, "isrunning") == 0) {
+    lua_pushboolean(L, lua_gc(L, LUA_GCISRUNNING));
+    return 1;
+  }
+  return luaL_error(L, "collectgarbage(\"%s\") is not allowed in the policy sandbox", opt);
+}
+
+// load(chunk [, name [, mode [, env]]]): text chunks only; default env = the policy's.
+int l_load(lua_State* L) {
+  auto* h = impl_of(L);
+  const char* mode = luaL_optstring(L, 3, "t");
+  if (std::strchr(mode, 'b')) return luaL_error(L, "binary chunks are not allowed in the policy sandbox");
+  lua_pushvalue(L, lua_upvalueindex(1));  // the base library's load
+  lua_pushvalue(L, 1);
+  if (lua_isnoneornil(L, 2)) lua_pushliteral(L, "=(load)"); else lua_pushvalue(L, 2);
+  lua_pushliteral(L, "t");
+  if (lua_isnoneornil(L, 4)) lua_rawgeti(L, LUA_REGISTRYINDEX, h->env_ref); else lua_pushvalue(L, 4);
+  lua_call(L, 4, LUA_MULTRET);
+  return lua_gettop(L) - 4;
+}
+
+int l_os_time(lua_State* L) {
+  if (lua_isnoneornil(L, 1)) {
+    lua_pushinteger(L, static_cast<lua_Integer>(std::floor(impl_of(L)->now)));
+    return 1;
+  }
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_pushvalue(L, 1);
+  lua_call(L, 1, 1);
+  return 1;
+}
+
+int l_os_date(lua_State* L) {
+  int n = lua_gettop(L);
+  lua_pushvalue(L, lua_upvalueindex(1));
+  if (n >= 1) lua_pushvalue(L, 1); else lua_pushliteral(L, "%c");
+  if (n >= 2 && !lua_isnil(L, 2)) lua_pushvalue(L, 2);
+  else lua_pushinteger(L, static_cast<lua_Integer>(std::floor(impl_of(L)->now)));
+  lua_call(L, 2, 1);
+  return 1;
+}
+
+// A fresh environment whose reads fall through to the read-only safe globals.
+void push_new_env(lua_State* L) {
+  lua_newtable(L);
+  lua_pushvalue(L, -1);
+  lua_setfield(L, -2, "_G");
+  lua_createtable(L, 0, 2);
+  lua_getfield(L, LUA_REGISTRYINDEX, kSafeKey);
+  lua_setfield(L, -2, "__index");
+  lua_pushliteral(L, "locked");
+  lua_setfield(L, -2, "__metatable");
+  lua_setmetatable(L, -2);
+}
+
+// Reads a module file into h->file_buf; never raises. False + h->errbuf on failure.
+bool read_module_file(PolicyScript::Impl* h, const char* name) noexcept {
+  try {
+    std::string mod = name;
+    for (char c : mod)
+      if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-')) {
+        std::snprintf(h->errbuf, sizeof h->errbuf, "module name '%s' is not allowed", name);
+        return false;
+      }
+    if (mod.empty() || mod.front() == '.' || mod.back() == '.' || mod.find("..") != std::string::npos) {
+      std::snprintf(h->errbuf, sizeof h->errbuf, "module name '%s' is not allowed", name);
+      return false;
+    }
+    std::filesystem::path file;
+    std::string rel = mod;
+    for (char& c : rel)
+      if (c == '.') c = '/';
+    if (mod.rfind("luascale.", 0) == 0)
+      file = std::filesystem::path(h->stdlib_dir) / (rel + ".lua");
+    else
+      file = std::filesystem::path(h->script_dir) / (rel + ".lua");
+    std::ifstream in(file, std::ios::binary);
+    if (!in) {
+      std::snprintf(h->errbuf, sizeof h->errbuf,
+                    "module '%s' not found (only the luascale stdlib and the policy's own folder "
+                    "can be required)", name);
+      return false;
+    }
+    std::stringstream ss;
+    ss << in.rdbuf();
+    h->file_buf = ss.str();
+    std::error_code ec;
+    auto shown = std::filesystem::relative(file, std::filesystem::current_path(), ec);
+    h->chunk_buf = "@" + ((ec || shown.empty() || shown.string().rfind("..", 0) == 0)
+                              ? file.lexically_normal().string()
+                              : shown.string());
+    return true;
+  } catch (...) {
+    std::snprintf(h->errbuf, sizeof h->errbuf, "cannot read module '%s'", name);
+    return false;
+  }
+}
+
+int l_require(lua_State* L) {
+  auto* h = impl_of(L);
+  const char* name = luaL_checkstring(L, 1);
+  lua_settop(L, 1);
+  lua_getfield(L, LUA_REGISTRYINDEX, kLoadedKey);  // 2
+  lua_pushvalue(L, 1);
+  lua_rawget(L, 2);
+  if (lua_islightuserdata(L, -1)) return luaL_error(L, "circular require of module '%s'", name);
+  if (!lua_isnil(L, -1)) return 1;
+  lua_pop(L, 1);
+  if (std::strcmp(name, "luascale.time") == 0) {
+    lua_pushcfunction(L, luascale_open_time);
+    lua_call(L, 0, 1);
+  } else {
+    if (!read_module_file(h, name)) return luaL_error(L, "%s", h->errbuf);
+    if (luaL_loadbufferx(L, h->file_buf.data(), h->file_buf.size(), h->chunk_buf.c_str(), "t") !=
+        LUA_OK)
+      return lua_error(L);
+    push_new_env(L);
+    lua_setupvalue(L, -2, 1);
+    lua_pushvalue(L, 1);
+    lua_pushlightuserdata(L, h);  // loading sentinel
+    lua_rawset(L, 2);
+    lua_pushvalue(L, 1);
+    int st = lua_pcall(L, 1, 1, 0);
+    if (st != LUA_OK) {
+      lua_pushvalue(L, 1);
+      lua_pushnil(L);
+      lua_rawset(L, 2);
+      return lua_error(L);
+    }
+    if (lua_isnil(L, -1)) {
+      lua_pop(L, 1);
+      lua_pushboolean(L, 1);
+    }
+  }
+  lua_pushvalue(L, 1);
+  lua_pushvalue(L, -2);
+  lua_rawset(L, 2);
+  return 1;
+}
+
+// Opens the allowed libraries and builds the read-only safe globals table.
+int setup_sandbox(lua_State* L) {
+  luaL_requiref(L, "_G", luaopen_base, 1);
+  luaL_requiref(L, LUA_STRLIBNAME, luaopen_string, 1);
+  luaL_requiref(L, LUA_TABLIBNAME, luaopen_table, 1);
+  luaL_requiref(L, LUA_MATHLIBNAME, luaopen_math, 1);
+  luaL_requiref(L, LUA_UTF8LIBNAME, luaopen_utf8, 1);
+  luaL_requiref(L, LUA_COLIBNAME, luaopen_coroutine, 1);
+  luaL_requiref(L, LUA_OSLIBNAME, luaopen_os, 1);
+  lua_settop(L, 0);
+
+  lua_newtable(L);  // 1: safe
+  for (const char* n : kAllowedBase) {
+    lua_getglobal(L, n);
+    lua_setfield(L, 1, n);
+  }
+  lua_getglobal(L, "load");
+  lua_pushcclosure(L, l_load, 1);
+  lua_setfield(L, 1, "load");
+  lua_pushcfunction(L, l_print);
+  lua_setfield(L, 1, "print");
+  lua_pushcfunction(L, l_collectgarbage);
+  lua_setfield(L, 1, "collectgarbage");
+  lua_pushcfunction(L, l_require);
+  lua_setfield(L, 1, "require");
+
+  // string without dump
+  lua_newtable(L);
+  lua_getglobal(L, "string");
+  lua_pushnil(L);
+  while (lua_next(L, -2)) {
+    lua_pushvalue(L, -2);
+    lua_insert(L, -2);
+    lua_settable(L, -5);
+  }
+  lua_pop(L, 1);
+  add_denied(L, lua_gettop(L), "dump", "string.dump");
+  make_readonly_proxy(L, "string");
+  // Strings index the proxy; their metatable is hidden.
+  lua_pushliteral(L, "");
+  lua_getmetatable(L, -1);
+  lua_pushvalue(L, -3);
+  lua_setfield(L, -2, "__index");
+  lua_pushboolean(L, 0);
+  lua_setfield(L, -2, "__metatable");
+  lua_pop(L, 2);
+  lua_setfield(L, 1, "string");
+
+  for (const char* lib : {"table", "math", "utf8", "coroutine"}) {
+    lua_getglobal(L, lib);
+    make_readonly_proxy(L, lib);
+    lua_setfield(L, 1, lib);
+  }
+
+  // os: time/clock/date on the engine clock; the rest denied by name.
+  lua_newtable(L);
+  int os = lua_gettop(L);
+  lua_getglobal(L, "os");
+  lua_getfield(L, -1, "time");
+  lua_pushcclosure(L, l_os_time, 1);
+  lua_setfield(L, os, "time");
+  lua_getfield(L, -1, "date");
+  lua_pushcclosure(L, l_os_date, 1);
+  lua_setfield(L, os, "date");
+  lua_getfield(L, -1, "clock");
+  lua_setfield(L, os, "clock");
+  lua_getfield(L, -1, "difftime");
+  lua_setfield(L, os, "difftime");
+  lua_pop(L, 1);
+  static const char* const denied_os[][2] = {
+      {"execute", "os.execute"}, {"exit", "os.exit"},       {"remove", "os.remove"},
+      {"rename", "os.rename"},   {"tmpname", "os.tmpname"}, {"getenv", "os.getenv"},
+      {"setlocale", "os.setlocale"}};
+  for (const auto& d : denied_os) add_denied(L, os, d[0], d[1]);
+  make_readonly_proxy(L, "os");
+  lua_setfield(L, 1, "os");
+
+  for (const char* f : {"dofile", "loadfile"}) add_denied(L, 1, f, f);
+
+  lua_createtable(L, 0, 3);
+  lua_pushcfunction(L, l_undeclared_global);
+  lua_setfield(L, -2, "__index");
+  lua_pushliteral(L, "globals");
+  lua_pushcclosure(L, l_readonly_newindex, 1);
+  lua_setfield(L, -2, "__newindex");
+  lua_pushboolean(L, 0);
+  lua_setfield(L, -2, "__metatable");
+  lua_setmetatable(L, 1);
+  lua_pushvalue(L, 1);
+  lua_setfield(L, LUA_REGISTRYINDEX, kSafeKey);
+  lua_newtable(L);
+  lua_setfield(L, LUA_REGISTRYINDEX, kLoadedKey);
+  return 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// ctx methods.
+
+void push_number(lua_State* L, double v) {
+  if (v == std::floor(v) && std::fabs(v) < 9007199254740992.0)
+    lua_pushinteger(L, static_cast<lua_Integer>(v));
+  else
+    lua_pushnumber(L, v);
+}
+
+int l_ctx_signal(lua_State* L) {
+  auto* h = impl_of(L);
+  luaL_checkstring(L, 2);
+  if (!h->signals || h->sigindex_ref == LUA_NOREF) {
+    lua_pushnil(L);
+    return 1;
+  }
+  lua_rawgeti(L, LUA_REGISTRYINDEX, h->sigindex_ref);
+  lua_pushvalue(L, 2);
+  lua_rawget(L, -2);
+  if (!lua_isinteger(L, -1)) {
+    lua_pushnil(L);
+    return 1;
+  }
+  const std::size_t idx = static_cast<std::size_t>(lua_tointeger(L, -1));
+  lua_pop(L, 2);
+  if (idx >= h->signals->size()) {
+    lua_pushnil(L);
+    return 1;
+  }
+  const SignalSlot& s = h->signals->at(idx);
+  if (lua_isnoneornil(L, 3)) {
+    if (!h->signals->fresh(idx, h->now)) {
+      lua_pushnil(L);
+      return 1;
+    }
+    if (s.is_number) {
+      push_number(L, s.number);
+      return 1;
+    }
+    // Structured: one Lua table per version of the value, cached.
+    lua_rawgeti(L, LUA_REGISTRYINDEX, h->sigcache_ref);  // cache
+    lua_rawgeti(L, -1, static_cast<lua_Integer>(2 * idx + 1));
+    if (lua_isinteger(L, -1) &&
+        static_cast<std::uint64_t>(lua_tointeger(L, -1)) == s.version) {
+      lua_rawgeti(L, -2, static_cast<lua_Integer>(2 * idx + 2));
+      return 1;
+    }
+    lua_pop(L, 1);
+    push_value(L, s.structured, 0);
+    lua_pushinteger(L, static_cast<lua_Integer>(s.version));
+    lua_rawseti(L, -3, static_cast<lua_Integer>(2 * idx + 1));
+    lua_pushvalue(L, -1);
+    lua_rawseti(L, -3, static_cast<lua_Integer>(2 * idx + 2));
+    return 1;
+  }
+  luaL_checktype(L, 3, LUA_TTABLE);
+  double window = 1e18;
+  lua_getfield(L, 3, "window");
+  if (lua_type(L, -1) == LUA_TNUMBER) {
+    window = lua_tonumber(L, -1);
+  } else if (lua_type(L, -1) == LUA_TSTRING) {
+    std::size_t n;
+    const char* w = lua_tolstring(L, -1, &n);
+    std::optional<double> d = parse_duration(std::string_view(w, n));
+    if (!d) return luaL_error(L, "ctx:signal: bad window '%s' (use e.g. \"30s\", \"5m\", \"1h\")", w);
+    window = *d;
+  } else if (!lua_isnil(L, -1)) {
+    return luaL_error(L, "ctx:signal: window must be a duration string or seconds");
+  }
+  Agg agg = Agg::Avg;
+  lua_getfield(L, 3, "agg");
+  if (lua_type(L, -1) == LUA_TSTRING) {
+    const char* a = lua_tostring(L, -1);
+    std::optional<Agg> parsed = parse_agg(a);
+    if (!parsed)
+      return luaL_error(L, "ctx:signal: unknown agg '%s' (avg, min, max, sum, last, rate, count, "
+                           "p50, p90, p95, p99)", a);
+    agg = *parsed;
+  } else if (!lua_isnil(L, -1)) {
+    return luaL_error(L, "ctx:signal: agg must be a string");
+  }
+  if (s.has_value && !s.is_number)
+    return luaL_error(L, "ctx:signal: signal '%s' is a list; windows aggregate number signals",
+                      lua_tostring(L, 2));
+  std::optional<double> r;
+  bool oom = false;
+  try {
+    r = s.history.aggregate(agg, h->now, window, h->scratch);
+  } catch (...) {
+    oom = true;
+  }
+  if (oom) return luaL_error(L, "ctx:signal: out of memory");
+  if (r && std::isfinite(*r)) push_number(L, *r); else lua_pushnil(L);
+  return 1;
+}
+
+int l_ctx_log(lua_State* L) {
+  auto* h = impl_of(L);
+  int n = lua_gettop(L);
+  for (int i = 2; i <= n; ++i) luaL_tolstring(L, i, nullptr);
+  if (!h->logs || h->logs->size() >= kMaxLogLines) return 0;
+  try {
+    std::string line;
+    for (int i = 2; i <= n; ++i) {
+      std::size_t len;
+      const char* s = lua_tolstring(L, n + i - 1, &len);
+      if (i > 2) line += ' ';
+      line.append(s, len);
+    }
+    if (line.size() > kMaxLogLine) line.resize(kMaxLogLine);
+    h->logs->push_back(std::move(line));
+  } catch (...) {
+  }
+  return 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Loading and evaluation trampolines (run under lua_pcall).
+
+// Stack in: the loaded chunk. Runs it, validates the policy table, builds params and ctx.
+int load_trampoline(lua_State* L) {
+  auto* h = impl_of(L);
+  push_new_env(L);
+  lua_pushvalue(L, -1);
+  h->env_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  lua_setupvalue(L, 1, 1);
+  lua_call(L, 0, 1);
+  if (!lua_istable(L, -1))
+    return luaL_error(L, "%s: the script must return a table {params=..., decide=function(ctx, p)} "
+                         "(it returned %s)", h->display_path.c_str(), luaL_typename(L, -1));
+  int policy = lua_gettop(L);
+  lua_pushliteral(L, "decide");
+  lua_rawget(L, policy);
+  if (!lua_isfunction(L, -1))
+    return luaL_error(L, "%s: the returned table has no decide function (decide is %s)",
+                      h->display_path.c_str(), luaL_typename(L, -1));
+  h->decide_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+
+  // params = script defaults, then config overrides (shallow).
+  lua_newtable(L);
+  int params = lua_gettop(L);
+  lua_pushliteral(L, "params");
+  lua_rawget(L, policy);
+  if (lua_istable(L, -1)) {
+    lua_pushnil(L);
+    while (lua_next(L, -2)) {
+      lua_pushvalue(L, -2);
+      lua_insert(L, -2);
+      lua_rawset(L, params);
+    }
+  } else if (!lua_isnil(L, -1)) {
+    return luaL_error(L, "%s: params must be a table (it is %s)", h->display_path.c_str(),
+                      luaL_typename(L, -1));
+  }
+  lua_pop(L, 1);
+  if (h->push_arg && h->push_arg->is_object()) {
+    for (const auto& [k, v] : h->push_arg->as_object()) {
+      lua_pushlstring(L, k.data(), k.size());
+      push_value(L, v, 0);
+      lua_rawset(L, params);
+    }
+  }
+  lua_pushvalue(L, params);
+  h->params_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+
+  // ctx: plain fields (fast reads), a hidden metatable so the script cannot swap it.
+  lua_createtable(L, 0, 8);
+  int ctx = lua_gettop(L);
+  lua_pushvalue(L, params);
+  lua_setfield(L, ctx, "params");
+  lua_newtable(L);
+  lua_setfield(L, ctx, "state");
+  lua_createtable(L, 0, 5);
+  lua_pushlstring(L, h->name.data(), h->name.size());
+  lua_setfield(L, -2, "name");
+  lua_pushvalue(L, -1);
+  h->target_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  lua_setfield(L, ctx, "target");
+  lua_pushcfunction(L, l_ctx_signal);
+  lua_setfield(L, ctx, "signal");
+  lua_pushcfunction(L, l_ctx_log);
+  lua_setfield(L, ctx, "log");
+  lua_createtable(L, 0, 1);
+  lua_pushboolean(L, 0);
+  lua_setfield(L, -2, "__metatable");
+  lua_setmetatable(L, ctx);
+  lua_pushvalue(L, ctx);
+  h->ctx_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  lua_newtable(L);
+  h->sigcache_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  return 0;
+}
+
+int attach_trampoline(lua_State* L) {
+  auto* h = impl_of(L);
+  lua_createtable(L, 0, static_cast<int>(h->signals->size()));
+  for (std::size_t i = 0; i < h->signals->size(); ++i) {
+    const std::string& n = h->signals->at(i).name;
+    lua_pushlstring(L, n.data(), n.size());
+    lua_pushinteger(L, static_cast<lua_Integer>(i));
+    lua_rawset(L, -3);
+  }
+  if (h->sigindex_ref != LUA_NOREF) luaL_unref(L, LUA_REGISTRYINDEX, h->sigindex_ref);
+  h->sigindex_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  lua_newtable(L);
+  lua_rawseti(L, LUA_REGISTRYINDEX, h->sigcache_ref);
+  return 0;
+}
+
+// Reads a decision count field; raises on anything but an integer in [0, kMaxCount].
+bool read_count(lua_State* L, int table, const char* field, std::int64_t* out) {
+  lua_pushstring(L, field);
+  lua_rawget(L, table);
+  int t = lua_type(L, -1);
+  if (t == LUA_TNIL) {
+    lua_pop(L, 1);
+    return false;
+  }
+  if (t != LUA_TNUMBER)
+    luaL_error(L, "decide returned %s = a %s; counts must be integers", field, lua_typename(L, t));
+  if (lua_isinteger(L, -1)) {
+    lua_Integer v = lua_tointeger(L, -1);
+    if (v < 0) luaL_error(L, "decide returned %s = %I; counts must be >= 0", field, v);
+    if (v > kMaxCount) luaL_error(L, "decide returned %s = %I; counts must be <= 2147483647", field, v);
+    *out = v;
+  } else {
+    double d = lua_tonumber(L, -1);
+    if (std::isnan(d)) luaL_error(L, "decide returned %s = NaN", field);
+    if (std::isinf(d)) luaL_error(L, "decide returned %s = %s", field, d > 0 ? "inf" : "-inf");
+    if (d != std::floor(d)) luaL_error(L, "decide returned %s = %f; counts must be integers "
+                                          "(use math.ceil or math.floor)", field, d);
+    if (d < 0) luaL_error(L, "decide returned %s = %f; counts must be >= 0", field, d);
+    if (d > static_cast<double>(kMaxCount))
+      luaL_error(L, "decide returned %s = %f; counts must be <= 2147483647", field, d);
+    *out = static_cast<std::int64_t>(d);
+  }
+  lua_pop(L, 1);
+  return true;
+}
+
+int eval_trampoline(lua_State* L) {
+  auto* h = impl_of(L);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, h->ctx_ref);  // 1
+  push_number(L, h->now);
+  lua_setfield(L, 1, "now");
+  push_number(L, h->interval);
+  lua_setfield(L, 1, "interval");
+  lua_rawgeti(L, LUA_REGISTRYINDEX, h->target_ref);  // 2
+  const TargetView* t = h->target;
+  lua_pushinteger(L, static_cast<lua_Integer>(t->replicas));
+  lua_setfield(L, 2, "replicas");
+  lua_pushinteger(L, static_cast<lua_Integer>(t->ready));
+  lua_setfield(L, 2, "ready");
+  if (t->min) lua_pushinteger(L, static_cast<lua_Integer>(*t->min)); else lua_pushnil(L);
+  lua_setfield(L, 2, "min");
+  if (t->max) lua_pushinteger(L, static_cast<lua_Integer>(*t->max)); else lua_pushnil(L);
+  lua_setfield(L, 2, "max");
+  lua_rawgeti(L, LUA_REGISTRYINDEX, h->decide_ref);
+  lua_pushvalue(L, 1);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, h->params_ref);
+  lua_call(L, 2, 1);
+  // 3: the answer
+  RawDecision& d = h->raw;
+  int type = lua_type(L, 3);
+  if (type == LUA_TNIL) {
+    d.status = 0;
+    return 0;
+  }
+  if (type != LUA_TTABLE)
+    return luaL_error(L, "decide must return a table like {replicas=N} or nil to hold (it returned "
+                         "a %s)", lua_typename(L, type));
+  lua_pushnil(L);
+  while (lua_next(L, 3)) {
+    lua_pop(L, 1);
+    if (lua_type(L, -1) != LUA_TSTRING)
+      return luaL_error(L, "decide returned a table with a %s key; expected fields replicas, "
+                           "nodes, reason", luaL_typename(L, -1));
+    const char* k = lua_tostring(L, -1);
+    if (std::strcmp(k, "replicas") && std::strcmp(k, "nodes") && std::strcmp(k, "reason"))
+      return luaL_error(L, "decide returned unknown field '%s' (expected replicas, nodes, reason)", k);
+  }
+  d.has_replicas = read_count(L, 3, "replicas", &d.replicas);
+  d.has_nodes = read_count(L, 3, "nodes", &d.nodes);
+  if (!d.has_replicas && !d.has_nodes)
+    return luaL_error(L, "decide returned a table without replicas or nodes (return nil to hold)");
+  lua_pushliteral(L, "reason");
+  lua_rawget(L, 3);
+  if (lua_type(L, -1) == LUA_TSTRING) {
+    std::size_t n;
+    const char* s = lua_tolstring(L, -1, &n);
+    if (n > kMaxReason) n = kMaxReason;
+    std::memcpy(d.reason, s, n);
+    d.reason[n] = 0;
+  } else if (!lua_isnil(L, -1)) {
+    return luaL_error(L, "decide returned reason = a %s; reason must be a string",
+                      luaL_typename(L, -1));
+  }
+  d.status = 1;
+  return 0;
+}
+
+std::string pcall_error(PolicyScript::Impl* h, int status) {
+  const char* msg = lua_type(h->L, -1) == LUA_TSTRING ? lua_tostring(h->L, -1) : "";
+  if (status == LUA_ERRMEM || (h->alloc.limit_hit && std::strstr(msg, "not enough memory"))) {
+    char buf[128];
+    std::snprintf(buf, sizeof buf, "memory limit exceeded (%zu MiB per policy)",
+                  h->limits.memory_bytes >> 20);
+    return buf;
+  }
+  if (h->budget.tripped) return h->budget.why;
+  if (lua_type(h->L, -1) == LUA_TSTRING) return lua_tostring(h->L, -1);
+  return "error object is not a string";
+}
+
+std::string policy_prefix(const std::string& name) { return "policy \"" + name + "\": "; }
+
+}  // namespace
+
+PolicyScript::PolicyScript() : impl_(std::make_unique<Impl>()) {}
+PolicyScript::~PolicyScript() = default;
+
+std::unique_ptr<PolicyScript> PolicyScript::load(const PolicyLoadOptions& opts, std::string* error) {
+  std::unique_ptr<PolicyScript> ps(new PolicyScript());
+  Impl* h = ps->impl_.get();
+  h->name = opts.name;
+  h->display_path = opts.display_path.empty() ? opts.script_path : opts.display_path;
+  h->limits = opts.limits;
+  h->stdlib_dir = opts.stdlib_dir;
+  h->script_dir = std::filesystem::path(opts.script_path).parent_path().string();
+  if (h->script_dir.empty()) h->script_dir = ".";
+  h->now = static_cast<double>(std::time(nullptr));
+  const std::string prefix = policy_prefix(opts.name);
+
+  std::ifstream in(opts.script_path, std::ios::binary);
+  if (!in) {
+    *error = prefix + "cannot read " + h->display_path + ": " + std::strerror(errno);
+    return nullptr;
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const std::string source = ss.str();
+
+  h->alloc.limit = opts.limits.memory_bytes;
+  h->L = lua_newstate(capped_alloc, &h->alloc);
+  if (!h->L) {
+    *error = prefix + "cannot create a Lua state";
+    return nullptr;
+  }
+  *static_cast<Impl**>(lua_getextraspace(h->L)) = h;
+  lua_State* L = h->L;
+  arm_budget(h, opts.limits.instructions * 4, opts.limits.load_timeout_seconds);
+
+  lua_pushcfunction(L, message_handler);
+  lua_pushcfunction(L, setup_sandbox);
+  int st = lua_pcall(L, 0, 0, 1);
+  if (st != LUA_OK) {
+    *error = prefix + "sandbox setup failed: " + pcall_error(h, st);
+    return nullptr;
+  }
+  lua_settop(L, 0);
+  const std::string chunkname = "@" + h->display_path;
+  lua_pushcfunction(L, message_handler);
+  lua_pushcfunction(L, load_trampoline);
+  st = luaL_loadbufferx(L, source.data(), source.size(), chunkname.c_str(), "t");
+  if (st != LUA_OK) {
+    *error = prefix + pcall_error(h, st);
+    disarm_budget(h);
+    return nullptr;
+  }
+  h->push_arg = &opts.params;
+  st = lua_pcall(L, 1, 0, 1);
+  h->push_arg = nullptr;
+  disarm_budget(h);
+  if (st != LUA_OK) {
+    *error = prefix + pcall_error(h, st);
+    return nullptr;
+  }
+  lua_settop(L, 0);
+  return ps;
+}
+
+void PolicyScript::attach_signals(SignalTable* signals) {
+  Impl* h = impl_.get();
+  h->signals = signals;
+  lua_settop(h->L, 0);
+  lua_pushcfunction(h->L, attach_trampoline);
+  if (lua_pcall(h->L, 0, 0, 0) != LUA_OK) h->sigindex_ref = LUA_NOREF;
+  lua_settop(h->L, 0);
+}
+
+EvalOutcome PolicyScript::evaluate(double now, double interval, const TargetView& target) {
+  Impl* h = impl_.get();
+  lua_State* L = h->L;
+  EvalOutcome out;
+  h->now = now;
+  h->interval = interval;
+  h->target = &target;
+  h->logs = &out.logs;
+  h->raw = RawDecision{};
+  h->alloc.limit_hit = false;
+  lua_settop(L, 0);
+  arm_budget(h, h->limits.instructions, h->limits.timeout_seconds);
+  lua_pushcfunction(L, message_handler);
+  lua_pushcfunction(L, eval_trampoline);
+  int st = lua_pcall(L, 0, 0, 1);
+  disarm_budget(h);
+  h->logs = nullptr;
+  h->target = nullptr;
+  if (st != LUA_OK) {
+    out.status = EvalOutcome::Status::Error;
+    out.error = policy_prefix(h->name) + pcall_error(h, st);
+    lua_settop(L, 0);
+    if (h->alloc.limit_hit) lua_gc(L, LUA_GCCOLLECT);
+    return out;
+  }
+  lua_settop(L, 0);
+  if (h->raw.status == 0) {
+    out.status = EvalOutcome::Status::Hold;
+    return out;
+  }
+  out.status = EvalOutcome::Status::Decision;
+  if (h->raw.has_replicas) out.replicas = h->raw.replicas;
+  if (h->raw.has_nodes) out.nodes = h->raw.nodes;
+  out.reason = h->raw.reason;
+  return out;
+}
+
+Value PolicyScript::state(std::string* error) const {
+  Impl* h = impl_.get();
+  lua_State* L = h->L;
+  lua_settop(L, 0);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, h->ctx_ref);
+  lua_pushliteral(L, "state");  // interned at load, no allocation
+  lua_rawget(L, 1);
+  Value out;
+  std::vector<const void*> seen;
+  std::string err;
+  if (!to_value(L, 2, out, "ctx.state", 0, seen, &err)) {
+    if (error) *error = policy_prefix(h->name) + err;
+    out = Value();
+  }
+  lua_settop(L, 0);
+  if (out.is_array() && out.as_array().empty()) out = Value::object();
+  if (out.is_null()) out = Value::object();
+  return out;
+}
+
+namespace {
+int set_state_trampoline(lua_State* L) {
+  auto* h = impl_of(L);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, h->ctx_ref);
+  push_value(L, *h->push_arg, 0);
+  if (!lua_istable(L, -1)) {
+    lua_pop(L, 1);
+    lua_newtable(L);
+  }
+  lua_setfield(L, -2, "state");
+  return 0;
+}
+int params_trampoline(lua_State* L) {
+  auto* h = impl_of(L);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, h->params_ref);
+  return 1;
+}
+}  // namespace
+
+bool PolicyScript::set_state(const Value& state, std::string* error) {
+  Impl* h = impl_.get();
+  lua_settop(h->L, 0);
+  h->push_arg = &state;
+  lua_pushcfunction(h->L, message_handler);
+  lua_pushcfunction(h->L, set_state_trampoline);
+  int st = lua_pcall(h->L, 0, 0, 1);
+  h->push_arg = nullptr;
+  if (st != LUA_OK) {
+    if (error) *error = policy_prefix(h->name) + "cannot restore ctx.state: " + pcall_error(h, st);
+    lua_settop(h->L, 0);
+    return false;
+  }
+  lua_settop(h->L, 0);
+  return true;
+}
+
+Value PolicyScript::params() const {
+  Impl* h = impl_.get();
+  lua_settop(h->L, 0);
+  lua_pushcfunction(h->L, params_trampoline);
+  if (lua_pcall(h->L, 0, 1, 0) != LUA_OK) return Value();
+  Value out;
+  std::vector<const void*> seen;
+  std::string err;
+  to_value(h->L, 1, out, "params", 0, seen, &err);
+  lua_settop(h->L, 0);
+  return out;
+}
+
+std::size_t PolicyScript::memory_used() const { return impl_->alloc.used; }
+const std::string& PolicyScript::name() const { return impl_->name; }
+
+}  // namespace luascale

@@ -1,0 +1,91 @@
+// engine/lua/policy_script.hpp — one loaded policy script in its own sandboxed lua_State:
+// loading (text chunks only, strict globals, restricted require), one evaluation of
+// decide(ctx, p) under an instruction budget, a wall-clock deadline and a memory cap, and the
+// conversion of its answer into a checked decision. All Lua/C pain is contained in the .cpp.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/core/value.hpp"
+
+namespace luascale {
+
+class SignalTable;
+
+struct LuaLimits {
+  std::int64_t instructions = 10'000'000;  // per evaluation, > 0
+  std::size_t memory_bytes = 32u << 20;     // per lua_State
+  double timeout_seconds = 1.0;             // wall clock per evaluation
+  double load_timeout_seconds = 2.0;        // wall clock for loading the script and its requires
+};
+
+struct PolicyLoadOptions {
+  std::string name;          // policy name, used in every error
+  std::string script_path;   // file to read
+  std::string display_path;  // how errors name the file (chunk name), e.g. "policies/hpa.lua"
+  std::string stdlib_dir;    // folder holding luascale/<module>.lua
+  Value params;              // config overrides, shallow-merged over the script's params
+  LuaLimits limits;
+};
+
+// What the engine tells the script about its target.
+struct TargetView {
+  std::string name;
+  std::int64_t replicas = 0;
+  std::int64_t ready = 0;
+  std::optional<std::int64_t> min, max;
+};
+
+struct EvalOutcome {
+  enum class Status { Decision, Hold, Error };
+  Status status = Status::Hold;
+  std::optional<std::int64_t> replicas;
+  std::optional<std::int64_t> nodes;
+  std::string reason;
+  std::string error;  // "policy \"api\": policies/x.lua:12: ..." when status == Error
+  std::vector<std::string> logs;  // ctx:log / print lines of this evaluation
+};
+
+// Largest count a decision may carry.
+inline constexpr std::int64_t kMaxCount = 2147483647;
+
+class PolicyScript {
+ public:
+  // Loads and validates a script. On failure returns nullptr and sets *error (file:line).
+  static std::unique_ptr<PolicyScript> load(const PolicyLoadOptions& opts, std::string* error);
+  ~PolicyScript();
+  PolicyScript(const PolicyScript&) = delete;
+  PolicyScript& operator=(const PolicyScript&) = delete;
+
+  // Signals ctx:signal reads; must outlive evaluations. May be set once before the first tick.
+  void attach_signals(SignalTable* signals);
+
+  // Runs decide(ctx, p) once. `now` is unix seconds; `interval` the evaluation interval.
+  EvalOutcome evaluate(double now, double interval, const TargetView& target);
+
+  // ctx.state, as a JSON-shaped value (for persistence); *error set when it holds
+  // something that cannot be persisted (functions, cycles...).
+  Value state(std::string* error = nullptr) const;
+  // Replaces ctx.state (restoring persisted state). False + *error on failure.
+  bool set_state(const Value& state, std::string* error);
+  // The merged params as a value (what `p` holds at load time).
+  Value params() const;
+  std::size_t memory_used() const;
+  const std::string& name() const;
+
+ // Implementation detail, public so the Lua C callbacks in the .cpp can name it.
+  struct Impl;
+
+ private:
+  PolicyScript();
+  std::unique_ptr<Impl> impl_;
+};
+
+// Lua -> Value conversion rules used for ctx.state and params: arrays for tables with keys 1..n,
+// objects for string keys; functions, userdata, threads, cycles and nesting deeper than 64 fail.
+
+}  // namespace luascale
