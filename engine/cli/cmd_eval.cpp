@@ -1,0 +1,132 @@
+// engine/cli/cmd_eval.cpp — `luascale eval`: one evaluation, printed as JSON.
+#include <chrono>
+#include <cmath>
+#include <iostream>
+#include <stdexcept>
+
+#include "engine/cli/commands.hpp"
+#include "engine/cli/common.hpp"
+#include "engine/loop/policy_runtime.hpp"
+
+namespace luascale::cli {
+namespace {
+
+const char* status_text(EvalOutcome::Status s) {
+  switch (s) {
+    case EvalOutcome::Status::Decision: return "decision";
+    case EvalOutcome::Status::Hold: return "hold";
+    case EvalOutcome::Status::Error: return "error";
+  }
+  return "?";
+}
+
+// Loads one signal value: a number, {"history": [[dt, v], ...]} (dt seconds relative to now,
+// <= 0), or any other JSON value (a structured signal such as a per-pod list).
+void feed_signal(PolicyRuntime& rt, const std::string& name, const Value& v, double now) {
+  std::size_t slot = rt.add_signal(name);
+  SignalTable& st = rt.signals();
+  const std::string where = "--signals." + name;
+  if (v.is_null()) return;
+  if (v.is_number()) {
+    if (!std::isfinite(v.as_number())) throw std::runtime_error(where + ": not a finite number");
+    st.set_number(slot, now, v.as_number());
+    return;
+  }
+  if (v.is_object()) {
+    if (const Value* h = v.find("history"); h && v.as_object().size() == 1) {
+      if (!h->is_array()) throw std::runtime_error(where + ".history: expected an array of [dt, value]");
+      std::size_t i = 0;
+      for (const Value& e : h->as_array()) {
+        std::string at = where + ".history[" + std::to_string(i++) + "]";
+        double dt, val;
+        if (e.is_array() && e.as_array().size() == 2 && e.as_array()[0].is_number() && e.as_array()[1].is_number()) {
+          dt = e.as_array()[0].as_number();
+          val = e.as_array()[1].as_number();
+        } else if (e.is_object() && e.find("t") && e.find("v") && e.find("t")->is_number() && e.find("v")->is_number()) {
+          dt = e.find("t")->as_number();
+          val = e.find("v")->as_number();
+        } else {
+          throw std::runtime_error(at + ": expected [dt, value] or {\"t\": dt, \"v\": value}");
+        }
+        if (dt > 0) throw std::runtime_error(at + ": dt must be <= 0 (seconds before now)");
+        if (!std::isfinite(val)) throw std::runtime_error(at + ": not a finite number");
+        st.set_number(slot, now + dt, val);
+      }
+      return;
+    }
+  }
+  if (v.is_bool() || v.is_string()) throw std::runtime_error(where + ": expected a number, list or object");
+  st.set_structured(slot, now, v);
+}
+
+}  // namespace
+
+int cmd_eval(const EvalOptions& o) {
+  std::vector<PolicyConfig> pcs = load_policies(o.path);
+  const PolicyConfig* pc = &pcs.front();
+  if (!o.policy_name.empty()) {
+    pc = nullptr;
+    for (const auto& p : pcs)
+      if (p.name == o.policy_name) pc = &p;
+    if (!pc) throw std::runtime_error(o.path + ": no policy named \"" + o.policy_name + "\"");
+  }
+  PolicyConfig cfg = *pc;
+  if (!o.params.empty()) {
+    Value extra = json_arg(o.params, "--params");
+    for (auto& [k, v] : extra.as_object()) cfg.params.set(k, v);
+  }
+  std::string err;
+  auto rt = PolicyRuntime::create(cfg, &err);
+  if (!rt) {
+    std::cerr << err << "\n";
+    return 1;
+  }
+  double now = o.now ? *o.now
+                     : std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  if (!o.signals.empty()) {
+    Value sig = json_arg(o.signals, "--signals");
+    for (auto& [k, v] : sig.as_object()) feed_signal(*rt, k, v, now);
+  }
+  if (!o.state.empty()) {
+    Value st = json_arg(o.state, "--state");
+    if (!rt->script().set_state(st, &err)) {
+      std::cerr << err << "\n";
+      return 1;
+    }
+  }
+  std::int64_t replicas = cfg.target.replicas.value_or(std::max<std::int64_t>(cfg.guard.min, 1));
+  std::int64_t ready = -1;
+  if (!o.target.empty()) {
+    Value t = json_arg(o.target, "--target");
+    for (auto& [k, v] : t.as_object()) {
+      if (k != "replicas" && k != "ready") throw std::runtime_error("--target." + k + ": unknown key (replicas, ready)");
+      if (!v.is_integer() || v.as_int() < 0) throw std::runtime_error("--target." + k + ": expected a non-negative integer");
+      (k == "replicas" ? replicas : ready) = v.as_int();
+    }
+  }
+  if (ready < 0) ready = replicas;
+
+  DecisionRecord rec = rt->tick(now, replicas, ready);
+  Value out = Value::object();
+  out.set("policy", cfg.name);
+  out.set("status", status_text(rec.status));
+  out.set("current", rec.current);
+  out.set("recommended", rec.recommended ? Value(*rec.recommended) : Value());
+  out.set("replicas", rec.replicas_out ? Value(rec.desired) : (rec.nodes_out ? Value() : Value(rec.desired)));
+  out.set("nodes", rec.nodes_out ? Value(rec.replicas_out ? *rec.nodes_out : rec.desired) : Value());
+  out.set("bound_by", bound_by_name(rec.bound_by));
+  if (rec.status == EvalOutcome::Status::Error) out.set("error", rec.reason);
+  else out.set("reason", rec.reason);
+  Value logs = Value::array();
+  for (auto& l : rec.logs) logs.as_array().push_back(l);
+  out.set("logs", logs);
+  out.set("state", rt->script().state());
+  std::cout << to_json(out, 2) << "\n";
+  if (rec.status == EvalOutcome::Status::Error) {
+    std::cerr << rec.reason << "\n";
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace luascale::cli

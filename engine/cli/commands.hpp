@@ -1,0 +1,49 @@
+// engine/cli/commands.hpp — the subcommands of the `luascale` CLI. main.cpp parses arguments
+// (CLI11) into these option structs; each cmd_*.cpp runs one command and returns the exit code.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace luascale::cli {
+
+struct EvalOptions {
+  std::string path;          // policy .lua or config .json
+  std::string policy_name;   // which policy of a config ("" = the first)
+  std::string signals;       // JSON object, or @file
+  std::string target;        // JSON object {"replicas":N,"ready":N}, or @file
+  std::string params;        // JSON object merged over the params, or @file
+  std::string state;         // JSON object for ctx.state, or @file
+  std::optional<double> now; // unix seconds; default: the wall clock
+};
+int cmd_eval(const EvalOptions& o);
+
+struct CheckOptions {
+  std::vector<std::string> paths;
+};
+int cmd_check(const CheckOptions& o);
+
+struct ReplayOptionsCli {
+  std::string path;                   // config .json or policy .lua
+  std::string trace;
+  std::vector<std::string> policies;  // --policy: alternative scripts for the config's policy
+  std::string out;                    // decisions CSV
+  std::string state_out;              // persisted state after the replay
+  std::string interval;               // bare policies: evaluation interval (default 15s)
+  std::optional<long long> start_replicas;
+  std::string ready_delay;
+  std::string from, to;               // timestamps bounding the replay
+  bool quiet = false;
+};
+int cmd_replay(const ReplayOptionsCli& o);
+
+struct TestOptions {
+  std::vector<std::string> paths;
+};
+int cmd_test(const TestOptions& o);
+
+// Reads "@file" as the file's text, anything else as itself. False + *error when unreadable.
+bool read_arg(const std::string& arg, std::string& out, std::string* error);
+
+}  // namespace luascale::cli

@@ -1,0 +1,58 @@
+// engine/cli/main.cpp — `luascale` entry point: argument parsing and dispatch.
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+#include "engine/cli/commands.hpp"
+
+using namespace luascale::cli;
+
+int main(int argc, char** argv) {
+  CLI::App app{"luascale — scaling policies in sandboxed Lua, with guardrails, actuators and replay"};
+  app.set_version_flag("--version", std::string("luascale ") + LUASCALE_VERSION);
+  app.require_subcommand(1);
+
+  EvalOptions eval;
+  auto* e = app.add_subcommand("eval", "Evaluate a policy once on given signals and print the decision as JSON");
+  e->add_option("policy", eval.path, "Policy script (.lua) or config (.json)")->required();
+  e->add_option("--signals", eval.signals, "Signals as a JSON object (or @file): name -> number | list | {\"history\": [[dt, v], ...]}");
+  e->add_option("--target", eval.target, "Target as JSON (or @file): {\"replicas\": N, \"ready\": N}");
+  e->add_option("--params", eval.params, "Params as JSON (or @file), merged over the policy's");
+  e->add_option("--state", eval.state, "Initial ctx.state as JSON (or @file)");
+  e->add_option("--name", eval.policy_name, "Policy of a config to evaluate (default: the first)");
+  e->add_option("--now", eval.now, "Evaluation time, unix seconds (default: now)");
+
+  CheckOptions check;
+  auto* c = app.add_subcommand("check", "Validate configs and policies; errors as file:line or key path");
+  c->add_option("paths", check.paths, "Config (.json) or policy (.lua) files")->required();
+
+  ReplayOptionsCli replay;
+  auto* r = app.add_subcommand("replay", "Dry-run policies over a recorded trace and summarise");
+  r->add_option("config", replay.path, "Config (.json) or policy (.lua)")->required();
+  r->add_option("--trace", replay.trace, "Trace file: CSV (timestamp,<signal>...) or JSON Lines")->required();
+  r->add_option("--policy", replay.policies, "Replay this script in place of the config's policy (repeatable, compared side by side)");
+  r->add_option("--out", replay.out, "Write every decision to this CSV file");
+  r->add_option("--state-out", replay.state_out, "Write the state after the replay (state-file format)");
+  r->add_option("--interval", replay.interval, "Evaluation interval for a bare policy (default 15s)");
+  r->add_option("--start-replicas", replay.start_replicas, "Starting count of the simulated target");
+  r->add_option("--ready-delay", replay.ready_delay, "New replicas become ready after this long (e.g. 90s)");
+  r->add_option("--from", replay.from, "Start at this time (unix seconds or RFC 3339)");
+  r->add_option("--to", replay.to, "Stop after this time (unix seconds or RFC 3339)");
+  r->add_flag("--quiet", replay.quiet, "Print only the summary table");
+
+  TestOptions test;
+  auto* t = app.add_subcommand("test", "Run policy test files (*_test.lua)");
+  t->add_option("paths", test.paths, "Test files or folders searched for *_test.lua")->required();
+
+  CLI11_PARSE(app, argc, argv);
+  try {
+    if (*e) return cmd_eval(eval);
+    if (*c) return cmd_check(check);
+    if (*r) return cmd_replay(replay);
+    if (*t) return cmd_test(test);
+  } catch (const std::exception& ex) {
+    std::cerr << "luascale: " << ex.what() << "\n";
+    return 1;
+  }
+  return 2;
+}

@@ -1,0 +1,260 @@
+// engine/replay/replay.cpp — virtual-clock replay of one policy over one trace.
+#include "engine/replay/replay.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <deque>
+#include <sstream>
+#include <stdexcept>
+
+namespace luascale {
+namespace {
+
+const char* status_name(EvalOutcome::Status s) {
+  switch (s) {
+    case EvalOutcome::Status::Decision: return "decision";
+    case EvalOutcome::Status::Hold: return "hold";
+    case EvalOutcome::Status::Error: return "error";
+  }
+  return "?";
+}
+
+// The simulated target: a count, and the replicas not yet ready (scale-ups younger than the delay).
+class SimulatedTarget {
+ public:
+  SimulatedTarget(std::int64_t start, double ready_delay) : count_(start), delay_(ready_delay) {}
+  std::int64_t count() const { return count_; }
+  std::int64_t ready(double now) {
+    while (!pending_.empty() && pending_.front().first <= now) {
+      not_ready_ -= pending_.front().second;
+      pending_.pop_front();
+    }
+    return count_ - not_ready_;
+  }
+  void set(double now, std::int64_t desired) {
+    if (desired > count_) {
+      if (delay_ > 0) {
+        pending_.emplace_back(now + delay_, desired - count_);
+        not_ready_ += desired - count_;
+      }
+    } else {
+      std::int64_t remove = count_ - desired;  // starting replicas go first
+      while (remove > 0 && !pending_.empty()) {
+        auto& back = pending_.back();
+        std::int64_t k = std::min(remove, back.second);
+        back.second -= k;
+        not_ready_ -= k;
+        remove -= k;
+        if (back.second == 0) pending_.pop_back();
+      }
+    }
+    count_ = desired;
+  }
+
+ private:
+  std::int64_t count_;
+  double delay_;
+  std::int64_t not_ready_ = 0;
+  std::deque<std::pair<double, std::int64_t>> pending_;
+};
+
+std::string fmt(double v, int prec) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", prec, v);
+  return buf;
+}
+
+}  // namespace
+
+double ReplaySummary::mean_replicas() const {
+  double span = last_time - first_time;
+  return span > 0 ? replica_seconds / span : static_cast<double>(final_replicas);
+}
+
+std::string csv_field(const std::string& s) {
+  bool quote = s.find_first_of(",\"\n\r") != std::string::npos;
+  if (!quote) return s;
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"') out += '"';
+    out += (c == '\n' || c == '\r') ? ' ' : c;
+  }
+  out += '"';
+  return out;
+}
+
+DecisionCsvWriter::DecisionCsvWriter(std::ostream& out) : out_(out) {
+  out_ << "timestamp,policy,status,recommended,replicas,ready,bound_by,reason\n";
+}
+
+void DecisionCsvWriter::write(const std::string& policy, const DecisionRecord& rec, std::int64_t ready) {
+  char t[40];
+  if (rec.time == std::floor(rec.time))
+    std::snprintf(t, sizeof t, "%lld", static_cast<long long>(rec.time));
+  else
+    std::snprintf(t, sizeof t, "%.3f", rec.time);
+  out_ << t << ',' << csv_field(policy) << ',' << status_name(rec.status) << ',';
+  if (rec.recommended) out_ << *rec.recommended;
+  out_ << ',' << rec.desired << ',' << ready << ',' << bound_by_name(rec.bound_by) << ','
+       << csv_field(rec.reason) << '\n';
+}
+
+ReplaySummary replay_trace(PolicyRuntime& policy, TraceReader& trace, const ReplayOptions& opts,
+                           DecisionCsvWriter* csv) {
+  const PolicyConfig& cfg = policy.config();
+  ReplaySummary sum;
+  sum.policy = cfg.name;
+  sum.script = display_path(cfg.script_path);
+  sum.trace = trace.name();
+
+  // Column -> signal slot. Configured signals read their column; every other column is also
+  // offered under its own name.
+  std::vector<std::pair<std::size_t, std::size_t>> feeds;  // (column, slot)
+  for (const auto& s : cfg.signals) {
+    const std::string& col = s.column.empty() ? s.name : s.column;
+    std::optional<std::size_t> c = trace.column(col);
+    if (!c) {
+      if (trace.format() == TraceReader::Format::JsonLines) {
+        c = trace.want(col);
+      } else {
+        std::string have;
+        for (const auto& n : trace.columns()) have += (have.empty() ? "" : ", ") + n;
+        throw std::runtime_error(cfg.key_path + ".signals." + s.name + ": the trace " + trace.name() +
+                                 " has no column \"" + col + "\" (columns: " + have + ")");
+      }
+    }
+    feeds.emplace_back(*c, policy.add_signal(s.name));
+  }
+  auto map_free_columns = [&] {
+    for (std::size_t c = 0; c < trace.columns().size(); ++c) {
+      bool used = false;
+      for (auto& f : feeds) used = used || f.first == c;
+      if (!used) {
+        bool is_config = false;
+        for (const auto& s : cfg.signals) is_config = is_config || s.name == trace.columns()[c];
+        if (!is_config) feeds.emplace_back(c, policy.add_signal(trace.columns()[c]));
+      }
+    }
+  };
+  map_free_columns();
+  std::optional<std::size_t> replicas_col = trace.column("replicas");
+
+  TraceRow row;
+  bool have = trace.next(row);
+  while (have && opts.start_time && row.time < *opts.start_time) have = trace.next(row);
+  if (!have) throw TraceError(trace.name() + ": no data rows");
+  ++sum.rows;
+
+  std::int64_t start = cfg.guard.min;
+  if (opts.start_replicas) start = *opts.start_replicas;
+  else if (cfg.target.replicas) start = *cfg.target.replicas;
+  else if (replicas_col && !std::isnan(row.numbers[*replicas_col]))
+    start = static_cast<std::int64_t>(std::llround(row.numbers[*replicas_col]));
+  SimulatedTarget target(start, opts.ready_delay_seconds);
+  sum.start_replicas = sum.min_replicas = sum.max_replicas = start;
+
+  const double interval = cfg.interval_seconds;
+  double now = row.time;
+  sum.first_time = now;
+  SignalTable& signals = policy.signals();
+  int last_dir = 0;
+  std::size_t known_columns = trace.columns().size();
+
+  for (;;) {
+    // Feed every row at or before now.
+    while (have && row.time <= now) {
+      if (trace.columns().size() != known_columns) {  // JSON Lines grew a column
+        map_free_columns();
+        known_columns = trace.columns().size();
+      }
+      for (auto [c, slot] : feeds) {
+        if (c < row.numbers.size() && !std::isnan(row.numbers[c]))
+          signals.set_number(slot, row.time, row.numbers[c]);
+        else if (row.has_structured && c < row.structured.size() && !row.structured[c].is_null())
+          signals.set_structured(slot, row.time, row.structured[c]);
+      }
+      have = trace.next(row);
+      if (have) {
+        if (opts.end_time && row.time > *opts.end_time) have = false;
+        else ++sum.rows;
+      }
+    }
+    std::int64_t current = target.count();
+    std::int64_t ready = target.ready(now);
+    DecisionRecord rec = policy.tick(now, current, ready);
+    ++sum.ticks;
+    switch (rec.status) {
+      case EvalOutcome::Status::Decision: ++sum.decisions; break;
+      case EvalOutcome::Status::Hold: ++sum.holds; break;
+      case EvalOutcome::Status::Error:
+        ++sum.errors;
+        if (sum.first_error.empty()) sum.first_error = format_timestamp(now) + ": " + rec.reason;
+        break;
+    }
+    if (rec.bound_by != BoundBy::None && rec.bound_by != BoundBy::Hold)
+      ++sum.bound_by[bound_by_name(rec.bound_by)];
+    if (rec.desired != current) {
+      int dir = rec.desired > current ? 1 : -1;
+      if (dir > 0) ++sum.scale_ups; else ++sum.scale_downs;
+      if (last_dir != 0 && dir != last_dir) ++sum.direction_changes;
+      last_dir = dir;
+      policy.record_scale(now, current, rec.desired);
+      target.set(now, rec.desired);
+    }
+    if (csv) csv->write(cfg.name, rec, target.ready(now));
+    sum.min_replicas = std::min(sum.min_replicas, target.count());
+    sum.max_replicas = std::max(sum.max_replicas, target.count());
+    sum.last_time = now;
+    if (!have) break;
+    double next = now + interval;
+    if (opts.end_time && next > *opts.end_time) break;
+    // The count set at this tick holds until the next one.
+    sum.replica_seconds += static_cast<double>(target.count()) * interval;
+    now = next;
+  }
+  sum.final_replicas = target.count();
+  return sum;
+}
+
+void print_summary_table(const std::vector<ReplaySummary>& rows, std::ostream& out) {
+  std::vector<std::vector<std::string>> cells;
+  cells.push_back({"policy", "script", "span", "ticks", "decisions", "holds", "errors", "ups", "downs",
+                   "flips", "min", "mean", "max", "final", "replica-h", "guardrails"});
+  for (const auto& s : rows) {
+    std::string guards;
+    for (const auto& [k, n] : s.bound_by) guards += (guards.empty() ? "" : " ") + k + "=" + std::to_string(n);
+    if (guards.empty()) guards = "-";
+    double span_h = (s.last_time - s.first_time) / 3600.0;
+    std::string span = span_h >= 48 ? fmt(span_h / 24, 1) + "d" : fmt(span_h, 1) + "h";
+    cells.push_back({s.policy, s.script, span, std::to_string(s.ticks), std::to_string(s.decisions),
+                     std::to_string(s.holds), std::to_string(s.errors), std::to_string(s.scale_ups),
+                     std::to_string(s.scale_downs), std::to_string(s.direction_changes),
+                     std::to_string(s.min_replicas), fmt(s.mean_replicas(), 2), std::to_string(s.max_replicas),
+                     std::to_string(s.final_replicas), fmt(s.replica_hours(), 1), guards});
+  }
+  std::vector<std::size_t> width(cells[0].size(), 0);
+  for (const auto& r : cells)
+    for (std::size_t i = 0; i < r.size(); ++i) width[i] = std::max(width[i], r[i].size());
+  for (std::size_t ri = 0; ri < cells.size(); ++ri) {
+    std::string line;
+    for (std::size_t i = 0; i < cells[ri].size(); ++i) {
+      const std::string& c = cells[ri][i];
+      bool left = i < 2 || i + 1 == cells[ri].size();
+      std::string pad(width[i] - c.size(), ' ');
+      line += left ? c + pad : pad + c;
+      if (i + 1 < cells[ri].size()) line += "  ";
+    }
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    out << line << '\n';
+    if (ri == 0) {
+      std::size_t total = 0;
+      for (auto w : width) total += w + 2;
+      out << std::string(total - 2, '-') << '\n';
+    }
+  }
+  for (const auto& s : rows)
+    if (!s.first_error.empty()) out << s.policy << ": first error at " << s.first_error << '\n';
+}
+
+}  // namespace luascale

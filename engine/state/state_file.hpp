@@ -1,0 +1,26 @@
+// engine/state/state_file.hpp — the persisted state: one JSON document
+// {"version": 1, "saved_at": T, "policies": {"<name>": {"guardrails": ..., "ctx_state": ...}}},
+// written atomically (temp file, fsync, rename) so a crash leaves the old or the new file, never
+// a torn one.
+#pragma once
+
+#include <string>
+
+#include "engine/core/value.hpp"
+
+namespace luascale {
+
+inline constexpr int kStateVersion = 1;
+
+// Reads a state file. A missing file gives an empty state and true. False + *error when the
+// file exists but is unreadable, not JSON, or of another version (error names the file).
+bool load_state_file(const std::string& path, Value& policies_out, std::string* error);
+
+// Writes {"version","saved_at","policies": policies} atomically. False + *error on failure.
+bool save_state_file(const std::string& path, const Value& policies, double saved_at,
+                     std::string* error);
+
+// Writes text to path atomically (temp file in the same folder, fsync, rename, fsync folder).
+bool write_file_atomic(const std::string& path, const std::string& text, std::string* error);
+
+}  // namespace luascale
