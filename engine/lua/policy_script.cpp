@@ -419,6 +419,7 @@ int l_collectgarbage(lua_State* L) {
 // load(chunk [, name [, mode [, env]]]): text chunks only; default env = the policy's.
 int l_load(lua_State* L) {
   auto* h = impl_of(L);
+  lua_settop(L, 4);  // fix the argument slots before pushing anything
   const char* mode = luaL_optstring(L, 3, "t");
   if (std::strchr(mode, 'b')) return luaL_error(L, "binary chunks are not allowed in the policy sandbox");
   lua_pushvalue(L, lua_upvalueindex(1));  // the base library's load
@@ -427,7 +428,7 @@ int l_load(lua_State* L) {
   lua_pushliteral(L, "t");
   if (lua_isnoneornil(L, 4)) lua_rawgeti(L, LUA_REGISTRYINDEX, h->env_ref); else lua_pushvalue(L, 4);
   lua_call(L, 4, LUA_MULTRET);
-  return lua_gettop(L) - 4;
+  return lua_gettop(L) - 4;  // everything above the four argument slots
 }
 
 int l_os_time(lua_State* L) {
@@ -470,11 +471,11 @@ bool read_module_file(PolicyScript::Impl* h, const char* name) noexcept {
     std::string mod = name;
     for (char c : mod)
       if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-')) {
-        std::snprintf(h->errbuf, sizeof h->errbuf, "module name '%s' is not allowed", name);
+        std::snprintf(h->errbuf, sizeof h->errbuf, "require '%s': not allowed (only luascale.* stdlib modules and files in the policy's folder)", name);
         return false;
       }
     if (mod.empty() || mod.front() == '.' || mod.back() == '.' || mod.find("..") != std::string::npos) {
-      std::snprintf(h->errbuf, sizeof h->errbuf, "module name '%s' is not allowed", name);
+      std::snprintf(h->errbuf, sizeof h->errbuf, "require '%s': not allowed (only luascale.* stdlib modules and files in the policy's folder)", name);
       return false;
     }
     std::filesystem::path file;

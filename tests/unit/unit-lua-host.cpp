@@ -1,0 +1,267 @@
+// Lua policy host: the policy contract, ctx, and every sandbox escape route named in the
+// foundation issue. Each hostile script must give a clear error naming the policy, and the host
+// must keep working (the next evaluation of a good policy succeeds; the count is held).
+#include <doctest/doctest.h>
+
+#include <chrono>
+#include <cmath>
+
+#include "engine/config/config.hpp"
+#include "engine/loop/policy_runtime.hpp"
+#include "engine/lua/policy_script.hpp"
+#include "engine/signals/history.hpp"
+#include "fixtures.hpp"
+
+using namespace luascale;
+using luascale::test::TempDir;
+
+namespace {
+
+struct Run {
+  EvalOutcome out;
+  std::string load_error;
+  double seconds = 0;
+};
+
+Run run_script(const std::string& body, LuaLimits limits = {}, const std::string& extra_file = "",
+               const std::string& extra_body = "") {
+  TempDir dir;
+  auto path = dir.write("pol/p.lua", body);
+  if (!extra_file.empty()) dir.write(extra_file, extra_body);
+  PolicyLoadOptions o;
+  o.name = "hostile";
+  o.script_path = path.string();
+  o.display_path = "p.lua";
+  o.stdlib_dir = stdlib_dir();
+  o.params = Value::object();
+  o.limits = limits;
+  Run r;
+  auto t0 = std::chrono::steady_clock::now();
+  auto s = PolicyScript::load(o, &r.load_error);
+  if (s) {
+    SignalTable st;
+    std::size_t i = st.add("q", 45, 64);
+    st.set_number(i, 1000, 7);
+    s->attach_signals(&st);
+    TargetView tv;
+    tv.name = "t";
+    tv.replicas = 3;
+    tv.ready = 3;
+    r.out = s->evaluate(1000, 15, tv);
+  }
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return r;
+}
+
+std::string decide(const std::string& body) {
+  return "return { decide = function(ctx, p)\n" + body + "\nend }\n";
+}
+
+// Evaluates a script expected to fail at evaluation and returns the error text.
+std::string eval_error(const std::string& body, LuaLimits limits = {}) {
+  Run r = run_script(body, limits);
+  INFO("load error: " << r.load_error);
+  REQUIRE(r.load_error.empty());
+  INFO("status: " << static_cast<int>(r.out.status) << " reason: " << r.out.reason);
+  REQUIRE(r.out.status == EvalOutcome::Status::Error);
+  CHECK(r.out.error.find("policy \"hostile\"") != std::string::npos);
+  return r.out.error;
+}
+
+bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+
+}  // namespace
+
+TEST_CASE("a decision, a hold and a reason come back as written") {
+  Run r = run_script(decide("return { replicas = ctx:signal('q') + ctx.target.replicas, reason = 'depth' }"));
+  REQUIRE(r.load_error.empty());
+  CHECK(r.out.status == EvalOutcome::Status::Decision);
+  CHECK(r.out.replicas == 10);
+  CHECK(r.out.reason == "depth");
+  r = run_script(decide("return nil"));
+  CHECK(r.out.status == EvalOutcome::Status::Hold);
+  r = run_script(decide("return { nodes = 4 }"));
+  CHECK(r.out.status == EvalOutcome::Status::Decision);
+  CHECK(r.out.nodes == 4);
+  CHECK_FALSE(r.out.replicas.has_value());
+  r = run_script(decide("return { replicas = 2.0 }"));  // an integral float is an integer
+  CHECK(r.out.replicas == 2);
+}
+
+TEST_CASE("ctx exposes now, target, params, state and log") {
+  Run r = run_script(R"(return { params = { k = 2 }, decide = function(ctx, p)
+    ctx:log("now=" .. ctx.now)
+    ctx.state.n = (ctx.state.n or 0) + 1
+    assert(ctx:signal("missing") == nil)
+    return { replicas = ctx.target.replicas * p.k,
+             reason = table.concat({ ctx.target.name, ctx.target.ready, tostring(p.k), tostring(ctx.params.k) }, " ") }
+  end })");
+  REQUIRE(r.load_error.empty());
+  INFO(r.out.error);
+  CHECK(r.out.replicas == 6);
+  CHECK(r.out.reason == "hostile 3 2 2");  // ctx.target.name is the policy name
+  REQUIRE(r.out.logs.size() == 1);
+  CHECK(r.out.logs[0] == "now=1000");
+}
+
+TEST_CASE("file access is refused: io, dofile, loadfile") {
+  CHECK(contains(eval_error(decide("return { replicas = #io.open('/etc/passwd'):read('a') }")), "io"));
+  CHECK(contains(eval_error(decide("dofile('/etc/passwd')")), "dofile"));
+  CHECK(contains(eval_error(decide("loadfile('/etc/passwd')")), "loadfile"));
+}
+
+TEST_CASE("os.execute, os.exit, os.remove, os.getenv are refused") {
+  for (const char* fn : {"execute('true')", "exit(1)", "remove('/tmp/x')", "getenv('HOME')"}) {
+    std::string err = eval_error(decide(std::string("os.") + fn));
+    CHECK(contains(err, std::string("os.") + std::string(fn).substr(0, std::string(fn).find('('))));
+  }
+}
+
+TEST_CASE("require resolves only the stdlib and the policy's folder") {
+  Run r = run_script(decide("local m = require('helper') return { replicas = m.n }"), {}, "pol/helper.lua",
+                     "return { n = 5 }");
+  INFO(r.load_error << r.out.error);
+  CHECK(r.out.replicas == 5);
+  CHECK(contains(eval_error(decide("require('os')")), "require"));
+  CHECK(contains(eval_error(decide("require('../../etc/passwd')")), "require"));
+  CHECK(contains(eval_error(decide("require('socket')")), "require"));
+}
+
+TEST_CASE("package.loadlib, string.dump and binary chunks are refused") {
+  CHECK(contains(eval_error(decide("package.loadlib('/lib/x.so', 'f')")), "package"));
+  CHECK(contains(eval_error(decide("string.dump(function() end)")), "dump"));
+  // A binary chunk: the signature byte ESC starts it.
+  std::string err = eval_error(decide("local f, e = load('\\27Lua' .. string.rep('x', 20)) if not f then error(e) end"));
+  CHECK(contains(err, "binary"));
+}
+
+TEST_CASE("debug is not available") {
+  CHECK(contains(eval_error(decide("debug.sethook()")), "debug"));
+  CHECK(contains(eval_error(decide("return { replicas = debug.getinfo(1).currentline }")), "debug"));
+}
+
+TEST_CASE("an infinite loop stops at the instruction budget, and pcall cannot swallow it") {
+  LuaLimits lim;
+  lim.instructions = 1'000'000;
+  std::string err = eval_error(decide("while true do end"), lim);
+  CHECK(contains(err, "instruction"));
+  Run r = run_script(decide("for i = 1, 100 do pcall(function() while true do end end) end return { replicas = 1 }"), lim);
+  CHECK(r.out.status == EvalOutcome::Status::Error);
+  CHECK(contains(r.out.error, "instruction"));
+  CHECK(r.seconds < 30);  // bounded (a generous bound; the budget is what stops it)
+}
+
+TEST_CASE("the wall-clock deadline stops a script that runs long") {
+  LuaLimits lim;
+  lim.instructions = 1'000'000'000'000;
+  lim.timeout_seconds = 0.2;
+  std::string err = eval_error(decide("while true do end"), lim);
+  CHECK((contains(err, "time") || contains(err, "deadline")));
+}
+
+TEST_CASE("unbounded memory stops at the cap: string.rep and table growth") {
+  LuaLimits lim;
+  lim.memory_bytes = 8u << 20;
+  CHECK(contains(eval_error(decide("local s = string.rep('x', 1 << 30) return { replicas = #s }"), lim), "memory"));
+  CHECK(contains(eval_error(decide("local t = {} for i = 1, 1e9 do t[i] = i end"), lim), "memory"));
+  CHECK(contains(eval_error(decide("local s = 'x' for i = 1, 40 do s = s .. s end"), lim), "memory"));
+}
+
+TEST_CASE("infinite recursion is a clear error") {
+  std::string err = eval_error(decide("local function f(n) return f(n + 1) + 1 end return { replicas = f(1) }"));
+  CHECK((contains(err, "stack") || contains(err, "memory")));
+}
+
+TEST_CASE("error() with a non-string value is reported") {
+  CHECK(contains(eval_error(decide("error({ code = 42 })")), "table"));
+  CHECK(contains(eval_error(decide("error(nil)")), "nil"));
+  CHECK(contains(eval_error(decide("error(setmetatable({}, { __tostring = function() while true do end end }))")), ""));
+}
+
+TEST_CASE("bad decisions are rejected: NaN, inf, negative, fractional, huge, wrong shape") {
+  CHECK(contains(eval_error(decide("return { replicas = 0/0 }")), "replicas"));
+  CHECK(contains(eval_error(decide("return { replicas = math.huge }")), "replicas"));
+  CHECK(contains(eval_error(decide("return { replicas = -1 }")), "replicas"));
+  CHECK(contains(eval_error(decide("return { replicas = 2.5 }")), "replicas"));
+  CHECK(contains(eval_error(decide("return { replicas = 2^40 }")), "replicas"));
+  CHECK(contains(eval_error(decide("return { replicas = '3' }")), "replicas"));
+  CHECK(contains(eval_error(decide("return { replica = 3 }")), "replica"));
+  CHECK(contains(eval_error(decide("return 5")), "table"));
+  CHECK(contains(eval_error(decide("return { }")), "replicas"));
+  CHECK(contains(eval_error(decide("return { replicas = 1, reason = {} }")), "reason"));
+}
+
+TEST_CASE("undeclared globals are errors, naming file and line") {
+  std::string err = eval_error(decide("return { replicas = undefined_thing + 1 }"));
+  CHECK(contains(err, "p.lua:2"));
+  CHECK(contains(err, "undefined_thing"));
+}
+
+TEST_CASE("load errors name the file and line") {
+  Run r = run_script("return { decide = function(ctx) return { replicas = 1 } end\n");
+  CHECK(contains(r.load_error, "p.lua:"));
+  CHECK(contains(r.load_error, "policy \"hostile\""));
+  r = run_script("return { params = {} }");
+  CHECK(contains(r.load_error, "decide"));
+}
+
+TEST_CASE("the runtime holds the count when the script fails and recovers after") {
+  TempDir dir;
+  auto path = dir.write("flaky.lua", R"(return { decide = function(ctx)
+    local v = ctx:signal("v")
+    if v == 1 then error("boom") end
+    if v == 2 then while true do end end
+    return { replicas = v }
+  end })");
+  PolicyConfig pc = policy_config_for_script(path.string());
+  pc.limits.instructions = 200000;
+  std::string err;
+  auto rt = PolicyRuntime::create(pc, &err);
+  REQUIRE(rt);
+  std::size_t v = rt->add_signal("v");
+  rt->signals().set_number(v, 100, 5);
+  DecisionRecord d = rt->tick(100, 3, 3);
+  CHECK(d.desired == 5);
+  rt->signals().set_number(v, 115, 1);
+  d = rt->tick(115, 5, 5);
+  CHECK(d.status == EvalOutcome::Status::Error);
+  CHECK(d.desired == 5);
+  CHECK(d.bound_by == BoundBy::Error);
+  CHECK(contains(d.reason, "boom"));
+  rt->signals().set_number(v, 130, 2);
+  d = rt->tick(130, 5, 5);
+  CHECK(d.status == EvalOutcome::Status::Error);
+  CHECK(d.desired == 5);
+  rt->signals().set_number(v, 145, 7);
+  d = rt->tick(145, 5, 5);
+  CHECK(d.status == EvalOutcome::Status::Decision);
+  CHECK(d.desired == 7);
+}
+
+TEST_CASE("stale signals read as nil; windows aggregate the history") {
+  TempDir dir;
+  auto path = dir.write("w.lua", R"(return { decide = function(ctx)
+    local last = ctx:signal("v")
+    if last == nil then return nil end
+    local avg = ctx:signal("v", { window = "1m", agg = "avg" })
+    local mx = ctx:signal("v", { window = "5m", agg = "max" })
+    local p90 = ctx:signal("v", { window = "5m", agg = "p90" })
+    return { replicas = math.floor(avg), reason = string.format("%g %g %g", last, mx, p90) }
+  end })");
+  PolicyConfig pc = policy_config_for_script(path.string());
+  std::string err;
+  auto rt = PolicyRuntime::create(pc, &err);
+  REQUIRE(rt);
+  std::size_t v = rt->add_signal("v");
+  for (int i = 0; i < 10; ++i) rt->signals().set_number(v, 1000 + 15 * i, i * 10);  // 0..90 at 1000..1135
+  DecisionRecord d = rt->tick(1135, 1, 1);
+  INFO(d.reason);
+  REQUIRE(d.status == EvalOutcome::Status::Decision);
+  // last minute: t in (1075, 1135] -> 50,60,70,80,90 -> avg 70; p90 nearest rank of 0..90 = 80
+  CHECK(d.recommended == 75);  // (1075, 1135]: 60,70,80,90
+  CHECK(d.reason == "90 90 80");
+  // 3 intervals (45 s) after the last sample the signal is stale -> hold.
+  d = rt->tick(1135 + 46, 70, 70);
+  CHECK(d.status == EvalOutcome::Status::Hold);
+  CHECK(d.desired == 70);
+}
