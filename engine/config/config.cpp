@@ -313,8 +313,10 @@ Config parse_config(const std::string& text, const std::string& path, const Adap
   try {
     cfg.raw = parse_json(text);
   } catch (const JsonError& e) {
-    throw ConfigError({path + ":" + std::to_string(e.line) + ":" + std::to_string(e.column) + ": " +
-                       e.what()});
+    // what() starts "line L, column C: "; say it once, as file:line:column.
+    std::string msg = e.what();
+    if (auto colon = msg.find(": "); msg.rfind("line ", 0) == 0 && colon != std::string::npos) msg = msg.substr(colon + 2);
+    throw ConfigError({path + ":" + std::to_string(e.line) + ":" + std::to_string(e.column) + ": " + msg});
   }
   std::vector<std::string> problems;
   Reader r(path, problems);

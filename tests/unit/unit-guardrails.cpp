@@ -1,0 +1,133 @@
+// Guardrails: upstream HPA normalization (legacy and behavior paths), cooldown and fallback,
+// checked against the worked examples in ../shared/reference/hpa.md.
+#include <doctest/doctest.h>
+
+#include "engine/config/config.hpp"
+#include "engine/guard/guardrails.hpp"
+
+using namespace luascale;
+
+namespace {
+GuardrailConfig from_json(const std::string& policy_json) {
+  Config c = parse_config("{\"policies\": [" + policy_json + "]}", "g.json");
+  return c.policies.at(0).guard;
+}
+}  // namespace
+
+TEST_CASE("legacy path: scale-up limited to max(2x, 4), min/max clamp, 300 s downscale window") {
+  GuardrailConfig cfg;
+  cfg.min = 1;
+  cfg.max = 100;
+  Guardrails g(cfg);
+  auto r = g.decide(0, 2, 50, false);
+  CHECK(r.desired == 4);  // max(2*2, 4)
+  CHECK(r.bound_by == BoundBy::ScaleUpLimit);
+  r = g.decide(15, 10, 50, false);
+  CHECK(r.desired == 20);
+  r = g.decide(30, 20, 5, false);  // the stored 50s win over 5 for 300 s, then max(2x, 4) caps
+  CHECK(r.desired == 40);
+  CHECK(r.bound_by == BoundBy::ScaleUpLimit);
+  r = g.decide(31, 40, 5, false);  // still the stored 50, now within max(2x, 4)
+  CHECK(r.desired == 50);
+  CHECK(r.bound_by == BoundBy::ScaleDownStabilization);
+  r = g.decide(400, 50, 5, false);  // everything but t=31 (5) and now is older than 300 s
+  CHECK(r.desired == 5);
+  r = g.decide(415, 5, 0, false);  // the 5 of t=400 is still in the window
+  CHECK(r.desired == 5);
+  r = g.decide(800, 5, 0, false);
+  CHECK(r.desired == 1);
+  CHECK(r.bound_by == BoundBy::MinReplicas);
+}
+
+TEST_CASE("a fresh controller keeps the initial size for the downscale window (TestScaleDownStabilizeInitialSize)") {
+  Guardrails g(from_json(R"({"name":"a","script":"x.lua","behavior":{}})"));
+  auto r = g.decide(1000, 5, 3, false);
+  CHECK(r.desired == 5);
+  CHECK(r.bound_by == BoundBy::ScaleDownStabilization);
+}
+
+TEST_CASE("behavior rate limit counts scale events in the period (TestScalingWithRules)") {
+  Guardrails g(from_json(R"({"name":"a","script":"x.lua","minReplicas":1,"maxReplicas":100,
+      "behavior":{"scaleUp":{"policies":[{"type":"Percent","value":300,"periodSeconds":300}]}}})"));
+  g.record_scale(100, 2, 6);  // +4
+  g.record_scale(110, 6, 4);  // -2
+  // current 6 (as in the upstream test), periodStart = 6 - 4 + 2 = 4, limit = ceil(4 * 4) = 16.
+  auto r = g.decide(200, 6, 40, false);
+  CHECK(r.desired == 16);
+  CHECK(r.bound_by == BoundBy::ScaleUpLimit);
+}
+
+TEST_CASE("behavior defaults: scale-up max(+4 pods, +100%) per 15 s; scale-down 100%/15 s") {
+  Guardrails g(from_json(R"({"name":"a","script":"x.lua","maxReplicas":1000,
+      "behavior":{"scaleDown":{"stabilizationWindowSeconds":0}}})"));
+  auto r = g.decide(0, 3, 100, false);
+  CHECK(r.desired == 7);  // max(3+4, 3*2)
+  g.record_scale(0, 3, 7);
+  r = g.decide(5, 7, 100, false);  // same 15 s period: periodStart 3 -> limit 7
+  CHECK(r.desired == 7);
+  r = g.decide(15, 7, 100, false);  // the event is 15 s old: no longer in the period
+  CHECK(r.desired == 14);
+  r = g.decide(30, 14, 1, false);
+  CHECK(r.desired == 1);  // Percent 100 allows everything down at once, window 0
+}
+
+TEST_CASE("stabilization straddling current stays put; selectPolicy Min and Disabled") {
+  Guardrails g(from_json(R"({"name":"a","script":"x.lua","maxReplicas":100,
+      "behavior":{"scaleUp":{"stabilizationWindowSeconds":60},"scaleDown":{"stabilizationWindowSeconds":60}}})"));
+  g.decide(0, 10, 10, false);
+  g.decide(15, 10, 12, false);
+  auto r = g.decide(30, 10, 8, false);  // recent 10,12,8: upRec 8, downRec 12 -> stays 10
+  CHECK(r.desired == 10);
+
+  Guardrails off(from_json(R"({"name":"a","script":"x.lua",
+      "behavior":{"scaleDown":{"selectPolicy":"Disabled","stabilizationWindowSeconds":0}}})"));
+  r = off.decide(0, 10, 2, false);
+  CHECK(r.desired == 10);
+  CHECK(r.bound_by == BoundBy::ScaleDownLimit);
+
+  Guardrails min(from_json(R"({"name":"a","script":"x.lua","maxReplicas":100,"behavior":{"scaleUp":{"selectPolicy":"Min",
+      "policies":[{"type":"Pods","value":2,"periodSeconds":60},{"type":"Percent","value":50,"periodSeconds":60}]}}})"));
+  r = min.decide(0, 10, 50, false);
+  CHECK(r.desired == 12);  // min(10+2, ceil(15))
+}
+
+TEST_CASE("failures hold the count; fallback after N consecutive failures; cooldown") {
+  Guardrails g(from_json(R"({"name":"a","script":"x.lua","fallback":{"failureThreshold":2,"replicas":6}})"));
+  auto r = g.decide(0, 3, std::nullopt, true);
+  CHECK(r.desired == 3);
+  CHECK(r.bound_by == BoundBy::Error);
+  r = g.decide(15, 3, std::nullopt, true);
+  CHECK(r.desired == 6);
+  CHECK(r.bound_by == BoundBy::Fallback);
+  r = g.decide(30, 6, 4, false);
+  CHECK(g.state().consecutive_failures == 0);
+
+  Guardrails c(from_json(R"({"name":"a","script":"x.lua","maxReplicas":50,"cooldown":"5m"})"));
+  c.record_scale(0, 2, 4);
+  r = c.decide(60, 4, 8, false);
+  CHECK(r.desired == 4);
+  CHECK(r.bound_by == BoundBy::Cooldown);
+  r = c.decide(301, 4, 8, false);
+  CHECK(r.desired == 8);
+}
+
+TEST_CASE("paused and out-of-range targets are gated before normalization") {
+  Guardrails g(from_json(R"({"name":"a","script":"x.lua","minReplicas":2,"maxReplicas":5})"));
+  CHECK(g.decide(0, 0, 4, false).bound_by == BoundBy::Paused);
+  auto r = g.decide(0, 9, 9, false);
+  CHECK(r.desired == 5);
+  CHECK(r.bound_by == BoundBy::MaxReplicas);
+  r = g.decide(0, 1, 1, false);
+  CHECK(r.desired == 2);
+}
+
+TEST_CASE("state round-trips through a value") {
+  Guardrails g(from_json(R"({"name":"a","script":"x.lua","behavior":{}})"));
+  g.decide(0, 3, 5, false);
+  g.record_scale(0, 3, 5);
+  Value v = g.state().to_value();
+  GuardrailState s = GuardrailState::from_value(v);
+  CHECK(s.recommendations.size() == g.state().recommendations.size());
+  CHECK(s.scale_up_events.size() == 1);
+  CHECK(s.to_value() == v);
+}
