@@ -1,0 +1,18 @@
+-- policies/nodes.lua — node count for a node group, bin-packed as the Cluster Autoscaler's
+-- estimator does (luascale.nodes): CPU, memory and pod slots against one node's allocatable.
+--
+-- With only `pending` pods: current nodes + the new nodes they need. With `running` pods too:
+-- the nodes all of them need (scale-up at once; scale-down only after requested/allocatable
+-- stays under `scale_down_utilization` for `scale_down_window` seconds). A pod that fits no
+-- empty node is named in the reason and left out of the count.
+--
+-- Signals: lists of pod groups { {cpu=0.5, memory="512Mi", count=10, name="worker"}, ... };
+-- numbers are base units (cores, bytes), strings are Kubernetes quantities.
+--
+-- params:
+--   node = { cpu = 3.8, memory = "14Gi", pods = 110 }
+--   pending = "pending", running = "running"     signal names (running optional)
+--   headroom = 0        extra fraction of nodes
+--   max_nodes = nil
+--   scale_down_utilization = 0.5, scale_down_window = 600
+return require("luascale.policies").nodes()

@@ -1,0 +1,14 @@
+-- policies/predictive.lua — forecast scaling with Holt-Winters (additive seasonality).
+--
+-- The demand signal is averaged per `step` seconds into a series kept in ctx.state. After two
+-- full seasons the model (level, trend, one seasonal term per step) is initialised and then
+-- updated once per step; until then the policy is purely reactive. The proposal is the larger of
+-- the reactive count ceil(demand / per_replica) and the forecast peak within the next `lead`
+-- seconds / per_replica, so capacity is there before the load (e.g. node provisioning time).
+--
+-- params:
+--   signal = "rps", per_replica = 10
+--   season = 86400, step = 300, lead = 600       (seconds)
+--   alpha = 0.5, beta = 0.05, gamma = 0.3        (level, trend, seasonal smoothing)
+--   max_gap = nil     a longer hole in the signal restarts learning (always after 2 seasons)
+return require("luascale.policies").predictive()

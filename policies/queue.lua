@@ -1,0 +1,18 @@
+-- policies/queue.lua — KEDA-style scaling on queue depth.
+--
+-- replicas = ceil(depth / per_replica), the way KEDA hands a queue to the HPA (an External
+-- AverageValue metric, HPA tolerance included); several queues: the largest proposal ("max",
+-- as HPA does across triggers) or the summed load ("sum"). Activation is separate from 1<->N:
+-- the target is active while some queue is above its `activation` value; from 0 it goes to
+-- max(min, 1) and the 1<->N rule takes over on the next evaluation; after `cooldown` seconds
+-- inactive it goes to `idle` (if set) or `min` (0 = scale to zero).
+--
+-- params:
+--   signal = "queue_depth", per_replica = 5, activation = 0    -- one queue, or
+--   queues = { {signal="orders", per_replica=5, activation=0}, {signal="emails", per_replica=50} }
+--   combine = "max" | "sum"
+--   min = 0            minReplicaCount (0 allows scale to zero)
+--   idle = nil         idleReplicaCount (the count while inactive; below min)
+--   cooldown = 300     seconds inactive before scaling to idle/min (cooldownPeriod)
+--   tolerance = 0.1    HPA tolerance on the 1<->N part
+return require("luascale.policies").queue()

@@ -1,0 +1,20 @@
+-- policies/scheduled.lua — cron schedules in an IANA time zone.
+--
+-- windows: active from the last firing of `start` until `stop` fires (or for `duration`); while
+--   active they set a floor (`min`), a ceiling (`max`) or an exact count (`replicas`).
+-- actions: AWS-style scheduled actions; the most recent firing of an action with `min`/`max`
+--   stays in force, an action's `replicas` (desired capacity) is set once, on the first
+--   evaluation after it fires.
+-- Alone, the policy sets the exact count, else clamps the current count into [min, max], else
+-- returns `default` (nil = hold). Under luascale.combine the floor/ceiling/exact count applies
+-- to the other policies' proposal: combine.max{ P.hpa{...}, P.scheduled{...} }.
+-- Cron: 5 fields with ranges, steps, lists and names (see luascale.cron); entries may carry
+-- their own `zone`.
+--
+-- params:
+--   zone = "Europe/Berlin"
+--   windows = { {start="0 8 * * mon-fri", stop="0 18 * * mon-fri", min=4},
+--               {start="0 1 * * *", duration="4h", max=2} }
+--   actions = { {at="0 8 * * 1-5", replicas=5}, {at="0 22 * * *", replicas=2} }
+--   default = nil
+return require("luascale.policies").scheduled()

@@ -1,0 +1,14 @@
+-- policies/target_tracking.lua — AWS target tracking scaling.
+--
+-- capacity = ceil(in-service × metric / target), where in-service excludes instances still in
+-- their warm-up. Scale-out after `scale_out_datapoints` consecutive evaluations above the target
+-- (AWS: 3 one-minute datapoints), scale-in after `scale_in_datapoints` consecutive evaluations
+-- below it (AWS: 15) and never while an instance is warming up, or never with
+-- `disable_scale_in`. An increase of the target's count is taken as a launch.
+--
+-- params:
+--   signal = "cpu", target = 50
+--   scale_out_datapoints = 3, scale_in_datapoints = 15
+--   disable_scale_in = false
+--   warmup = 300        seconds (DefaultInstanceWarmup / EstimatedInstanceWarmup)
+return require("luascale.policies").target_tracking()
