@@ -18,7 +18,10 @@ local M = {}
 local function child_list(children)
   local list, used = {}, {}
   local function add(key, c)
-    if type(c) == "function" then c = { decide = function(ctx) return c(ctx) end } end
+    if type(c) == "function" then
+      local fn = c
+      c = { decide = function(ctx) return fn(ctx) end }
+    end
     if type(c) ~= "table" or (type(c.decide) ~= "function" and type(c.bounds) ~= "function") then
       error("luascale.combine: child '" .. tostring(key) .. "' is not a policy table or function", 3)
     end
