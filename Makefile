@@ -35,7 +35,7 @@ build: deps
 	cmake --build $(BUILD) -j $(JOBS) --target luascale
 
 demo: build
-	./$(BUILD)/luascale replay $(DEMO_CONFIG) --trace $(DEMO_TRACE) --out $(BUILD)/demo-decisions.csv
+	$(BUILD)/luascale replay $(DEMO_CONFIG) --trace $(DEMO_TRACE) --out $(BUILD)/demo-decisions.csv
 	@echo "decisions written to $(BUILD)/demo-decisions.csv"
 
 # Debug + ASan/UBSan build of everything, then the whole CTest suite.

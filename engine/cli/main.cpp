@@ -44,7 +44,12 @@ int main(int argc, char** argv) {
   auto* t = app.add_subcommand("test", "Run policy test files (*_test.lua)");
   t->add_option("paths", test.paths, "Test files or folders searched for *_test.lua")->required();
 
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help and --version exit 0; every usage error exits 2.
+    return app.exit(e) == 0 ? 0 : 2;
+  }
   try {
     if (*e) return cmd_eval(eval);
     if (*c) return cmd_check(check);

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# CLI behaviour end to end: exit codes, error texts that name the file and line, JSON output,
+# the decisions CSV and the state file.
+set -u
+: "${LUASCALE:?} ${SRC:?}"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+fail=0
+expect() {  # expect NAME CONDITION...
+  local name=$1; shift
+  if "$@"; then echo "ok: $name"; else echo "FAIL: $name"; fail=1; fi
+}
+
+# eval: a decision as JSON.
+out=$("$LUASCALE" eval "$SRC/policies/hpa.lua" --params '{"metrics":[{"signal":"rps","type":"AverageValue","target":10}]}' \
+      --signals '{"rps": 95}' --target '{"replicas": 4}' --now 1700000000)
+expect "eval exits 0" test $? -eq 0
+expect "eval recommends ceil(95/10)" grep -q '"recommended": 10' <<<"$out"
+expect "eval applies the legacy scale-up limit max(2x,4)" grep -q '"replicas": 8' <<<"$out"
+expect "eval names the bounding rule" grep -q '"bound_by": "scaleUpLimit"' <<<"$out"
+
+# eval: a hostile policy is an error naming the policy; exit 1; the count is held.
+cat > "$work/evil.lua" <<'LUA'
+return { decide = function(ctx) os.execute("touch /tmp/pwned-by-policy") return { replicas = 1 } end }
+LUA
+out=$("$LUASCALE" eval "$work/evil.lua" --target '{"replicas": 3}' 2>"$work/err")
+rc=$?
+expect "hostile eval exits 1" test $rc -eq 1
+expect "the error names the policy" grep -q 'policy \\"evil\\"' <<<"$out"
+expect "the count is held" grep -q '"replicas": 3' <<<"$out"
+expect "nothing was executed" test ! -e /tmp/pwned-by-policy
+
+# check: config key paths and script lines.
+cat > "$work/c.json" <<'JSON'
+{"policies": [{"name": "a", "script": "missing.lua", "minReplicas": -1, "signals": {"q": {"stale_after": "never"}}}]}
+JSON
+"$LUASCALE" check "$work/c.json" 2>"$work/err"
+expect "check of a bad config exits 1" test $? -eq 1
+expect "check names the key path" grep -q "c.json: policies\[0\].signals.q.stale_after: 'never' is not a duration" "$work/err"
+
+# replay: a malformed trace names file:line and exits 1.
+printf 'timestamp,rps\n1,5\n2,five\n' > "$work/bad.csv"
+"$LUASCALE" replay "$SRC/policies/hpa.lua" --trace "$work/bad.csv" 2>"$work/err" >/dev/null
+expect "replay of a bad trace exits 1" test $? -eq 1
+expect "the trace error names file:line" grep -q 'bad.csv:3: column "rps": not a number: "five"' "$work/err"
+
+# replay: decisions CSV and the state file.
+"$LUASCALE" replay "$SRC/examples/quickstart/config.json" --trace "$SRC/examples/traces/azure_llm_conv_requests_per_second.csv" \
+  --out "$work/d.csv" --state-out "$work/state.json" --quiet >"$work/summary"
+expect "replay exits 0" test $? -eq 0
+expect "the CSV has a header" grep -q '^timestamp,policy,status,recommended,replicas,ready,bound_by,reason$' "$work/d.csv"
+expect "one CSV row per tick (235 + header)" test "$(wc -l < "$work/d.csv")" -eq 236
+expect "the summary names the policy" grep -q '^llm ' "$work/summary"
+expect "the state file has the policy's ctx.state" grep -q '"peak"' "$work/state.json"
+expect "the state file has a version" grep -q '"version": 1' "$work/state.json"
+
+# usage errors exit 2 (CLI11).
+"$LUASCALE" replay 2>/dev/null
+expect "a usage error exits 2" test $? -eq 2
+exit $fail
