@@ -38,6 +38,16 @@ struct ReplayOptionsCli {
 };
 int cmd_replay(const ReplayOptionsCli& o);
 
+struct RunOptionsCli {
+  std::string config;
+  std::string state_file;   // overrides the config's state_file
+  std::string listen;       // overrides server.listen; "off" disables the HTTP server
+  bool once = false;        // one tick per policy, then exit
+  int threads = 1;
+  bool no_reload = false;   // no mtime polling (SIGHUP still reloads)
+};
+int cmd_run(const RunOptionsCli& o);
+
 struct TestOptions {
   std::vector<std::string> paths;
 };

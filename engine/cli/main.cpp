@@ -40,6 +40,15 @@ int main(int argc, char** argv) {
   r->add_option("--to", replay.to, "Stop after this time (unix seconds or RFC 3339)");
   r->add_flag("--quiet", replay.quiet, "Print only the summary table");
 
+  RunOptionsCli run;
+  auto* u = app.add_subcommand("run", "Run every policy on its interval against live signals and actuate (sidecar mode)");
+  u->add_option("config", run.config, "Config (.json)")->required();
+  u->add_option("--state", run.state_file, "State file (default: the config's state_file)");
+  u->add_option("--listen", run.listen, "HTTP address for /metrics etc. (default: server.listen, 127.0.0.1:9464); \"off\" disables it");
+  u->add_flag("--once", run.once, "Evaluate every policy once, actuate, and exit");
+  u->add_option("--threads", run.threads, "Worker threads (default 1)")->check(CLI::Range(1, 64));
+  u->add_flag("--no-reload", run.no_reload, "Do not watch the config and scripts for changes (SIGHUP still reloads)");
+
   TestOptions test;
   auto* t = app.add_subcommand("test", "Run policy test files (*_test.lua)");
   t->add_option("paths", test.paths, "Test files or folders searched for *_test.lua")->required();
@@ -55,6 +64,7 @@ int main(int argc, char** argv) {
     if (*c) return cmd_check(check);
     if (*r) return cmd_replay(replay);
     if (*t) return cmd_test(test);
+    if (*u) return cmd_run(run);
   } catch (const std::exception& ex) {
     std::cerr << "luascale: " << ex.what() << "\n";
     return 1;

@@ -1,0 +1,62 @@
+// engine/loop/runner.hpp — `luascale run`: every policy on its own timer against live sources and
+// a real actuator, on Boost.Asio. A tick fetches the policy's signals concurrently (each with its
+// own timeout), evaluates, applies guardrails, actuates when the count changes and records the
+// decision. Ticks of one policy never overlap (a missed tick is counted, not queued); a slow
+// source or actuator delays only its own policy. Also: hot reload (validate first, keep the old
+// version on error), state persistence, and the data behind /metrics, /readyz and /decisions.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/adapter.hpp"
+#include "engine/config/config.hpp"
+
+namespace luascale {
+
+struct RunOptions {
+  std::string config_path;
+  std::string state_file;        // overrides the config's state_file when set
+  std::string listen;            // overrides server.listen when set; "" = config; "off" = no server
+  bool once = false;             // one tick per policy, then stop
+  double reload_poll_seconds = 2;  // mtime polling of the config and scripts; 0 = off
+  double jitter_fraction = 0.1;  // first tick delayed by up to this share of the interval
+  std::size_t decisions_kept = 100;  // per policy, for /decisions
+  // Whether this process may actuate (leader election); null = always.
+  std::function<bool()> is_leader;
+};
+
+class Runner {
+ public:
+  Runner(boost::asio::io_context& io, RunOptions opts, const std::vector<SourceFactory>& sources,
+         const std::vector<ActuatorFactory>& actuators);
+  ~Runner();
+  Runner(const Runner&) = delete;
+  Runner& operator=(const Runner&) = delete;
+
+  // Loads and validates the config, restores state, starts the timers, the signal handlers and
+  // the HTTP server. False + *error (every problem, one per line) when nothing could start.
+  bool start(std::string* error);
+  // Re-reads the config; on any problem logs it and keeps the running version. True if swapped.
+  bool reload();
+  // Stops timers and the server, saves state; pending callbacks finish on their own.
+  void stop();
+
+  // Exposition for the HTTP surface.
+  std::string metrics_text() const;
+  std::string decisions_json(const std::string& policy) const;  // "" = every policy
+  bool ready(std::string* why) const;
+  std::size_t policy_count() const;
+  // The address the HTTP server listens on ("" when off), with the real port when it was 0.
+  std::string listen_address() const;
+
+  struct Impl;
+
+ private:
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace luascale

@@ -1,0 +1,222 @@
+// engine/server/http_server.cpp — Beast HTTP/1.1 server for the operational endpoints.
+#include "engine/server/http_server.hpp"
+
+#include <optional>
+#include <utility>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <openssl/crypto.h>
+
+namespace luascale {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+bool parse_listen(const std::string& s, std::string& host, std::uint16_t& port) {
+  auto colon = s.rfind(':');
+  if (colon == std::string::npos) return false;
+  host = s.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.empty()) host = "0.0.0.0";
+  try {
+    unsigned long p = std::stoul(s.substr(colon + 1));
+    if (p > 65535) return false;
+    port = static_cast<std::uint16_t>(p);
+  } catch (...) {
+    return false;
+  }
+  return true;
+}
+
+bool token_ok(const std::string& expected, const beast::string_view header) {
+  const std::string prefix = "Bearer ";
+  if (header.size() != prefix.size() + expected.size()) return false;
+  if (header.substr(0, prefix.size()) != prefix) return false;
+  return CRYPTO_memcmp(header.data() + prefix.size(), expected.data(), expected.size()) == 0;
+}
+
+}  // namespace
+
+struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
+  asio::io_context& io;
+  HttpServerOptions opts;
+  HttpHandler handler;
+  tcp::acceptor acceptor;
+  std::size_t connections = 0;
+  bool stopped = false;
+
+  Impl(asio::io_context& io_, HttpServerOptions o, HttpHandler h)
+      : io(io_), opts(std::move(o)), handler(std::move(h)), acceptor(io_) {}
+
+  struct Session : std::enable_shared_from_this<Session> {
+    std::shared_ptr<Impl> server;
+    beast::tcp_stream stream;
+    beast::flat_buffer buffer{8192};
+    std::optional<http::request_parser<http::empty_body>> parser;
+    http::response<http::string_body> res;
+
+    Session(std::shared_ptr<Impl> s, tcp::socket sock) : server(std::move(s)), stream(std::move(sock)) {}
+    ~Session() { --server->connections; }
+
+    void read() {
+      parser.emplace();
+      parser->header_limit(static_cast<std::uint32_t>(server->opts.max_header_bytes));
+      parser->body_limit(0);
+      stream.expires_after(std::chrono::milliseconds(static_cast<long>(server->opts.idle_timeout_seconds * 1000)));
+      http::async_read(stream, buffer, *parser,
+                       [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+    }
+
+    void on_read(beast::error_code ec) {
+      if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::operation_aborted ||
+          ec == asio::error::connection_reset) {
+        close();
+        return;
+      }
+      if (ec) {  // malformed request, header too large...
+        respond_error(ec == http::error::header_limit ? http::status::request_header_fields_too_large
+                                                      : http::status::bad_request,
+                      ec.message());
+        return;
+      }
+      const auto& req = parser->get();
+      std::string target(req.target());
+      std::string path = target.substr(0, target.find('?'));
+      res = {};
+      res.version(req.version());
+      res.keep_alive(req.keep_alive());
+      if (req.method() != http::verb::get && req.method() != http::verb::head) {
+        res.result(http::status::method_not_allowed);
+        res.set(http::field::allow, "GET, HEAD");
+        res.body() = "method not allowed\n";
+      } else if (!server->opts.token.empty() && path != "/healthz" && path != "/readyz" &&
+                 !token_ok(server->opts.token, req[http::field::authorization])) {
+        res.result(http::status::unauthorized);
+        res.set(http::field::www_authenticate, "Bearer");
+        res.body() = "unauthorized\n";
+      } else {
+        HttpResponse r;
+        try {
+          r = server->handler(std::string(req.method_string()), target);
+        } catch (const std::exception& e) {
+          r = {500, "text/plain; charset=utf-8", std::string("internal error: ") + e.what() + "\n"};
+        }
+        res.result(static_cast<http::status>(r.status));
+        res.set(http::field::content_type, r.content_type);
+        res.body() = std::move(r.body);
+        if (req.method() == http::verb::head) {
+          res.content_length(res.body().size());
+          res.body().clear();
+        }
+      }
+      res.set(http::field::server, "luascale");
+      if (req.method() != http::verb::head) res.prepare_payload();
+      write();
+    }
+
+    void respond_error(http::status st, const std::string& msg) {
+      res = {};
+      res.version(11);
+      res.result(st);
+      res.keep_alive(false);
+      res.set(http::field::content_type, "text/plain; charset=utf-8");
+      res.body() = msg + "\n";
+      res.prepare_payload();
+      write();
+    }
+
+    void write() {
+      http::async_write(stream, res, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+        if (ec || !self->res.keep_alive() || self->server->stopped) {
+          self->close();
+          return;
+        }
+        self->read();
+      });
+    }
+
+    void close() {
+      beast::error_code ignored;
+      stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+      stream.close();
+    }
+  };
+
+  void accept() {
+    acceptor.async_accept([self = shared_from_this()](beast::error_code ec, tcp::socket sock) {
+      if (self->stopped || ec == asio::error::operation_aborted) return;
+      if (!ec) {
+        if (self->connections >= self->opts.max_connections) {
+          beast::error_code ignored;
+          sock.close(ignored);  // over the limit: refuse rather than queue
+        } else {
+          ++self->connections;
+          std::make_shared<Session>(self, std::move(sock))->read();
+        }
+      }
+      self->accept();
+    });
+  }
+};
+
+HttpServer::HttpServer(asio::io_context& io, HttpServerOptions opts, HttpHandler handler)
+    : impl_(std::make_shared<Impl>(io, std::move(opts), std::move(handler))) {}
+
+HttpServer::~HttpServer() { stop(); }
+
+bool HttpServer::start(std::string* error) {
+  std::string host;
+  std::uint16_t port = 0;
+  if (!parse_listen(impl_->opts.listen, host, port)) {
+    if (error) *error = "listen '" + impl_->opts.listen + "': expected host:port";
+    return false;
+  }
+  beast::error_code ec;
+  auto addr = asio::ip::make_address(host, ec);
+  if (ec) {
+    if (error) *error = "listen '" + impl_->opts.listen + "': not an IP address";
+    return false;
+  }
+  tcp::endpoint ep(addr, port);
+  auto& a = impl_->acceptor;
+  a.open(ep.protocol(), ec);
+  if (!ec) a.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) a.bind(ep, ec);
+  if (!ec) a.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    if (error) *error = "listen " + impl_->opts.listen + ": " + ec.message();
+    return false;
+  }
+  impl_->accept();
+  return true;
+}
+
+void HttpServer::stop() {
+  if (!impl_ || impl_->stopped) return;
+  impl_->stopped = true;
+  beast::error_code ignored;
+  impl_->acceptor.close(ignored);
+}
+
+std::uint16_t HttpServer::port() const {
+  beast::error_code ec;
+  auto ep = impl_->acceptor.local_endpoint(ec);
+  return ec ? 0 : ep.port();
+}
+
+std::string HttpServer::address() const {
+  beast::error_code ec;
+  auto ep = impl_->acceptor.local_endpoint(ec);
+  if (ec) return "";
+  std::string h = ep.address().to_string();
+  if (ep.address().is_v6()) h = "[" + h + "]";
+  return h + ":" + std::to_string(ep.port());
+}
+
+}  // namespace luascale

@@ -1,0 +1,355 @@
+// `luascale run` loop with in-process fake sources and actuators: ticks, timeouts, holds on
+// errors, no overlapping ticks, state persistence across restarts, hot reload, HTTP surface.
+#include <doctest/doctest.h>
+
+#include <utility>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
+#include <chrono>
+#include <map>
+#include <thread>
+
+#include "engine/loop/runner.hpp"
+#include "engine/state/state_file.hpp"
+#include "fixtures.hpp"
+
+using namespace luascale;
+using luascale::test::TempDir;
+namespace asio = boost::asio;
+
+namespace {
+
+// Shared knobs of the fakes (tests run one at a time within this binary).
+struct Fakes {
+  std::map<std::string, double> values;  // signal value by "value" option
+  bool hang = false;                     // sources never answer
+  std::int64_t replicas = 3;
+  int applies = 0;
+  std::int64_t last_applied = -1;
+  double apply_delay = 0;                // seconds before apply answers
+  bool fail_apply = false;
+} g;
+
+class FakeSource : public Source {
+ public:
+  FakeSource(asio::io_context& io, std::string key) : io_(io), key_(std::move(key)) {}
+  void fetch(std::function<void(SampleOutcome)> done) override {
+    if (g.hang) {
+      held_.push_back(std::move(done));  // never called: the engine's timeout must fire
+      return;
+    }
+    SampleOutcome out;
+    auto it = g.values.find(key_);
+    if (it == g.values.end()) out.error = "no value for " + key_;
+    else out.sample = Sample{Value(it->second), 0};
+    asio::post(io_, [done = std::move(done), out = std::move(out)] { done(out); });
+  }
+
+ private:
+  asio::io_context& io_;
+  std::string key_;
+  std::vector<std::function<void(SampleOutcome)>> held_;
+};
+
+class FakeActuator : public Actuator {
+ public:
+  explicit FakeActuator(asio::io_context& io) : io_(io) {}
+  void read(std::function<void(ReadOutcome)> done) override {
+    ReadOutcome r;
+    r.state = TargetState{g.replicas, g.replicas, std::nullopt, std::nullopt};
+    asio::post(io_, [done = std::move(done), r] { done(r); });
+  }
+  void apply(std::int64_t desired, const ActuationInfo&, std::function<void(ApplyOutcome)> done) override {
+    auto t = std::make_shared<asio::steady_timer>(io_, std::chrono::milliseconds(static_cast<long>(g.apply_delay * 1000)));
+    t->async_wait([t, desired, done = std::move(done)](boost::system::error_code) {
+      ApplyOutcome o;
+      if (g.fail_apply) {
+        o.error = "injected failure";
+      } else {
+        ++g.applies;
+        g.last_applied = desired;
+        g.replicas = desired;
+        o.ok = true;
+        o.applied = desired;
+      }
+      done(o);
+    });
+  }
+
+ private:
+  asio::io_context& io_;
+};
+
+const std::vector<SourceFactory>& fake_sources() {
+  static std::vector<SourceFactory> v = {
+      {"fake", {{"value", "string", true, "which value to return"}},
+       [](AdapterContext& ctx, const SignalSpec& spec) -> std::unique_ptr<Source> {
+         return std::make_unique<FakeSource>(ctx.io, spec.options.find("value")->as_string());
+       }}};
+  return v;
+}
+const std::vector<ActuatorFactory>& fake_actuators() {
+  static std::vector<ActuatorFactory> v = {
+      {"fake", {}, [](AdapterContext& ctx, const std::string&, const Value&) -> std::unique_ptr<Actuator> {
+         return std::make_unique<FakeActuator>(ctx.io);
+       }}};
+  return v;
+}
+
+const char* kPolicy = R"(return { decide = function(ctx)
+  local q = ctx:signal("queue")
+  ctx.state.ticks = (ctx.state.ticks or 0) + 1
+  if q == nil then return nil end
+  if q < 0 then error("negative queue") end
+  return { replicas = math.ceil(q / 10), reason = "queue " .. q }
+end })";
+
+std::string config(const std::string& extra = "", const std::string& interval = "1s") {
+  return R"({"policies": [{"name": "work", "script": "p.lua", "interval": ")" + interval +
+         R"(", "minReplicas": 1, "maxReplicas": 50,
+    "target": {"kind": "fake"},
+    "signals": {"queue": {"source": "fake", "value": "q", "timeout": "300ms"}})" + extra + R"(}],
+    "state_file": "state.json"})";
+}
+
+void reset() { g = Fakes{}; }
+
+// Runs the io_context until pred() or the deadline.
+bool run_until(asio::io_context& io, std::function<bool()> pred, double seconds) {
+  auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(static_cast<long>(seconds * 1000));
+  while (std::chrono::steady_clock::now() < end) {
+    io.run_for(std::chrono::milliseconds(20));
+    if (pred()) return true;
+    if (io.stopped()) io.restart();
+  }
+  return pred();
+}
+
+std::string http_get(const std::string& addr, const std::string& path, const std::string& auth = "") {
+  asio::io_context io;
+  asio::ip::tcp::socket s(io);
+  auto colon = addr.rfind(':');
+  s.connect({asio::ip::make_address(addr.substr(0, colon)), static_cast<unsigned short>(std::stoi(addr.substr(colon + 1)))});
+  std::string req = "GET " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n";
+  if (!auth.empty()) req += "Authorization: " + auth + "\r\n";
+  req += "\r\n";
+  asio::write(s, asio::buffer(req));
+  std::string out;
+  boost::system::error_code ec;
+  char buf[4096];
+  for (;;) {
+    std::size_t n = s.read_some(asio::buffer(buf), ec);
+    out.append(buf, n);
+    if (ec) break;
+  }
+  return out;
+}
+
+// The HTTP client runs on its own thread while the runner's io_context keeps serving.
+std::string serve_get(asio::io_context& io, const std::string& addr, const std::string& path, const std::string& auth = "") {
+  std::string out;
+  std::atomic<bool> done{false};
+  std::thread t([&] {
+    out = http_get(addr, path, auth);
+    done = true;
+  });
+  run_until(io, [&] { return done.load(); }, 5);
+  t.join();
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("a tick fetches, evaluates, applies once, and persists state") {
+  reset();
+  TempDir dir;
+  dir.write("p.lua", kPolicy);
+  dir.write("c.json", config());
+  g.values["q"] = 72;
+  {
+    asio::io_context io;
+    RunOptions ro;
+    ro.config_path = (dir.path() / "c.json").string();
+    ro.listen = "off";
+    ro.once = true;
+    Runner r(io, ro, fake_sources(), fake_actuators());
+    std::string err;
+    REQUIRE_MESSAGE(r.start(&err), err);
+    io.run_for(std::chrono::seconds(5));
+  }
+  CHECK(g.applies == 1);
+  CHECK(g.last_applied == 6);  // legacy limit max(2*3, 4) = 6 of the wanted 8
+  Value saved;
+  std::string err;
+  REQUIRE(load_state_file((dir.path() / "state.json").string(), saved, &err));
+  REQUIRE(saved.find("work"));
+  CHECK(saved.find("work")->find("ctx_state")->find("ticks")->as_int() == 1);
+
+  // A restart restores ctx.state and the guardrail history.
+  g.values["q"] = 72;
+  {
+    asio::io_context io;
+    RunOptions ro;
+    ro.config_path = (dir.path() / "c.json").string();
+    ro.listen = "off";
+    ro.once = true;
+    Runner r(io, ro, fake_sources(), fake_actuators());
+    REQUIRE(r.start(&err));
+    io.run_for(std::chrono::seconds(5));
+  }
+  REQUIRE(load_state_file((dir.path() / "state.json").string(), saved, &err));
+  CHECK(saved.find("work")->find("ctx_state")->find("ticks")->as_int() == 2);
+  CHECK(g.last_applied == 8);
+}
+
+TEST_CASE("a source that never answers times out: the count is held, nothing applied") {
+  reset();
+  g.hang = true;
+  TempDir dir;
+  dir.write("p.lua", kPolicy);
+  dir.write("c.json", config());
+  asio::io_context io;
+  RunOptions ro;
+  ro.config_path = (dir.path() / "c.json").string();
+  ro.listen = "127.0.0.1:0";
+  ro.once = true;
+  Runner r(io, ro, fake_sources(), fake_actuators());
+  std::string err;
+  REQUIRE_MESSAGE(r.start(&err), err);
+  std::string addr = r.listen_address();
+  run_until(io, [&] { return r.decisions_json("work").find("\"status\"") != std::string::npos; }, 5);
+  CHECK(g.applies == 0);
+  std::string m = r.metrics_text();
+  CHECK(m.find("luascale_signal_fetch_errors_total{policy=\"work\",signal=\"queue\"} 1") != std::string::npos);
+  CHECK(m.find("luascale_evaluations_total{policy=\"work\",result=\"hold\"} 1") != std::string::npos);
+}
+
+TEST_CASE("script errors hold the count and are counted; the HTTP surface reports them") {
+  reset();
+  g.values["q"] = -5;
+  TempDir dir;
+  dir.write("p.lua", kPolicy);
+  dir.write("c.json", config());
+  asio::io_context io;
+  RunOptions ro;
+  ro.config_path = (dir.path() / "c.json").string();
+  ro.listen = "127.0.0.1:0";
+  Runner r(io, ro, fake_sources(), fake_actuators());
+  std::string err;
+  REQUIRE_MESSAGE(r.start(&err), err);
+  REQUIRE(run_until(io, [&] { return r.metrics_text().find("result=\"error\"} 1") != std::string::npos; }, 5));
+  CHECK(g.applies == 0);
+  std::string addr = r.listen_address();
+  std::string ready = serve_get(io, addr, "/readyz");
+  CHECK(ready.find("503") != std::string::npos);
+  CHECK(ready.find("negative queue") != std::string::npos);
+  CHECK(serve_get(io, addr, "/healthz").find("200 OK") != std::string::npos);
+  std::string d = serve_get(io, addr, "/decisions");
+  CHECK(d.find("policy \\\"work\\\"") != std::string::npos);
+  CHECK(d.find("\"bound_by\": \"error\"") != std::string::npos);
+
+  g.values["q"] = 60;  // recovers
+  REQUIRE(run_until(io, [&] { return g.applies == 1; }, 5));
+  CHECK(g.last_applied == 6);
+  REQUIRE(run_until(io, [&] { return r.ready(nullptr); }, 5));
+  std::string metrics = serve_get(io, addr, "/metrics");
+  CHECK(metrics.find("luascale_desired_replicas{policy=\"work\"} 6") != std::string::npos);
+  CHECK(metrics.find("luascale_signal_value{policy=\"work\",signal=\"queue\"} 60") != std::string::npos);
+  CHECK(metrics.find("process_resident_memory_bytes ") != std::string::npos);
+  CHECK(serve_get(io, addr, "/nope").find("404") != std::string::npos);
+  r.stop();
+}
+
+TEST_CASE("ticks never overlap: a slow actuator makes later ticks count as missed") {
+  reset();
+  g.values["q"] = 200;
+  g.apply_delay = 1.5;
+  TempDir dir;
+  dir.write("p.lua", kPolicy);
+  dir.write("c.json", config("", "250ms"));
+  asio::io_context io;
+  RunOptions ro;
+  ro.config_path = (dir.path() / "c.json").string();
+  ro.listen = "off";
+  Runner r(io, ro, fake_sources(), fake_actuators());
+  std::string err;
+  REQUIRE_MESSAGE(r.start(&err), err);
+  run_until(io, [&] { return g.applies >= 1; }, 5);
+  r.stop();
+  io.run_for(std::chrono::seconds(2));
+  CHECK(g.applies == 1);
+  std::string m = r.metrics_text();
+  const std::string key = "luascale_missed_ticks_total{policy=\"work\"} ";
+  auto pos = m.find(key);
+  REQUIRE(pos != std::string::npos);
+  CHECK(std::stoi(m.substr(pos + key.size())) >= 3);  // ~1.5 s of 250 ms ticks while applying
+}
+
+TEST_CASE("hot reload: a broken config is rejected and the old one keeps running; a good one swaps") {
+  reset();
+  g.values["q"] = 50;
+  TempDir dir;
+  dir.write("p.lua", kPolicy);
+  dir.write("c.json", config());
+  asio::io_context io;
+  RunOptions ro;
+  ro.config_path = (dir.path() / "c.json").string();
+  ro.listen = "off";
+  ro.reload_poll_seconds = 0;
+  Runner r(io, ro, fake_sources(), fake_actuators());
+  std::string err;
+  REQUIRE_MESSAGE(r.start(&err), err);
+  REQUIRE(run_until(io, [&] { return g.applies == 1; }, 5));
+  dir.write("p.lua", "return { decide = function(ctx) return { replicas = 1 } end ");  // syntax error
+  CHECK_FALSE(r.reload());
+  dir.write("p.lua", kPolicy);
+  dir.write("c.json", R"({"policies": [{"name": "work", "script": "p.lua", "interval": "1s", "maxReplicas": 2,
+    "target": {"kind": "fake"}, "signals": {"queue": {"source": "fake", "value": "q"}}}], "state_file": "state.json"})");
+  CHECK(r.reload());
+  g.values["q"] = 90;
+  REQUIRE(run_until(io, [&] { return g.last_applied == 2; }, 5));  // the new maxReplicas applies
+  CHECK(r.metrics_text().find("luascale_config_reloads_total{result=\"rejected\"} 1") != std::string::npos);
+  r.stop();
+}
+
+TEST_CASE("run-mode validation names what is missing") {
+  reset();
+  TempDir dir;
+  dir.write("p.lua", kPolicy);
+  dir.write("c.json", R"({"policies": [{"name": "w", "script": "p.lua", "signals": {"queue": {}}}]})");
+  asio::io_context io;
+  RunOptions ro;
+  ro.config_path = (dir.path() / "c.json").string();
+  ro.listen = "off";
+  Runner r(io, ro, fake_sources(), fake_actuators());
+  std::string err;
+  CHECK_FALSE(r.start(&err));
+  CHECK(err.find("policies[0].target.kind: required by run") != std::string::npos);
+  CHECK(err.find("policies[0].signals.queue.source: required by run") != std::string::npos);
+}
+
+TEST_CASE("the bearer token guards everything but the health endpoints") {
+  reset();
+  g.values["q"] = 10;
+  TempDir dir;
+  dir.write("p.lua", kPolicy);
+  dir.write("c.json", R"({"policies": [{"name": "work", "script": "p.lua", "target": {"kind": "fake"},
+    "signals": {"queue": {"source": "fake", "value": "q"}}}], "server": {"listen": "127.0.0.1:0", "token": "s3cret"}})");
+  asio::io_context io;
+  RunOptions ro;
+  ro.config_path = (dir.path() / "c.json").string();
+  Runner r(io, ro, fake_sources(), fake_actuators());
+  std::string err;
+  REQUIRE_MESSAGE(r.start(&err), err);
+  std::string addr = r.listen_address();
+  CHECK(addr.rfind("127.0.0.1:", 0) == 0);
+  CHECK(serve_get(io, addr, "/metrics").find("401") != std::string::npos);
+  CHECK(serve_get(io, addr, "/metrics", "Bearer wrong!").find("401") != std::string::npos);
+  CHECK(serve_get(io, addr, "/metrics", "Bearer s3cret").find("200 OK") != std::string::npos);
+  CHECK(serve_get(io, addr, "/healthz").find("200 OK") != std::string::npos);
+  r.stop();
+}
