@@ -10,6 +10,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <chrono>
+#include <cstring>
 #include <map>
 #include <thread>
 
@@ -352,4 +353,40 @@ TEST_CASE("the bearer token guards everything but the health endpoints") {
   CHECK(serve_get(io, addr, "/metrics", "Bearer s3cret").find("200 OK") != std::string::npos);
   CHECK(serve_get(io, addr, "/healthz").find("200 OK") != std::string::npos);
   r.stop();
+}
+
+TEST_CASE("every series the Grafana dashboard queries is exported") {
+  reset();
+  g.values["q"] = 40;
+  TempDir dir;
+  dir.write("p.lua", kPolicy);
+  dir.write("c.json", config());
+  asio::io_context io;
+  RunOptions ro;
+  ro.config_path = (dir.path() / "c.json").string();
+  ro.listen = "off";
+  ro.once = true;
+  Runner r(io, ro, fake_sources(), fake_actuators());
+  std::string err;
+  REQUIRE_MESSAGE(r.start(&err), err);
+  io.run_for(std::chrono::seconds(3));
+  std::string metrics = r.metrics_text();
+  std::string dash = luascale::test::read_file(luascale::test::source_dir() / "examples/grafana/luascale.json");
+  std::size_t found = 0;
+  for (std::size_t pos = 0; (pos = dash.find("luascale_", pos)) != std::string::npos;) {
+    std::size_t end = pos;
+    while (end < dash.size() && (std::isalnum(static_cast<unsigned char>(dash[end])) || dash[end] == '_')) ++end;
+    std::string name = dash.substr(pos, end - pos);
+    pos = end;
+    if (name == "luascale_" ) continue;
+    INFO(name);
+    for (const char* suffix : {"_bucket", "_sum", "_count"})
+      if (name.size() > std::strlen(suffix) && name.compare(name.size() - std::strlen(suffix), std::string::npos, suffix) == 0 &&
+          metrics.find("# TYPE " + name.substr(0, name.size() - std::strlen(suffix)) + " histogram") != std::string::npos)
+        name = name.substr(0, name.size() - std::strlen(suffix));
+    CHECK(metrics.find("# TYPE " + name + " ") != std::string::npos);
+    ++found;
+  }
+  CHECK(found >= 10);
+  CHECK(metrics.find("\nprocess_resident_memory_bytes") != std::string::npos);
 }
