@@ -1,15 +1,23 @@
 // adapters/builtin_adapters.cpp — the one explicit table from adapter name to factory.
+#include "adapters/actuators/file/file_actuator.hpp"
+#include "adapters/actuators/log/log_actuator.hpp"
+#include "adapters/sources/redis/redis_source.hpp"
 #include "engine/adapter.hpp"
 
 namespace luascale {
 
 const std::vector<SourceFactory>& builtin_sources() {
-  static const std::vector<SourceFactory> table = {};
+  static const std::vector<SourceFactory> table = {
+      redis::redis_source_factory(),
+  };
   return table;
 }
 
 const std::vector<ActuatorFactory>& builtin_actuators() {
-  static const std::vector<ActuatorFactory> table = {};
+  static const std::vector<ActuatorFactory> table = {
+      actuators::log_actuator_factory(),
+      actuators::file_actuator_factory(),
+  };
   return table;
 }
 
