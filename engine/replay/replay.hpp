@@ -46,6 +46,7 @@ class DecisionCsvWriter {
 
  private:
   std::ostream& out_;
+  std::string line_;  // reused
 };
 
 // Runs the policy over the trace. Throws TraceError on malformed input, std::runtime_error when
