@@ -7,6 +7,7 @@
 #include "engine/cli/commands.hpp"
 #include "engine/cli/common.hpp"
 #include "engine/loop/policy_runtime.hpp"
+#include "engine/state/state_file.hpp"
 
 namespace luascale::cli {
 namespace {
@@ -75,6 +76,23 @@ int cmd_eval(const EvalOptions& o) {
     Value extra = json_arg(o.params, "--params");
     for (auto& [k, v] : extra.as_object()) cfg.params.set(k, v);
   }
+  std::int64_t replicas = cfg.target.replicas.value_or(std::max<std::int64_t>(cfg.guard.min, 1));
+  std::int64_t ready = -1;
+  if (!o.target.empty()) {
+    Value t = json_arg(o.target, "--target");
+    for (auto& [k, v] : t.as_object()) {
+      if (k != "replicas" && k != "ready" && k != "min" && k != "max")
+        throw std::runtime_error("--target." + k + ": unknown key (replicas, ready, min, max)");
+      if (!v.is_integer() || v.as_int() < 0 || v.as_int() > kMaxCount)
+        throw std::runtime_error("--target." + k + ": expected an integer in [0, 2147483647]");
+      if (k == "replicas") replicas = v.as_int();
+      else if (k == "ready") ready = v.as_int();
+      // The target's bounds take the place of the config's minReplicas/maxReplicas.
+      else if (k == "min") cfg.guard.min = v.as_int();
+      else cfg.guard.max = v.as_int();
+    }
+    if (cfg.guard.min > cfg.guard.max) throw std::runtime_error("--target: min is above max");
+  }
   std::string err;
   auto rt = PolicyRuntime::create(cfg, &err);
   if (!rt) {
@@ -87,24 +105,21 @@ int cmd_eval(const EvalOptions& o) {
     Value sig = json_arg(o.signals, "--signals");
     for (auto& [k, v] : sig.as_object()) feed_signal(*rt, k, v, now);
   }
-  if (!o.state.empty()) {
-    Value st = json_arg(o.state, "--state");
-    if (!rt->script().set_state(st, &err)) {
-      std::cerr << err << "\n";
-      return 1;
-    }
-  }
-  std::int64_t replicas = cfg.target.replicas.value_or(std::max<std::int64_t>(cfg.guard.min, 1));
-  std::int64_t ready = -1;
-  if (!o.target.empty()) {
-    Value t = json_arg(o.target, "--target");
-    for (auto& [k, v] : t.as_object()) {
-      if (k != "replicas" && k != "ready") throw std::runtime_error("--target." + k + ": unknown key (replicas, ready)");
-      if (!v.is_integer() || v.as_int() < 0) throw std::runtime_error("--target." + k + ": expected a non-negative integer");
-      (k == "replicas" ? replicas : ready) = v.as_int();
-    }
-  }
   if (ready < 0) ready = replicas;
+  if (!o.state.empty()) {
+    // A state file as `replay --state-out` and `run` write it; the policy's entry is restored
+    // (recommendation history, scale events, ctx.state).
+    Value policies;
+    if (!load_state_file(o.state, policies, &err)) throw std::runtime_error(err);
+    if (const Value* st = policies.find(cfg.name)) {
+      if (!rt->restore_state(*st, &err)) {
+        std::cerr << err << "\n";
+        return 1;
+      }
+    } else {
+      throw std::runtime_error(o.state + ": no state for policy \"" + cfg.name + "\"");
+    }
+  }
 
   DecisionRecord rec = rt->tick(now, replicas, ready);
   Value out = Value::object();
@@ -121,6 +136,15 @@ int cmd_eval(const EvalOptions& o) {
   for (auto& l : rec.logs) logs.as_array().push_back(l);
   out.set("logs", logs);
   out.set("state", rt->script().state());
+  if (!o.state_out.empty()) {
+    Value policies = Value::object();
+    if (!o.state.empty()) load_state_file(o.state, policies, nullptr);
+    std::string serr;
+    Value st = rt->save_state(&serr);
+    if (!serr.empty()) throw std::runtime_error(serr);
+    policies.set(cfg.name, st);
+    if (!save_state_file(o.state_out, policies, now, &serr)) throw std::runtime_error(serr);
+  }
   std::cout << to_json(out, 2) << "\n";
   if (rec.status == EvalOutcome::Status::Error) {
     std::cerr << rec.reason << "\n";

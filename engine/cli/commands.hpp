@@ -14,7 +14,8 @@ struct EvalOptions {
   std::string signals;       // JSON object, or @file
   std::string target;        // JSON object {"replicas":N,"ready":N}, or @file
   std::string params;        // JSON object merged over the params, or @file
-  std::string state;         // JSON object for ctx.state, or @file
+  std::string state;         // a state file (replay --state-out / run) to start from
+  std::string state_out;     // write the state after the evaluation
   std::optional<double> now; // unix seconds; default: the wall clock
 };
 int cmd_eval(const EvalOptions& o);

@@ -16,9 +16,10 @@ int main(int argc, char** argv) {
   auto* e = app.add_subcommand("eval", "Evaluate a policy once on given signals and print the decision as JSON");
   e->add_option("policy", eval.path, "Policy script (.lua) or config (.json)")->required();
   e->add_option("--signals", eval.signals, "Signals as a JSON object (or @file): name -> number | list | {\"history\": [[dt, v], ...]}");
-  e->add_option("--target", eval.target, "Target as JSON (or @file): {\"replicas\": N, \"ready\": N}");
+  e->add_option("--target", eval.target, "Target as JSON (or @file): {\"replicas\": N, \"ready\": N, \"min\": N, \"max\": N}");
   e->add_option("--params", eval.params, "Params as JSON (or @file), merged over the policy's");
-  e->add_option("--state", eval.state, "Initial ctx.state as JSON (or @file)");
+  e->add_option("--state", eval.state, "Start from this state file (as replay --state-out and run write it)");
+  e->add_option("--state-out", eval.state_out, "Write the state after this evaluation to this file");
   e->add_option("--name", eval.policy_name, "Policy of a config to evaluate (default: the first)");
   e->add_option("--now", eval.now, "Evaluation time, unix seconds (default: now)");
 

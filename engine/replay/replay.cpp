@@ -86,7 +86,7 @@ std::string csv_field(const std::string& s) {
 }
 
 DecisionCsvWriter::DecisionCsvWriter(std::ostream& out) : out_(out) {
-  out_ << "timestamp,policy,status,recommended,replicas,ready,bound_by,reason\n";
+  out_ << "timestamp,recommended,replicas,bound_by,reason,policy,status,ready\n";
 }
 
 void DecisionCsvWriter::write(const std::string& policy, const DecisionRecord& rec, std::int64_t ready) {
@@ -100,24 +100,24 @@ void DecisionCsvWriter::write(const std::string& policy, const DecisionRecord& r
   } else {
     p += std::snprintf(p, static_cast<std::size_t>(end - p), "%.3f", rec.time);
   }
+  *p++ = ',';
+  if (rec.recommended) put_int(*rec.recommended);
+  *p++ = ',';
+  put_int(rec.desired);
+  *p++ = ',';
   line_.assign(buf, p);
+  line_ += bound_by_name(rec.bound_by);
+  line_ += ',';
+  line_ += rec.reason.find_first_of(",\"\n\r") == std::string::npos ? rec.reason : csv_field(rec.reason);
   line_ += ',';
   line_ += policy.find_first_of(",\"\n\r") == std::string::npos ? policy : csv_field(policy);
   line_ += ',';
   line_ += status_name(rec.status);
   line_ += ',';
   p = buf;
-  if (rec.recommended) put_int(*rec.recommended);
-  *p++ = ',';
-  put_int(rec.desired);
-  *p++ = ',';
   put_int(ready);
-  *p++ = ',';
+  *p++ = '\n';
   line_.append(buf, p);
-  line_ += bound_by_name(rec.bound_by);
-  line_ += ',';
-  line_ += rec.reason.find_first_of(",\"\n\r") == std::string::npos ? rec.reason : csv_field(rec.reason);
-  line_ += '\n';
   out_.write(line_.data(), static_cast<std::streamsize>(line_.size()));
 }
 

@@ -38,7 +38,8 @@ struct ReplaySummary {
   double replica_hours() const { return replica_seconds / 3600.0; }
 };
 
-// Streams decisions as CSV: timestamp,policy,status,recommended,replicas,ready,bound_by,reason
+// Streams decisions as CSV: timestamp,recommended,replicas,bound_by,reason,policy,status,ready
+// (the first five are the stable core; later columns are only ever appended).
 class DecisionCsvWriter {
  public:
   explicit DecisionCsvWriter(std::ostream& out);

@@ -48,11 +48,23 @@ expect "the trace error names file:line" grep -q 'bad.csv:3: column "rps": not a
 "$LUASCALE" replay "$SRC/examples/quickstart/config.json" --trace "$SRC/examples/traces/azure_llm_conv_requests_per_second.csv" \
   --out "$work/d.csv" --state-out "$work/state.json" --quiet >"$work/summary"
 expect "replay exits 0" test $? -eq 0
-expect "the CSV has a header" grep -q '^timestamp,policy,status,recommended,replicas,ready,bound_by,reason$' "$work/d.csv"
+expect "the CSV has a header" grep -q '^timestamp,recommended,replicas,bound_by,reason,policy,status,ready$' "$work/d.csv"
 expect "one CSV row per tick (235 + header)" test "$(wc -l < "$work/d.csv")" -eq 236
 expect "the summary names the policy" grep -q '^llm ' "$work/summary"
 expect "the state file has the policy's ctx.state" grep -q '"peak"' "$work/state.json"
 expect "the state file has a version" grep -q '"version": 1' "$work/state.json"
+
+# eval --state starts from the replay's saved state (its recommendation history holds a scale-down
+# that a fresh history would also hold only through the initial recommendation) and --state-out
+# writes the new state; --target min/max act as the bounds (a count above max goes to max).
+out=$("$LUASCALE" eval "$SRC/examples/quickstart/config.json" --state "$work/state.json" --state-out "$work/state2.json" \
+      --signals '{"requests_per_second": 1}' --target '{"replicas": 9, "min": 1, "max": 5}' --now 1700162100)
+expect "eval with a state file exits 0" test $? -eq 0
+expect "a count above --target max goes to max" grep -q '"replicas": 5' <<<"$out"
+expect "the restored ctx.state is visible" grep -q '"peak"' <<<"$out"
+expect "eval --state-out writes a state file" grep -q '"llm"' "$work/state2.json"
+"$LUASCALE" eval "$SRC/examples/quickstart/config.json" --state "$work/nope.json" --signals '{}' >/dev/null 2>"$work/err"
+expect "a state file without the policy is an error" grep -q 'no state for policy "llm"' "$work/err"
 
 # usage errors exit 2 (CLI11).
 "$LUASCALE" replay 2>/dev/null

@@ -46,10 +46,10 @@ TEST_CASE("ticks step by the interval from the first row; rows feed signals as o
   CHECK(s.scale_ups == 1);
   CHECK(s.scale_downs == 1);
   CHECK(out.str() ==
-        "timestamp,policy,status,recommended,replicas,ready,bound_by,reason\n"
-        "0,echo,decision,1,1,1,none,queue 10 ready 1\n"
-        "60,echo,decision,4,4,4,none,queue 40 ready 1\n"
-        "120,echo,decision,2,2,2,none,queue 20 ready 4\n");
+        "timestamp,recommended,replicas,bound_by,reason,policy,status,ready\n"
+        "0,1,1,none,queue 10 ready 1,echo,decision,1\n"
+        "60,4,4,none,queue 40 ready 1,echo,decision,4\n"
+        "120,2,2,none,queue 20 ready 4,echo,decision,2\n");
   // replica-seconds: 1 for 60 s, then 4 for 60 s
   CHECK(s.replica_seconds == 60 * 1 + 60 * 4);
 }
@@ -78,9 +78,9 @@ TEST_CASE("new replicas become ready after the ready delay") {
   ro.ready_delay_seconds = 60;
   replay_trace(*rt, *trace, ro, &csv);
   std::string text = out.str();
-  CHECK(text.find("0,echo,decision,4,4,1,") != std::string::npos);
-  CHECK(text.find("30,echo,decision,4,4,1,") != std::string::npos);
-  CHECK(text.find("60,echo,decision,4,4,4,") != std::string::npos);
+  CHECK(text.find("\n0,4,4,none,queue 40 ready 1,echo,decision,1\n") != std::string::npos);
+  CHECK(text.find("\n30,4,4,none,queue 40 ready 1,echo,decision,1\n") != std::string::npos);
+  CHECK(text.find("\n60,4,4,none,queue 40 ready 4,echo,decision,4\n") != std::string::npos);
 }
 
 TEST_CASE("a configured signal whose column is absent is a clear error") {
