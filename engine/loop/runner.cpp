@@ -443,10 +443,15 @@ void PolicyTask::tick() {
     auto done = std::make_shared<bool>(false);
     auto guard = std::make_shared<asio::steady_timer>(strand);
     auto t0 = std::chrono::steady_clock::now();
-    auto complete = [self, ts, i, done, guard, t0](std::optional<Sample> sample, std::string error) {
+    // The callbacks hold the task weakly: a source that never answers must not keep a retired
+    // task (and itself) alive forever; the guard timer completes the fetch instead.
+    std::weak_ptr<PolicyTask> weak = self;
+    auto complete = [weak, ts, i, done, guard, t0](std::optional<Sample> sample, std::string error) {
       if (*done) return;
       *done = true;
       guard->cancel();
+      auto self = weak.lock();
+      if (!self) return;
       Signal& s = self->signals[i];
       double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       SignalTable& table = self->rt->signals();
@@ -481,14 +486,14 @@ void PolicyTask::tick() {
       if (--ts->remaining == 0) self->fetch_done(ts);
     };
     guard->expires_after(std::chrono::milliseconds(static_cast<long>(signals[i].timeout * 1000)));
-    guard->async_wait([complete, i, self](boost::system::error_code ec) {
+    char timeout_text[64];
+    std::snprintf(timeout_text, sizeof timeout_text, "timeout after %gs", signals[i].timeout);
+    guard->async_wait([complete, msg = std::string(timeout_text)](boost::system::error_code ec) {
       if (ec) return;
-      char buf[64];
-      std::snprintf(buf, sizeof buf, "timeout after %gs", self->signals[i].timeout);
-      complete(std::nullopt, buf);
+      complete(std::nullopt, msg);
     });
-    signals[i].source->fetch([self, complete](SampleOutcome out) {
-      asio::post(self->strand, [complete, out = std::move(out)]() mutable {
+    signals[i].source->fetch([strand = strand, complete](SampleOutcome out) {
+      asio::post(strand, [complete, out = std::move(out)]() mutable {
         if (out.sample) complete(std::move(out.sample), "");
         else complete(std::nullopt, out.error.empty() ? "fetch failed" : out.error);
       });
