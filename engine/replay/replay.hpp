@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <optional>
 #include <ostream>
@@ -15,11 +16,36 @@
 
 namespace luascale {
 
+class ReplaySeries;
+
+// How demand relates to capacity (config "replay" block). With a demand column and a capacity
+// per replica the replay measures under-provisioning; with closed_loop it also recomputes the
+// utilization (and queue) signals from the demand and the simulated ready capacity.
+struct DemandModel {
+  std::string demand_column;            // "" = no demand model
+  double capacity_per_replica = 0;      // demand units one ready replica serves at 100 %
+  double target_utilization = 100;      // percent
+  double margin = 0;                    // under-provisioned when utilization > target + margin
+  bool closed_loop = false;
+  std::string utilization_signal;       // closed loop: the signal fed with utilization percent
+  std::string queue_signal;             // queue model: the signal fed with the queue depth
+  double service_rate_per_replica = 0;  // tasks per ready replica per second (queue model)
+  double queue_slo_seconds = 0;         // under-provisioned when the queue wait is above this
+  double price_per_replica_hour = 0;    // cost, when > 0
+  // Nodes: when pods_per_node > 0 nodes are provisioned for the replicas (cluster-autoscaler
+  // style) after node_provisioning_seconds; replicas wait for room on a ready node.
+  double pods_per_node = 0;
+  double node_provisioning_seconds = 0;
+  double price_per_node_hour = 0;
+};
+
 struct ReplayOptions {
   std::optional<std::int64_t> start_replicas;  // else target.replicas, else a "replicas" column, else min
   double ready_delay_seconds = 0;              // new replicas become ready after this
   std::optional<double> start_time;            // skip rows/ticks before (unix seconds)
   std::optional<double> end_time;              // stop after
+  DemandModel model;
+  ReplaySeries* series = nullptr;              // when set, receives the plotted ticks
 };
 
 struct ReplaySummary {
@@ -34,8 +60,50 @@ struct ReplaySummary {
   double replica_seconds = 0;
   std::map<std::string, std::int64_t> bound_by;  // ticks where a guardrail changed the count
   std::string first_error;                        // "<time>: <error>"
+  // With a demand model:
+  std::int64_t under_ticks = 0;     // ticks under-provisioned
+  double under_seconds = 0;         // time under-provisioned
+  double peak_shortfall = 0;        // most replicas missing at one tick (ceil(needed) - ready)
+  double max_recover_seconds = 0;   // longest under-provisioned stretch (time to recover)
+  double node_seconds = 0;          // node-seconds, when nodes are simulated
+  std::int64_t max_nodes = 0;
+  double cost = 0;                  // from the prices per hour, when given
   double mean_replicas() const;
+  double under_share() const { return ticks ? static_cast<double>(under_ticks) / static_cast<double>(ticks) : 0; }
+  double node_hours() const { return node_seconds / 3600.0; }
   double replica_hours() const { return replica_seconds / 3600.0; }
+};
+
+// One plotted tick of a replay.
+struct SeriesPoint {
+  double time = 0;
+  double demand = std::numeric_limits<double>::quiet_NaN();       // the demand column (or the first signal)
+  double utilization = std::numeric_limits<double>::quiet_NaN();  // percent, when a demand model is set
+  std::int64_t recommended = -1;  // the script's count; -1 on a hold or an error
+  std::int64_t replicas = 0;      // the guarded count
+  std::int64_t ready = 0;
+  std::int64_t nodes = -1;        // -1 when nodes are not simulated
+  bool under = false;             // under-provisioned at this tick
+  bool scaled = false;            // a scale event happened here (or between this and the previous kept point)
+  bool error = false;             // the evaluation failed here (or in between)
+};
+
+// A bounded record of one replay for plots and reports: at most `capacity` points; when full,
+// every other point is dropped and the stride doubles, so memory is constant in trace length.
+// Flags (under, scaled, error) of dropped points are OR-ed into the next kept one.
+class ReplaySeries {
+ public:
+  explicit ReplaySeries(std::size_t capacity = 4096);
+  void add(const SeriesPoint& p);
+  const std::vector<SeriesPoint>& points() const { return points_; }
+  std::string policy;        // the policy name
+  std::string demand_label;  // what `demand` holds ("requests_per_second")
+
+ private:
+  std::size_t capacity_;
+  std::size_t stride_ = 1, seen_ = 0;
+  bool pending_under_ = false, pending_scaled_ = false, pending_error_ = false;
+  std::vector<SeriesPoint> points_;
 };
 
 // Streams decisions as CSV: timestamp,recommended,replicas,bound_by,reason,policy,status,ready
