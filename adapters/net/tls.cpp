@@ -34,9 +34,10 @@ std::string openssl_reason(const boost::system::error_code& ec) {
 }
 
 bool read_file(const std::string& path, std::string* out, std::string* reason) {
+  errno = 0;
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    *reason = lower_first(std::strerror(errno));
+    *reason = errno ? lower_first(std::strerror(errno)) : "cannot open";
     return false;
   }
   std::ostringstream ss;
@@ -62,6 +63,10 @@ bool pem_source(const std::string& inline_pem, const std::string& file, const ch
     *error = std::string("TLS: cannot read ") + setting + " " + file + ": " + reason;
     return false;
   }
+  if (pem->empty()) {  // never fall back to the system store because a file is empty
+    *error = std::string("TLS: ") + setting + " " + file + " is empty";
+    return false;
+  }
   return true;
 }
 
@@ -81,8 +86,7 @@ bool add_cas(ssl::context& ctx, const std::string& pem, const std::string& what,
 }
 
 bool use_cert_and_key(ssl::context& ctx, const std::string& cert_pem, const std::string& cert_what,
-                      const std::string& key_pem, const std::string& key_what,
-                      std::string* error) {
+                      const std::string& key_pem, const std::string& key_what, std::string* error) {
   boost::system::error_code ec;
   ctx.use_certificate_chain(boost::asio::buffer(cert_pem), ec);
   if (ec) {
@@ -178,7 +182,8 @@ std::shared_ptr<ssl::context> make_server_context(const TlsServerOptions& option
   }
   std::string cert_what =
       options.cert_pem.empty() ? describe("cert_file", options.cert_file) : "cert_pem";
-  std::string key_what = options.key_pem.empty() ? describe("key_file", options.key_file) : "key_pem";
+  std::string key_what =
+      options.key_pem.empty() ? describe("key_file", options.key_file) : "key_pem";
   if (!use_cert_and_key(*ctx, cert, cert_what, key, key_what, error)) return nullptr;
 
   if (!options.client_ca_pem.empty()) {
@@ -187,6 +192,12 @@ std::shared_ptr<ssl::context> make_server_context(const TlsServerOptions& option
     BIO* bio = BIO_new_mem_buf(options.client_ca_pem.data(),
                                static_cast<int>(options.client_ca_pem.size()));
     STACK_OF(X509_NAME)* names = sk_X509_NAME_new_null();
+    if (!bio || !names) {
+      BIO_free(bio);
+      sk_X509_NAME_free(names);
+      *error = "TLS: out of memory loading client_ca_pem";
+      return nullptr;
+    }
     while (X509* cert_x = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr)) {
       sk_X509_NAME_push(names, X509_NAME_dup(X509_get_subject_name(cert_x)));
       X509_free(cert_x);

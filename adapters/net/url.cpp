@@ -16,8 +16,17 @@ bool is_unreserved(unsigned char c) {
 
 bool is_sub_delim(unsigned char c) {
   switch (c) {
-    case '!': case '$': case '&': case '\'': case '(': case ')':
-    case '*': case '+': case ',': case ';': case '=':
+    case '!':
+    case '$':
+    case '&':
+    case '\'':
+    case '(':
+    case ')':
+    case '*':
+    case '+':
+    case ',':
+    case ';':
+    case '=':
       return true;
     default:
       return false;
@@ -79,7 +88,9 @@ std::uint16_t default_port(std::string_view scheme) {
   return 0;
 }
 
-bool is_ip_literal(std::string_view text) { return is_ipv4(text) || is_ipv6(text); }
+bool is_ip_literal(std::string_view text) {
+  return is_ipv4(text) || is_ipv6(text);
+}
 
 std::string Url::host_port() const {
   std::string out = host_is_ipv6() ? "[" + host + "]" : host;
@@ -106,7 +117,9 @@ std::string Url::target() const {
   return out;
 }
 
-std::string Url::to_string() const { return scheme + "://" + authority() + target(); }
+std::string Url::to_string() const {
+  return scheme + "://" + authority() + target();
+}
 
 std::optional<Url> parse_url(std::string_view text, std::string* error) {
   Url url;
@@ -199,7 +212,8 @@ std::optional<Url> parse_url(std::string_view text, std::string* error) {
 
   auto q = path_and_query.find('?');
   std::string_view path = path_and_query.substr(0, q);
-  std::string_view query = q == std::string_view::npos ? std::string_view{} : path_and_query.substr(q + 1);
+  std::string_view query =
+      q == std::string_view::npos ? std::string_view{} : path_and_query.substr(q + 1);
   if (!valid_path_or_query(path) || !valid_path_or_query(query)) {
     fail(error, "space or control character in path or query (percent-encode it)");
     return std::nullopt;
@@ -253,7 +267,7 @@ std::optional<std::string> percent_decode(std::string_view text, bool plus_as_sp
   for (std::size_t i = 0; i < text.size(); ++i) {
     char c = text[i];
     if (c == '%') {
-      if (i + 2 >= text.size()) return std::nullopt;
+      if (text.size() - i < 3) return std::nullopt;  // needs '%' and two hex digits
       int hi = hex_value(text[i + 1]);
       int lo = hex_value(text[i + 2]);
       if (hi < 0 || lo < 0) return std::nullopt;
@@ -288,7 +302,8 @@ QueryParams parse_query(std::string_view query) {
     if (piece.empty()) continue;
     auto eq = piece.find('=');
     std::string_view name = piece.substr(0, eq);
-    std::string_view value = eq == std::string_view::npos ? std::string_view{} : piece.substr(eq + 1);
+    std::string_view value =
+        eq == std::string_view::npos ? std::string_view{} : piece.substr(eq + 1);
     auto dn = percent_decode(name, true);
     auto dv = percent_decode(value, true);
     out.emplace_back(dn ? *dn : std::string(name), dv ? *dv : std::string(value));
