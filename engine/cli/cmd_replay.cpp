@@ -1,8 +1,15 @@
-// engine/cli/cmd_replay.cpp — `luascale replay`: dry-run over a recorded trace.
+// engine/cli/cmd_replay.cpp — `luascale replay`: dry-run over recorded traces, one summary row
+// per (trace, policy); runs the pairs in parallel with --jobs, results identical to a serial run.
+#include <unistd.h>
+
+#include <atomic>
+#include <cstring>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <stdexcept>
+#include <thread>
 
 #include "engine/cli/commands.hpp"
 #include "engine/cli/common.hpp"
@@ -11,6 +18,72 @@
 #include "engine/state/state_file.hpp"
 
 namespace luascale::cli {
+namespace {
+
+struct Job {
+  PolicyConfig pc;
+  std::string trace;
+  ReplaySummary summary;
+  ReplaySeries series;
+  Value state;
+  std::string state_error;
+  std::string error;
+  std::string csv_path;  // per-job decisions, concatenated in order afterwards
+};
+
+// "under_share>0.05", "errors>0", "replica_hours>=100": metric, operator, number.
+struct FailIf {
+  std::string text, metric, op;
+  double limit = 0;
+};
+
+FailIf parse_fail_if(const std::string& text) {
+  static const char* ops[] = {">=", "<=", ">", "<"};
+  for (const char* op : ops) {
+    auto pos = text.find(op);
+    if (pos == std::string::npos) continue;
+    FailIf f{text, text.substr(0, pos), op, 0};
+    std::string num = text.substr(pos + std::strlen(op));
+    bool percent = !num.empty() && num.back() == '%';
+    if (percent) num.pop_back();
+    try {
+      std::size_t used = 0;
+      f.limit = std::stod(num, &used);
+      if (used != num.size()) throw std::invalid_argument(num);
+    } catch (...) {
+      throw std::runtime_error("--fail-if " + text + ": expected METRIC" + op + "NUMBER");
+    }
+    if (percent) f.limit /= 100;
+    return f;
+  }
+  throw std::runtime_error("--fail-if " + text + ": expected METRIC>NUMBER (or >=, <, <=)");
+}
+
+std::optional<double> metric_of(const ReplaySummary& s, const std::string& m) {
+  if (m == "errors") return static_cast<double>(s.errors);
+  if (m == "replica_hours") return s.replica_hours();
+  if (m == "node_hours") return s.node_hours();
+  if (m == "cost") return s.cost;
+  if (m == "under_share") return s.under_share();
+  if (m == "under_seconds") return s.under_seconds;
+  if (m == "peak_shortfall") return s.peak_shortfall;
+  if (m == "recover_seconds") return s.max_recover_seconds;
+  if (m == "flips") return static_cast<double>(s.direction_changes);
+  if (m == "scale_events") return static_cast<double>(s.scale_ups + s.scale_downs);
+  if (m == "max_replicas") return static_cast<double>(s.max_replicas);
+  if (m == "mean_replicas") return s.mean_replicas();
+  if (m == "holds") return static_cast<double>(s.holds);
+  return std::nullopt;
+}
+
+bool check(const FailIf& f, double v) {
+  if (f.op == ">") return v > f.limit;
+  if (f.op == ">=") return v >= f.limit;
+  if (f.op == "<") return v < f.limit;
+  return v <= f.limit;
+}
+
+}  // namespace
 
 int cmd_replay(const ReplayOptionsCli& o) {
   Config config;
@@ -36,6 +109,15 @@ int cmd_replay(const ReplayOptionsCli& o) {
     }
     pcs = std::move(variants);
   }
+  std::vector<FailIf> fail_ifs;
+  for (const auto& f : o.fail_if) {
+    fail_ifs.push_back(parse_fail_if(f));
+    if (!metric_of(ReplaySummary{}, fail_ifs.back().metric))
+      throw std::runtime_error("--fail-if " + f + ": unknown metric '" + fail_ifs.back().metric +
+                               "' (errors, replica_hours, node_hours, cost, under_share, under_seconds, "
+                               "peak_shortfall, recover_seconds, flips, scale_events, max_replicas, "
+                               "mean_replicas, holds)");
+  }
 
   ReplayOptions ro;
   if (o.start_replicas) {
@@ -43,6 +125,7 @@ int cmd_replay(const ReplayOptionsCli& o) {
     ro.start_replicas = *o.start_replicas;
   }
   ro.ready_delay_seconds = config.replay.ready_delay_seconds;
+  ro.model = config.replay.model;
   if (!o.ready_delay.empty()) {
     auto d = parse_duration(o.ready_delay);
     if (!d) throw std::runtime_error("--ready-delay: not a duration: " + o.ready_delay);
@@ -57,47 +140,132 @@ int cmd_replay(const ReplayOptionsCli& o) {
     if (!ro.end_time) throw std::runtime_error("--to: not a timestamp: " + o.to);
   }
 
-  std::ofstream csv_file;
-  std::unique_ptr<DecisionCsvWriter> csv;
-  if (!o.out.empty()) {
-    csv_file.open(o.out, std::ios::binary | std::ios::trunc);
-    if (!csv_file) throw std::runtime_error(o.out + ": cannot write");
-    csv = std::make_unique<DecisionCsvWriter>(csv_file);
+  // One job per (trace, policy), in this order.
+  std::vector<std::unique_ptr<Job>> jobs;
+  for (const auto& trace : o.traces)
+    for (const auto& pc : pcs) {
+      auto j = std::make_unique<Job>();
+      j->pc = pc;
+      j->trace = trace;
+      j->series.policy = pc.name;
+      j->series.demand_label = ro.model.demand_column;
+      jobs.push_back(std::move(j));
+    }
+  std::string tmpdir;
+  if (!o.out.empty() && jobs.size() > 1) {
+    tmpdir = o.out + ".parts." + std::to_string(::getpid());
+    std::filesystem::create_directories(tmpdir);
+    for (std::size_t i = 0; i < jobs.size(); ++i) jobs[i]->csv_path = tmpdir + "/" + std::to_string(i) + ".csv";
+  } else if (!o.out.empty()) {
+    jobs.front()->csv_path = o.out;
   }
 
+  auto run_job = [&](Job& j) {
+    try {
+      std::string err;
+      auto rt = PolicyRuntime::create(j.pc, &err);
+      if (!rt) {
+        j.error = err;
+        return;
+      }
+      auto trace = TraceReader::open(j.trace);
+      std::ofstream csv_file;
+      std::unique_ptr<DecisionCsvWriter> csv;
+      if (!j.csv_path.empty()) {
+        csv_file.open(j.csv_path, std::ios::binary | std::ios::trunc);
+        if (!csv_file) throw std::runtime_error(j.csv_path + ": cannot write");
+        csv = std::make_unique<DecisionCsvWriter>(csv_file);
+      }
+      ReplayOptions jo = ro;
+      jo.series = &j.series;
+      j.summary = replay_trace(*rt, *trace, jo, csv.get());
+      if (csv_file.is_open()) {
+        csv_file.flush();
+        if (!csv_file) throw std::runtime_error(j.csv_path + ": write failed");
+      }
+      if (!o.state_out.empty()) j.state = rt->save_state(&j.state_error);
+    } catch (const std::exception& e) {
+      j.error = e.what();
+    }
+  };
+
+  const unsigned workers = std::max(1, std::min<int>(o.jobs, static_cast<int>(jobs.size())));
+  if (workers <= 1) {
+    for (auto& j : jobs) run_job(*j);
+  } else {
+    std::atomic<std::size_t> next{0};
+    std::vector<std::thread> pool;
+    for (unsigned w = 0; w < workers; ++w)
+      pool.emplace_back([&] {
+        for (std::size_t i; (i = next++) < jobs.size();) run_job(*jobs[i]);
+      });
+    for (auto& t : pool) t.join();
+  }
+
+  int rc = 0;
+  for (const auto& j : jobs)
+    if (!j->error.empty()) {
+      std::cerr << j->error << "\n";
+      rc = 1;
+    }
+  if (!tmpdir.empty()) {
+    if (rc == 0) {  // concatenate the parts in job order, one header
+      std::ofstream out(o.out, std::ios::binary | std::ios::trunc);
+      bool first = true;
+      for (const auto& j : jobs) {
+        std::ifstream in(j->csv_path, std::ios::binary);
+        std::string line;
+        bool header = true;
+        while (std::getline(in, line)) {
+          if (header && !first) {
+            header = false;
+            continue;
+          }
+          header = false;
+          out << line << '\n';
+        }
+        first = false;
+      }
+      if (!out) {
+        std::cerr << o.out << ": write failed\n";
+        rc = 1;
+      }
+    }
+    std::error_code ec;
+    std::filesystem::remove_all(tmpdir, ec);
+  }
+  if (rc) return rc;
+
   std::vector<ReplaySummary> rows;
-  Value states = Value::object();
-  for (const auto& pc : pcs) {
-    std::string err;
-    auto rt = PolicyRuntime::create(pc, &err);
-    if (!rt) {
-      std::cerr << err << "\n";
-      return 1;
-    }
-    auto trace = TraceReader::open(o.trace);
-    rows.push_back(replay_trace(*rt, *trace, ro, csv.get()));
-    if (!o.state_out.empty()) {
-      std::string serr;
-      Value st = rt->save_state(&serr);
-      if (!serr.empty()) std::cerr << "warning: " << serr << "\n";
-      states.set(pc.name, st);
-    }
-    if (!o.quiet)
-      std::cerr << "replayed " << pc.name << ": " << rows.back().rows << " rows, " << rows.back().ticks << " ticks\n";
-  }
-  if (csv_file.is_open()) {
-    csv_file.flush();
-    if (!csv_file) throw std::runtime_error(o.out + ": write failed");
-  }
-  print_summary_table(rows, std::cout);
+  for (const auto& j : jobs) rows.push_back(j->summary);
+  if (!o.quiet)
+    for (const auto& s : rows)
+      std::cerr << "replayed " << s.policy << " over " << s.trace << ": " << s.rows << " rows, " << s.ticks << " ticks\n";
+  print_summary_table(rows, std::cout, o.traces.size() > 1);
+
   if (!o.state_out.empty()) {
+    Value states = Value::object();
+    for (const auto& j : jobs) {
+      if (!j->state_error.empty()) std::cerr << "warning: " << j->state_error << "\n";
+      states.set(j->pc.name, j->state);
+    }
     std::string err;
-    if (!save_state_file(o.state_out, states, rows.empty() ? 0 : rows.back().last_time, &err)) {
+    if (!save_state_file(o.state_out, states, rows.back().last_time, &err)) {
       std::cerr << err << "\n";
       return 1;
     }
   }
-  return 0;
+  int failed = 0;
+  for (const auto& f : fail_ifs)
+    for (const auto& s : rows) {
+      double v = *metric_of(s, f.metric);
+      if (check(f, v)) {
+        std::cout << "fail-if: " << s.policy << (o.traces.size() > 1 ? " (" + s.trace + ")" : "") << ": " << f.metric
+                  << " = " << v << " (" << f.text << ")\n";
+        ++failed;
+      }
+    }
+  return failed ? 3 : 0;
 }
 
 }  // namespace luascale::cli

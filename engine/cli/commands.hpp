@@ -27,8 +27,10 @@ int cmd_check(const CheckOptions& o);
 
 struct ReplayOptionsCli {
   std::string path;                   // config .json or policy .lua
-  std::string trace;
+  std::vector<std::string> traces;    // one or more traces (a fleet: one row per trace x policy)
   std::vector<std::string> policies;  // --policy: alternative scripts for the config's policy
+  std::vector<std::string> fail_if;   // "under_share>0.05": exit 3 when any holds
+  int jobs = 1;                       // parallel (trace, policy) replays
   std::string out;                    // decisions CSV
   std::string state_out;              // persisted state after the replay
   std::string interval;               // bare policies: evaluation interval (default 15s)

@@ -30,7 +30,9 @@ int main(int argc, char** argv) {
   ReplayOptionsCli replay;
   auto* r = app.add_subcommand("replay", "Dry-run policies over a recorded trace and summarise");
   r->add_option("config", replay.path, "Config (.json) or policy (.lua)")->required();
-  r->add_option("--trace", replay.trace, "Trace file: CSV (timestamp,<signal>...) or JSON Lines")->required();
+  r->add_option("--trace", replay.traces, "Trace file: CSV (timestamp,<signal>...) or JSON Lines; repeat for a fleet (one row per trace and policy)")->required();
+  r->add_option("--fail-if", replay.fail_if, "Exit 3 when a summary metric crosses a threshold, e.g. under_share>0.05, errors>0, flips>=20 (repeatable)");
+  r->add_option("--jobs", replay.jobs, "Replay (trace, policy) pairs in parallel on this many threads")->check(CLI::Range(1, 256));
   r->add_option("--policy", replay.policies, "Replay this script in place of the config's policy (repeatable, compared side by side)");
   r->add_option("--out", replay.out, "Write every decision to this CSV file");
   r->add_option("--state-out", replay.state_out, "Write the state after the replay (state-file format)");

@@ -102,6 +102,30 @@ class Reader {
     return static_cast<std::int64_t>(d);
   }
 
+  std::optional<double> number(const Value& obj, const std::string& path, const char* key, double lo = 0) {
+    const Value* v = obj.find(key);
+    if (!v || v->is_null()) return std::nullopt;
+    if (!v->is_number()) {
+      problem(join(path, key), std::string("must be a number, not ") + v->kind_name());
+      return std::nullopt;
+    }
+    if (v->as_number() < lo) {
+      problem(join(path, key), "must be >= " + std::to_string(static_cast<long long>(lo)));
+      return std::nullopt;
+    }
+    return v->as_number();
+  }
+
+  std::optional<bool> boolean(const Value& obj, const std::string& path, const char* key) {
+    const Value* v = obj.find(key);
+    if (!v || v->is_null()) return std::nullopt;
+    if (!v->is_bool()) {
+      problem(join(path, key), std::string("must be true or false, not ") + v->kind_name());
+      return std::nullopt;
+    }
+    return v->as_bool();
+  }
+
   const Value* object(const Value& obj, const std::string& path, const char* key) {
     const Value* v = obj.find(key);
     if (!v || v->is_null()) return nullptr;
@@ -349,7 +373,40 @@ Config parse_config(const std::string& text, const std::string& path, const Adap
   if (auto sf = r.string(root, "", "state_file")) cfg.state_file = resolve(cfg.dir, *sf);
   if (const Value* rp = r.object(root, "", "replay")) {
     cfg.replay.options = *rp;
-    if (auto d = r.duration(*rp, "replay", "ready_delay_seconds")) cfg.replay.ready_delay_seconds = *d;
+    const std::string rpath = "replay";
+    r.only_keys(*rp, rpath, {"ready_delay_seconds", "ready_delay", "demand", "capacity_per_replica",
+                             "target_utilization", "margin", "closed_loop", "utilization_signal", "queue",
+                             "price_per_replica_hour", "nodes"});
+    if (auto d = r.duration(*rp, rpath, "ready_delay_seconds")) cfg.replay.ready_delay_seconds = *d;
+    if (auto d = r.duration(*rp, rpath, "ready_delay")) cfg.replay.ready_delay_seconds = *d;
+    DemandModel& m = cfg.replay.model;
+    if (auto v = r.string(*rp, rpath, "demand")) m.demand_column = *v;
+    if (auto v = r.number(*rp, rpath, "capacity_per_replica")) m.capacity_per_replica = *v;
+    if (auto v = r.number(*rp, rpath, "target_utilization")) m.target_utilization = *v;
+    if (auto v = r.number(*rp, rpath, "margin")) m.margin = *v;
+    if (auto v = r.boolean(*rp, rpath, "closed_loop")) m.closed_loop = *v;
+    if (auto v = r.string(*rp, rpath, "utilization_signal")) m.utilization_signal = *v;
+    if (auto v = r.number(*rp, rpath, "price_per_replica_hour")) m.price_per_replica_hour = *v;
+    if (const Value* q = r.object(*rp, rpath, "queue")) {
+      r.only_keys(*q, "replay.queue", {"signal", "service_rate_per_replica", "slo"});
+      if (auto v = r.string(*q, "replay.queue", "signal", true)) m.queue_signal = *v;
+      if (auto v = r.number(*q, "replay.queue", "service_rate_per_replica")) m.service_rate_per_replica = *v;
+      else r.problem("replay.queue.service_rate_per_replica", "required");
+      if (auto v = r.duration(*q, "replay.queue", "slo")) m.queue_slo_seconds = *v;
+    }
+    if (const Value* n = r.object(*rp, rpath, "nodes")) {
+      r.only_keys(*n, "replay.nodes", {"pods_per_node", "provisioning_delay", "price_per_hour"});
+      if (auto v = r.number(*n, "replay.nodes", "pods_per_node", 1)) m.pods_per_node = *v;
+      else r.problem("replay.nodes.pods_per_node", "required");
+      if (auto v = r.duration(*n, "replay.nodes", "provisioning_delay")) m.node_provisioning_seconds = *v;
+      if (auto v = r.number(*n, "replay.nodes", "price_per_hour")) m.price_per_node_hour = *v;
+    }
+    if (!m.demand_column.empty() && m.capacity_per_replica <= 0 && m.queue_signal.empty())
+      r.problem("replay.capacity_per_replica", "required (> 0) with a demand column");
+    if (m.demand_column.empty() && (m.closed_loop || !m.queue_signal.empty()))
+      r.problem("replay.demand", "required: the trace column that holds the demand");
+    if (m.closed_loop && m.utilization_signal.empty() && m.queue_signal.empty())
+      r.problem("replay.closed_loop", "needs utilization_signal or queue.signal to feed back");
   }
   if (!problems.empty()) throw ConfigError(std::move(problems));
   return cfg;

@@ -12,6 +12,7 @@
 #include "engine/core/value.hpp"
 #include "engine/guard/guardrails.hpp"
 #include "engine/lua/policy_script.hpp"
+#include "engine/replay/demand_model.hpp"
 
 namespace luascale {
 
@@ -52,6 +53,7 @@ struct ServerConfig {
 
 struct ReplayConfig {
   double ready_delay_seconds = 0;  // new replicas count as ready after this delay
+  DemandModel model;               // demand, capacity, closed loop, queue, nodes, prices
   Value options = Value::object(); // the whole "replay" object (simulation keys)
 };
 

@@ -1,11 +1,14 @@
 // engine/replay/replay.cpp — virtual-clock replay of one policy over one trace.
 #include "engine/replay/replay.hpp"
 
+#include "engine/core/units.hpp"
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <deque>
+#include <filesystem>
 #include <sstream>
 #include <stdexcept>
 
@@ -153,18 +156,68 @@ void DecisionCsvWriter::write(const std::string& policy, const DecisionRecord& r
   out_.write(line_.data(), static_cast<std::streamsize>(line_.size()));
 }
 
+namespace {
+
+// Nodes provisioned for the replicas, cluster-autoscaler style: scale-ups arrive after the
+// provisioning delay, scale-downs are immediate.
+class SimulatedNodes {
+ public:
+  SimulatedNodes(double delay) : delay_(delay) {}
+  void init(std::int64_t n) { count_ = ready_ = n; }
+  std::int64_t count() const { return count_; }
+  std::int64_t ready(double now) {
+    while (!pending_.empty() && pending_.front().first <= now) {
+      ready_ += pending_.front().second;
+      pending_.pop_front();
+    }
+    return ready_;
+  }
+  void set(double now, std::int64_t want) {
+    if (want > count_) {
+      if (delay_ > 0) pending_.emplace_back(now + delay_, want - count_);
+      else ready_ += want - count_;
+    } else if (want < count_) {
+      std::int64_t remove = count_ - want;
+      while (remove > 0 && !pending_.empty()) {
+        auto& back = pending_.back();
+        std::int64_t k = std::min(remove, back.second);
+        back.second -= k;
+        remove -= k;
+        if (back.second == 0) pending_.pop_back();
+      }
+      ready_ -= remove;
+    }
+    count_ = want;
+  }
+
+ private:
+  double delay_;
+  std::int64_t count_ = 0, ready_ = 0;
+  std::deque<std::pair<double, std::int64_t>> pending_;
+};
+
+}  // namespace
+
 ReplaySummary replay_trace(PolicyRuntime& policy, TraceReader& trace, const ReplayOptions& opts,
                            DecisionCsvWriter* csv) {
   const PolicyConfig& cfg = policy.config();
+  const DemandModel& model = opts.model;
   ReplaySummary sum;
   sum.policy = cfg.name;
   sum.script = display_path(cfg.script_path);
   sum.trace = trace.name();
 
+  // Signals the closed loop computes are never read from the trace.
+  auto simulated = [&](const std::string& name) {
+    return model.closed_loop && ((!model.utilization_signal.empty() && name == model.utilization_signal) ||
+                                 (!model.queue_signal.empty() && name == model.queue_signal));
+  };
+
   // Column -> signal slot. Configured signals read their column; every other column is also
   // offered under its own name.
   std::vector<std::pair<std::size_t, std::size_t>> feeds;  // (column, slot)
   for (const auto& s : cfg.signals) {
+    if (simulated(s.name)) continue;
     const std::string& col = s.column.empty() ? s.name : s.column;
     std::optional<std::size_t> c = trace.column(col);
     if (!c) {
@@ -181,17 +234,32 @@ ReplaySummary replay_trace(PolicyRuntime& policy, TraceReader& trace, const Repl
   }
   auto map_free_columns = [&] {
     for (std::size_t c = 0; c < trace.columns().size(); ++c) {
+      const std::string& name = trace.columns()[c];
       bool used = false;
       for (auto& f : feeds) used = used || f.first == c;
-      if (!used) {
-        bool is_config = false;
-        for (const auto& s : cfg.signals) is_config = is_config || s.name == trace.columns()[c];
-        if (!is_config) feeds.emplace_back(c, policy.add_signal(trace.columns()[c]));
-      }
+      if (used || simulated(name)) continue;
+      bool is_config = false;
+      for (const auto& s : cfg.signals) is_config = is_config || s.name == name;
+      if (!is_config) feeds.emplace_back(c, policy.add_signal(name));
     }
   };
   map_free_columns();
   std::optional<std::size_t> replicas_col = trace.column("replicas");
+  std::optional<std::size_t> demand_col;
+  if (!model.demand_column.empty()) {
+    demand_col = trace.column(model.demand_column);
+    if (!demand_col) {
+      if (trace.format() == TraceReader::Format::JsonLines) {
+        demand_col = trace.want(model.demand_column);
+      } else {
+        throw std::runtime_error("replay.demand: the trace " + trace.name() + " has no column \"" +
+                                 model.demand_column + "\"");
+      }
+    }
+  }
+  std::optional<std::size_t> util_slot, queue_slot;
+  if (model.closed_loop && !model.utilization_signal.empty()) util_slot = policy.add_signal(model.utilization_signal);
+  if (model.closed_loop && !model.queue_signal.empty()) queue_slot = policy.add_signal(model.queue_signal);
 
   TraceRow row;
   bool have = trace.next(row);
@@ -206,6 +274,10 @@ ReplaySummary replay_trace(PolicyRuntime& policy, TraceReader& trace, const Repl
     start = static_cast<std::int64_t>(std::llround(row.numbers[*replicas_col]));
   SimulatedTarget target(start, opts.ready_delay_seconds);
   sum.start_replicas = sum.min_replicas = sum.max_replicas = start;
+  const bool with_nodes = model.pods_per_node > 0;
+  SimulatedNodes nodes(model.node_provisioning_seconds);
+  if (with_nodes) nodes.init(static_cast<std::int64_t>(std::ceil(static_cast<double>(start) / model.pods_per_node)));
+  sum.max_nodes = nodes.count();
 
   const double interval = cfg.interval_seconds;
   double now = row.time;
@@ -213,6 +285,10 @@ ReplaySummary replay_trace(PolicyRuntime& policy, TraceReader& trace, const Repl
   SignalTable& signals = policy.signals();
   int last_dir = 0;
   std::size_t known_columns = trace.columns().size();
+  double demand = std::numeric_limits<double>::quiet_NaN(), demand_time = -1e300;
+  double queue = 0, last_tick = now;
+  std::optional<double> under_since;
+  const double demand_stale = 3 * interval;
 
   for (;;) {
     // Feed every row at or before now.
@@ -227,14 +303,54 @@ ReplaySummary replay_trace(PolicyRuntime& policy, TraceReader& trace, const Repl
         else if (row.has_structured && c < row.structured.size() && !row.structured[c].is_null())
           signals.set_structured(slot, row.time, row.structured[c]);
       }
+      if (demand_col && *demand_col < row.numbers.size() && !std::isnan(row.numbers[*demand_col])) {
+        demand = row.numbers[*demand_col];
+        demand_time = row.time;
+      }
       have = trace.next(row);
       if (have) {
         if (opts.end_time && row.time > *opts.end_time) have = false;
         else ++sum.rows;
       }
     }
-    std::int64_t current = target.count();
+    const std::int64_t current = target.count();
     std::int64_t ready = target.ready(now);
+    std::int64_t nodes_ready = with_nodes ? nodes.ready(now) : 0;
+    if (with_nodes)  // replicas wait for room on a ready node
+      ready = std::min<std::int64_t>(ready, static_cast<std::int64_t>(std::floor(nodes_ready * model.pods_per_node)));
+
+    // The demand model: utilization and queue against the capacity that is ready now.
+    const bool demand_known = demand_col && now - demand_time <= demand_stale && !std::isnan(demand);
+    double utilization = std::numeric_limits<double>::quiet_NaN();
+    bool under = false;
+    if (demand_known) {
+      if (model.capacity_per_replica > 0) {
+        const double cap = static_cast<double>(ready) * model.capacity_per_replica;
+        utilization = cap > 0 ? 100.0 * demand / cap : (demand > 0 ? std::numeric_limits<double>::infinity() : 0);
+        under = utilization > model.target_utilization + model.margin;
+        const double needed = std::ceil(demand / (model.capacity_per_replica * model.target_utilization / 100.0));
+        sum.peak_shortfall = std::max(sum.peak_shortfall, needed - static_cast<double>(ready));
+        if (util_slot && cap > 0) signals.set_number(*util_slot, now, utilization);
+      }
+      if (!model.queue_signal.empty()) {
+        const double service = static_cast<double>(ready) * model.service_rate_per_replica;
+        queue = std::max(0.0, queue + (demand - service) * (now - last_tick));
+        if (queue_slot) signals.set_number(*queue_slot, now, queue);
+        if (model.queue_slo_seconds > 0) {
+          const double wait = service > 0 ? queue / service : (queue > 0 ? std::numeric_limits<double>::infinity() : 0);
+          under = under || wait > model.queue_slo_seconds;
+        }
+      }
+    }
+    last_tick = now;
+    if (under) {
+      ++sum.under_ticks;
+      if (!under_since) under_since = now;
+    } else if (under_since) {
+      sum.max_recover_seconds = std::max(sum.max_recover_seconds, now - *under_since);
+      under_since.reset();
+    }
+
     DecisionRecord rec = policy.tick(now, current, ready);
     ++sum.ticks;
     switch (rec.status) {
@@ -247,7 +363,8 @@ ReplaySummary replay_trace(PolicyRuntime& policy, TraceReader& trace, const Repl
     }
     if (rec.bound_by != BoundBy::None && rec.bound_by != BoundBy::Hold)
       ++sum.bound_by[bound_by_name(rec.bound_by)];
-    if (rec.desired != current) {
+    const bool scaled = rec.desired != current;
+    if (scaled) {
       int dir = rec.desired > current ? 1 : -1;
       if (dir > 0) ++sum.scale_ups; else ++sum.scale_downs;
       if (last_dir != 0 && dir != last_dir) ++sum.direction_changes;
@@ -255,36 +372,105 @@ ReplaySummary replay_trace(PolicyRuntime& policy, TraceReader& trace, const Repl
       policy.record_scale(now, current, rec.desired);
       target.set(now, rec.desired);
     }
+    if (with_nodes) {
+      std::int64_t want = rec.nodes_out && rec.replicas_out
+                              ? *rec.nodes_out
+                              : static_cast<std::int64_t>(std::ceil(static_cast<double>(target.count()) / model.pods_per_node));
+      nodes.set(now, want);
+      sum.max_nodes = std::max(sum.max_nodes, nodes.count());
+    }
     if (csv) csv->write(cfg.name, rec, target.ready(now));
+    if (opts.series) {
+      SeriesPoint p;
+      p.time = now;
+      if (demand_known) p.demand = demand;
+      else if (!demand_col && !feeds.empty()) {
+        const SignalSlot& s0 = signals.at(feeds.front().second);
+        if (s0.has_value && s0.is_number && signals.fresh(feeds.front().second, now)) p.demand = s0.number;
+      }
+      p.utilization = utilization;
+      p.recommended = rec.recommended.value_or(-1);
+      p.replicas = target.count();
+      p.ready = ready;
+      p.nodes = with_nodes ? nodes.count() : -1;
+      p.under = under;
+      p.scaled = scaled;
+      p.error = rec.status == EvalOutcome::Status::Error;
+      opts.series->add(p);
+    }
     sum.min_replicas = std::min(sum.min_replicas, target.count());
     sum.max_replicas = std::max(sum.max_replicas, target.count());
     sum.last_time = now;
     if (!have) break;
     double next = now + interval;
     if (opts.end_time && next > *opts.end_time) break;
-    // The count set at this tick holds until the next one.
+    // The counts set at this tick hold until the next one.
     sum.replica_seconds += static_cast<double>(target.count()) * interval;
+    if (with_nodes) sum.node_seconds += static_cast<double>(nodes.count()) * interval;
+    if (under) sum.under_seconds += interval;
     now = next;
   }
+  if (under_since) sum.max_recover_seconds = std::max(sum.max_recover_seconds, sum.last_time - *under_since);
   sum.final_replicas = target.count();
+  sum.cost = sum.replica_hours() * model.price_per_replica_hour + sum.node_hours() * model.price_per_node_hour;
+  sum.has_demand = demand_col.has_value();
+  sum.has_nodes = with_nodes;
+  sum.has_cost = model.price_per_replica_hour > 0 || model.price_per_node_hour > 0;
   return sum;
 }
 
-void print_summary_table(const std::vector<ReplaySummary>& rows, std::ostream& out) {
-  std::vector<std::vector<std::string>> cells;
-  cells.push_back({"policy", "script", "span", "ticks", "decisions", "holds", "errors", "ups", "downs",
-                   "flips", "min", "mean", "max", "final", "replica-h", "guardrails"});
+void print_summary_table(const std::vector<ReplaySummary>& rows, std::ostream& out, bool with_trace) {
+  bool demand = false, nodes = false, cost = false;
+  for (const auto& s : rows) {
+    demand = demand || s.has_demand;
+    nodes = nodes || s.has_nodes;
+    cost = cost || s.has_cost;
+  }
+  std::vector<std::string> head = {"policy"};
+  if (with_trace) head.push_back("trace");
+  for (const char* h : {"script", "span", "ticks", "decisions", "holds", "errors", "ups", "downs", "flips", "min",
+                        "mean", "max", "final", "replica-h"})
+    head.push_back(h);
+  if (nodes) {
+    head.push_back("max-nodes");
+    head.push_back("node-h");
+  }
+  if (cost) head.push_back("cost");
+  if (demand) {
+    head.push_back("under%");
+    head.push_back("under-h");
+    head.push_back("shortfall");
+    head.push_back("recover");
+  }
+  head.push_back("guardrails");
+  const std::size_t left_cols = with_trace ? 3 : 2;
+  std::vector<std::vector<std::string>> cells{head};
   for (const auto& s : rows) {
     std::string guards;
     for (const auto& [k, n] : s.bound_by) guards += (guards.empty() ? "" : " ") + k + "=" + std::to_string(n);
     if (guards.empty()) guards = "-";
     double span_h = (s.last_time - s.first_time) / 3600.0;
     std::string span = span_h >= 48 ? fmt(span_h / 24, 1) + "d" : fmt(span_h, 1) + "h";
-    cells.push_back({s.policy, s.script, span, std::to_string(s.ticks), std::to_string(s.decisions),
-                     std::to_string(s.holds), std::to_string(s.errors), std::to_string(s.scale_ups),
-                     std::to_string(s.scale_downs), std::to_string(s.direction_changes),
-                     std::to_string(s.min_replicas), fmt(s.mean_replicas(), 2), std::to_string(s.max_replicas),
-                     std::to_string(s.final_replicas), fmt(s.replica_hours(), 1), guards});
+    std::vector<std::string> r = {s.policy};
+    if (with_trace) r.push_back(std::filesystem::path(s.trace).filename().string());
+    for (std::string v : {s.script, span, std::to_string(s.ticks), std::to_string(s.decisions), std::to_string(s.holds),
+                          std::to_string(s.errors), std::to_string(s.scale_ups), std::to_string(s.scale_downs),
+                          std::to_string(s.direction_changes), std::to_string(s.min_replicas), fmt(s.mean_replicas(), 2),
+                          std::to_string(s.max_replicas), std::to_string(s.final_replicas), fmt(s.replica_hours(), 1)})
+      r.push_back(v);
+    if (nodes) {
+      r.push_back(s.has_nodes ? std::to_string(s.max_nodes) : "-");
+      r.push_back(s.has_nodes ? fmt(s.node_hours(), 1) : "-");
+    }
+    if (cost) r.push_back(s.has_cost ? fmt(s.cost, 2) : "-");
+    if (demand) {
+      r.push_back(s.has_demand ? fmt(100 * s.under_share(), 2) : "-");
+      r.push_back(s.has_demand ? fmt(s.under_seconds / 3600, 1) : "-");
+      r.push_back(s.has_demand ? fmt(s.peak_shortfall, 0) : "-");
+      r.push_back(s.has_demand ? format_duration(s.max_recover_seconds) : "-");
+    }
+    r.push_back(guards);
+    cells.push_back(std::move(r));
   }
   std::vector<std::size_t> width(cells[0].size(), 0);
   for (const auto& r : cells)
@@ -293,7 +479,7 @@ void print_summary_table(const std::vector<ReplaySummary>& rows, std::ostream& o
     std::string line;
     for (std::size_t i = 0; i < cells[ri].size(); ++i) {
       const std::string& c = cells[ri][i];
-      bool left = i < 2 || i + 1 == cells[ri].size();
+      bool left = i < left_cols || i + 1 == cells[ri].size();
       std::string pad(width[i] - c.size(), ' ');
       line += left ? c + pad : pad + c;
       if (i + 1 < cells[ri].size()) line += "  ";

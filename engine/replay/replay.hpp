@@ -12,32 +12,12 @@
 #include <vector>
 
 #include "engine/loop/policy_runtime.hpp"
+#include "engine/replay/demand_model.hpp"
 #include "engine/replay/trace.hpp"
 
 namespace luascale {
 
 class ReplaySeries;
-
-// How demand relates to capacity (config "replay" block). With a demand column and a capacity
-// per replica the replay measures under-provisioning; with closed_loop it also recomputes the
-// utilization (and queue) signals from the demand and the simulated ready capacity.
-struct DemandModel {
-  std::string demand_column;            // "" = no demand model
-  double capacity_per_replica = 0;      // demand units one ready replica serves at 100 %
-  double target_utilization = 100;      // percent
-  double margin = 0;                    // under-provisioned when utilization > target + margin
-  bool closed_loop = false;
-  std::string utilization_signal;       // closed loop: the signal fed with utilization percent
-  std::string queue_signal;             // queue model: the signal fed with the queue depth
-  double service_rate_per_replica = 0;  // tasks per ready replica per second (queue model)
-  double queue_slo_seconds = 0;         // under-provisioned when the queue wait is above this
-  double price_per_replica_hour = 0;    // cost, when > 0
-  // Nodes: when pods_per_node > 0 nodes are provisioned for the replicas (cluster-autoscaler
-  // style) after node_provisioning_seconds; replicas wait for room on a ready node.
-  double pods_per_node = 0;
-  double node_provisioning_seconds = 0;
-  double price_per_node_hour = 0;
-};
 
 struct ReplayOptions {
   std::optional<std::int64_t> start_replicas;  // else target.replicas, else a "replicas" column, else min
@@ -61,6 +41,7 @@ struct ReplaySummary {
   std::map<std::string, std::int64_t> bound_by;  // ticks where a guardrail changed the count
   std::string first_error;                        // "<time>: <error>"
   // With a demand model:
+  bool has_demand = false, has_nodes = false, has_cost = false;
   std::int64_t under_ticks = 0;     // ticks under-provisioned
   double under_seconds = 0;         // time under-provisioned
   double peak_shortfall = 0;        // most replicas missing at one tick (ceil(needed) - ready)
@@ -124,7 +105,7 @@ ReplaySummary replay_trace(PolicyRuntime& policy, TraceReader& trace, const Repl
                            DecisionCsvWriter* csv);
 
 // The summary as an aligned text table, one row per summary.
-void print_summary_table(const std::vector<ReplaySummary>& rows, std::ostream& out);
+void print_summary_table(const std::vector<ReplaySummary>& rows, std::ostream& out, bool with_trace = false);
 
 // CSV-quotes a field when needed.
 std::string csv_field(const std::string& s);

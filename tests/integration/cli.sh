@@ -66,6 +66,26 @@ expect "eval --state-out writes a state file" grep -q '"llm"' "$work/state2.json
 "$LUASCALE" eval "$SRC/examples/quickstart/config.json" --state "$work/nope.json" --signals '{}' >/dev/null 2>"$work/err"
 expect "a state file without the policy is an error" grep -q 'no state for policy "llm"' "$work/err"
 
+# Closed loop, side by side, a fleet of traces in parallel: identical to the serial run.
+cp "$SRC/examples/traces/azure_llm_conv_requests_per_second.csv" "$work/a.csv"
+head -n 2000 "$SRC/examples/traces/azure_llm_conv_requests_per_second.csv" > "$work/b.csv"
+args=(replay "$SRC/examples/whatif/config.json" --trace "$work/a.csv" --trace "$work/b.csv"
+      --policy "$SRC/policies/hpa.lua" --policy "$SRC/examples/quickstart/llm.lua" --quiet)
+"$LUASCALE" "${args[@]}" --out "$work/serial.csv" > "$work/serial.txt"
+expect "fleet replay exits 0" test $? -eq 0
+"$LUASCALE" "${args[@]}" --jobs 4 --out "$work/parallel.csv" > "$work/parallel.txt"
+expect "--jobs 4 gives the same summary" cmp -s "$work/serial.txt" "$work/parallel.txt"
+expect "--jobs 4 gives the same decisions" cmp -s "$work/serial.csv" "$work/parallel.csv"
+expect "one summary row per trace and policy" test "$(grep -cE '^(hpa|llm) ' "$work/serial.txt")" -eq 4
+expect "the closed-loop summary has under-provisioning" grep -q 'under%' "$work/serial.txt"
+"$LUASCALE" replay "$SRC/examples/whatif/config.json" --trace "$work/a.csv" --fail-if 'under_share>0.5' --quiet >/dev/null
+expect "--fail-if not crossed exits 0" test $? -eq 0
+"$LUASCALE" replay "$SRC/examples/whatif/config.json" --trace "$work/a.csv" --fail-if 'replica_hours>1' --quiet > "$work/fail.txt"
+expect "--fail-if crossed exits 3" test $? -eq 3
+expect "--fail-if names the metric" grep -q '^fail-if: llm-hpa: replica_hours = ' "$work/fail.txt"
+"$LUASCALE" replay "$SRC/examples/whatif/config.json" --trace "$work/a.csv" --fail-if 'speed>1' 2>"$work/err" >/dev/null
+expect "an unknown --fail-if metric is an error" grep -q "unknown metric 'speed'" "$work/err"
+
 # usage errors exit 2 (CLI11).
 "$LUASCALE" replay 2>/dev/null
 expect "a usage error exits 2" test $? -eq 2

@@ -112,3 +112,89 @@ TEST_CASE("the demo config over the NASA trace: two months, every tick accounted
   CHECK(s.min_replicas >= 1);
   CHECK(s.replica_hours() > 0);
 }
+
+TEST_CASE("closed loop: utilization is recomputed from demand and the ready replicas") {
+  TempDir dir;
+  auto path = dir.write("util.lua", R"(return { decide = function(ctx)
+    local u = ctx:signal("cpu")
+    if u == nil then return nil end
+    return { replicas = math.ceil(u * ctx.target.ready / 70), reason = string.format("u=%g", u) }
+  end })");
+  dir.write("c.json", R"({"policies": [{"name": "p", "script": "util.lua", "interval": "15s", "target": {"replicas": 2}}],
+    "replay": {"demand": "rps", "capacity_per_replica": 10, "target_utilization": 70, "margin": 10,
+               "closed_loop": true, "utilization_signal": "cpu", "ready_delay": "15s"}})");
+  Config c = load_config((dir.path() / "c.json").string());
+  std::string err;
+  auto rt = PolicyRuntime::create(c.policies[0], &err);
+  REQUIRE_MESSAGE(rt, err);
+  // The trace also has a recorded cpu column: closed loop must ignore it.
+  auto trace = TraceReader::from_text("timestamp,rps,cpu\n0,10,1\n15,10,1\n30,40,1\n45,40,1\n60,40,1\n",
+                                      TraceReader::Format::Csv, "t.csv");
+  std::ostringstream out;
+  DecisionCsvWriter csv(out);
+  ReplayOptions ro;
+  ro.model = c.replay.model;
+  ro.ready_delay_seconds = c.replay.ready_delay_seconds;
+  ReplaySeries series(64);
+  ro.series = &series;
+  ReplaySummary s = replay_trace(*rt, *trace, ro, &csv);
+  CHECK(out.str() ==
+        "timestamp,recommended,replicas,bound_by,reason,policy,status,ready\n"
+        "0,2,2,none,u=50,p,decision,2\n"
+        "15,2,2,none,u=50,p,decision,2\n"
+        "30,6,4,scaleUpLimit,u=200,p,decision,2\n"   // legacy limit max(2x, 4); new pods not ready yet
+        "45,6,6,none,u=100,p,decision,4\n"
+        "60,6,6,none,u=66.6667,p,decision,6\n");  // the two added at t=45 are ready at 60
+  CHECK(s.has_demand);
+  CHECK(s.under_ticks == 2);         // t = 30, 45
+  CHECK(s.under_seconds == 30);      // the intervals after t = 30 and 45
+  CHECK(s.peak_shortfall == 4);      // needs ceil(40 / 7) = 6 with 2 ready
+  CHECK(s.max_recover_seconds == 30);  // under from t = 30, recovered at t = 60
+  REQUIRE(series.points().size() == 5);
+  CHECK(series.points()[2].under);
+  CHECK(series.points()[2].scaled);
+  CHECK(series.points()[2].utilization == 200);
+}
+
+TEST_CASE("queue model: arrivals minus service, fed back as the queue signal") {
+  TempDir dir;
+  auto path = dir.write("q.lua", R"(return { decide = function(ctx)
+    local q = ctx:signal("depth")
+    if q == nil then return nil end
+    return { replicas = math.max(1, math.ceil(q / 10)), reason = "q=" .. q }
+  end })");
+  dir.write("c.json", R"({"policies": [{"name": "q", "script": "q.lua", "interval": "10s", "target": {"replicas": 1}, "maxReplicas": 10}],
+    "replay": {"demand": "arrivals", "closed_loop": true, "queue": {"signal": "depth", "service_rate_per_replica": 1, "slo": "5s"}}})");
+  Config c = load_config((dir.path() / "c.json").string());
+  std::string err;
+  auto rt = PolicyRuntime::create(c.policies[0], &err);
+  REQUIRE_MESSAGE(rt, err);
+  auto trace = TraceReader::from_text("timestamp,arrivals\n0,3\n10,3\n20,3\n30,0\n40,0\n50,0\n",
+                                      TraceReader::Format::Csv, "t.csv");
+  std::ostringstream out;
+  DecisionCsvWriter csv(out);
+  ReplayOptions ro;
+  ro.model = c.replay.model;
+  ReplaySummary s = replay_trace(*rt, *trace, ro, &csv);
+  // t=10: queue (3-1)*10 = 20 -> 2 replicas; t=20: 20 + (3-2)*10 = 30 -> 3 (legacy limit 4);
+  // t=30: 30 + (0-3)*10 = 0 -> 1 held by the 300 s downscale window.
+  CHECK(out.str().find("\n10,2,2,none,q=20,q,decision,2\n") != std::string::npos);
+  CHECK(out.str().find("\n20,3,3,none,q=30,q,decision,3\n") != std::string::npos);
+  CHECK(out.str().find("\n30,1,3,scaleDownStabilization,q=0,q,decision,3\n") != std::string::npos);
+  CHECK(s.under_ticks == 2);  // waits of 20 s and 15 s exceed the 5 s SLO
+}
+
+TEST_CASE("the plot series stays bounded and keeps flags of dropped points") {
+  ReplaySeries s(16);
+  for (int i = 0; i < 1000; ++i) {
+    SeriesPoint p;
+    p.time = i;
+    p.under = i == 501;
+    s.add(p);
+  }
+  CHECK(s.points().size() <= 16);
+  CHECK(s.points().size() >= 8);
+  bool under = false;
+  for (const auto& p : s.points()) under = under || p.under;
+  CHECK(under);
+}
