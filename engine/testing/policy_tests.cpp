@@ -26,7 +26,8 @@
 //         },
 //         guardrails = { maxReplicas = 8, behavior = {...} },  -- optional: same keys as the
 //                                  -- config (minReplicas/maxReplicas/min/max, behavior, cooldown,
-//                                  -- fallback); the decision then also runs through the engine
+//                                  -- fallback); the decision then also runs through the engine;
+//                                  -- false = none (overrides a file-level default)
 //         expect = { replicas = 5, reason = "substring", state = {subset} },
 //                  -- or expect = "hold", or expect = { error = "substring" }
 //         ticks = {                                -- optional: a sequence sharing ctx.state,
@@ -372,7 +373,9 @@ class CaseRunner {
     }
 
     // Guardrails, parsed by the config loader so keys and errors match the config file.
-    if (const Value* g = pick(c, root, "guardrails")) {
+    const Value* g = pick(c, root, "guardrails");
+    if (g && g->is_bool() && !g->as_bool()) g = nullptr;  // guardrails = false: none for this case
+    if (g) {
       if (!g->is_object()) return "guardrails must be a table (config keys: maxReplicas, behavior...)";
       Value pol = *g;
       pol.set("name", "test");

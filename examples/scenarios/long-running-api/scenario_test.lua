@@ -1,0 +1,42 @@
+-- long-running-api: the plan's figures.
+local P = "../../../policies/"
+return {
+  policy = "api.lua",
+  guardrails = { minReplicas = 3, maxReplicas = 8 },
+  target = { replicas = 3 },
+  cases = {
+    { name = "API: 100 req/s at 20 req/s per pod x 1.5 buffer -> 8 (via 6: HPA's max(2x, 4) step)",
+      ticks = {
+        { signals = { api_rps = 100 }, expect = { replicas = 6, recommended = 8, reason = "100.0 req/s" } },
+        { expect = { replicas = 8, bound_by = "none" } },
+      } },
+    { name = "API: 300 req/s asks for 23, capped at maxReplicas 8",
+      target = { replicas = 6 },
+      signals = { api_rps = 300 }, expect = { replicas = 8, recommended = 23, bound_by = "maxReplicas" } },
+    { name = "API: quiet hours stay at minReplicas 3",
+      target = { replicas = 3 }, signals = { api_rps = 10 }, expect = { replicas = 3, recommended = 1 } },
+    { name = "API: CPU above 70% on 8 pods would scale further, but max is 8",
+      target = { replicas = 8 }, signals = { api_rps = 100, cpu = 90 }, expect = { replicas = 8 } },
+    { name = "worker: 1,000 tasks at 5 per replica -> 200 replicas",
+      policy = P .. "queue.lua", params = { signal = "tasks", per_replica = 5 },
+      guardrails = { minReplicas = 0, maxReplicas = 200 },
+      target = { replicas = 10 }, signals = { tasks = 1000 },
+      ticks = {
+        { expect = { recommended = 200, replicas = 20, bound_by = "scaleUpLimit" } },
+        { expect = { replicas = 40 } }, { expect = { replicas = 80 } }, { expect = { replicas = 160 } },
+        { expect = { replicas = 200, bound_by = "none" } },
+      } },
+    { name = "nodes: 8 x 250m + 200 x 500m bin-pack onto 29 nodes of 3.8 vCPU / 14 GB",
+      policy = P .. "nodes.lua", guardrails = false,
+      params = { node = { cpu = 3.8, memory = "14G", pods = 110 } },
+      signals = { running = { { name = "api", cpu = "250m", count = 8 } },
+                  pending = { { name = "worker", cpu = "500m", count = 200 } } },
+      expect = { nodes = 29 } },
+    { name = "nodes: the plan's fluid estimate is 102 vCPU / 3.8 = 27 nodes",
+      policy = P .. "tests/probe.lua", guardrails = false,
+      params = { module = "luascale.sizing", fn = "nodes_for_requests",
+                 args = { { node = { cpu = 3.8, memory = "14G" },
+                            pods = { { cpu = "250m", count = 8 }, { cpu = "500m", count = 200 } } } } },
+      expect = { reason = "result=27|26.8421|{cpu=102," } },
+  },
+}
