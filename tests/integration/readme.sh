@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every command of README.md's ```sh blocks (doc drift is a defect). Commands run from a
-# scratch copy of the source tree's layout (symlinks), with `luascale` on PATH pointing at the
+# scratch copy of the source tree's layout (examples/ and policies/ copied, the rest symlinked), with `luascale` on PATH pointing at the
 # binary under test. A command followed by "# exits N" must exit with N; others must exit 0.
 # `make test` is the command that runs this suite, so it is the one command not run here.
 set -u
@@ -10,8 +10,11 @@ trap 'rm -rf "$work"' EXIT
 for entry in "$SRC"/* "$SRC"/.clang-format; do
   [ -e "$entry" ] || continue
   name=$(basename "$entry")
-  case "$name" in build*) continue ;; esac
-  ln -s "$entry" "$work/$name"
+  case "$name" in
+    build*) continue ;;
+    examples|policies) cp -r "$entry" "$work/$name" ;;  # commands may write next to their configs
+    *) ln -s "$entry" "$work/$name" ;;
+  esac
 done
 mkdir -p "$work/bin"
 ln -s "$LUASCALE" "$work/bin/luascale"
