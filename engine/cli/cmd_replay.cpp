@@ -14,7 +14,9 @@
 #include "engine/cli/commands.hpp"
 #include "engine/cli/common.hpp"
 #include "engine/core/units.hpp"
+#include "engine/replay/prometheus_trace.hpp"
 #include "engine/replay/replay.hpp"
+#include "engine/replay/report.hpp"
 #include "engine/state/state_file.hpp"
 
 namespace luascale::cli {
@@ -22,7 +24,7 @@ namespace {
 
 struct Job {
   PolicyConfig pc;
-  std::string trace;
+  std::vector<TraceArg> trace;  // one file, or NAME=FILE inputs merged
   ReplaySummary summary;
   ReplaySeries series;
   Value state;
@@ -142,7 +144,8 @@ int cmd_replay(const ReplayOptionsCli& o) {
 
   // One job per (trace, policy), in this order.
   std::vector<std::unique_ptr<Job>> jobs;
-  for (const auto& trace : o.traces)
+  ResolvedTraces traces = resolve_traces(o.traces, o.pull, o.quiet);
+  for (const auto& trace : traces.groups)
     for (const auto& pc : pcs) {
       auto j = std::make_unique<Job>();
       j->pc = pc;
@@ -168,7 +171,7 @@ int cmd_replay(const ReplayOptionsCli& o) {
         j.error = err;
         return;
       }
-      auto trace = TraceReader::open(j.trace);
+      auto trace = open_trace_args(j.trace);
       std::ofstream csv_file;
       std::unique_ptr<DecisionCsvWriter> csv;
       if (!j.csv_path.empty()) {
@@ -241,7 +244,17 @@ int cmd_replay(const ReplayOptionsCli& o) {
   if (!o.quiet)
     for (const auto& s : rows)
       std::cerr << "replayed " << s.policy << " over " << s.trace << ": " << s.rows << " rows, " << s.ticks << " ticks\n";
-  print_summary_table(rows, std::cout, o.traces.size() > 1);
+  print_summary_table(rows, std::cout, traces.groups.size() > 1);
+  if (!o.report.empty()) {
+    std::vector<ReplaySeries> series;
+    for (const auto& j : jobs) series.push_back(j->series);
+    std::string err;
+    if (!write_html_report(o.report, o.report_title.empty() ? "luascale replay" : o.report_title, rows, series, &err)) {
+      std::cerr << err << "\n";
+      return 1;
+    }
+    if (!o.quiet) std::cerr << "report written to " << o.report << "\n";
+  }
 
   if (!o.state_out.empty()) {
     Value states = Value::object();
@@ -260,7 +273,7 @@ int cmd_replay(const ReplayOptionsCli& o) {
     for (const auto& s : rows) {
       double v = *metric_of(s, f.metric);
       if (check(f, v)) {
-        std::cout << "fail-if: " << s.policy << (o.traces.size() > 1 ? " (" + s.trace + ")" : "") << ": " << f.metric
+        std::cout << "fail-if: " << s.policy << (traces.groups.size() > 1 ? " (" + s.trace + ")" : "") << ": " << f.metric
                   << " = " << v << " (" << f.text << ")\n";
         ++failed;
       }

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "engine/cli/trace_inputs.hpp"
+
 namespace luascale::cli {
 
 struct EvalOptions {
@@ -38,6 +40,9 @@ struct ReplayOptionsCli {
   std::string ready_delay;
   std::string from, to;               // timestamps bounding the replay
   bool quiet = false;
+  PrometheusPullCli pull;             // --prometheus URL --query NAME=PROMQL ...: the trace pulled
+  std::string report;                 // --report: the HTML report file
+  std::string report_title;
 };
 int cmd_replay(const ReplayOptionsCli& o);
 

@@ -7,6 +7,20 @@
 
 using namespace luascale::cli;
 
+namespace {
+
+// --prometheus and friends, shared by replay and tune.
+void add_pull_options(CLI::App* app, PrometheusPullCli& pull) {
+  app->add_option("--prometheus", pull.url, "Pull the trace from this Prometheus server (base URL) with --query");
+  app->add_option("--query", pull.queries, "NAME=PROMQL: a signal pulled with /api/v1/query_range (repeatable)");
+  app->add_option("--start", pull.start, "Pull from this time (unix seconds or RFC 3339)");
+  app->add_option("--end", pull.end, "Pull up to this time (unix seconds or RFC 3339)");
+  app->add_option("--step", pull.step, "Pull resolution (default 15s)");
+  app->add_option("--save-trace", pull.save_trace, "Keep the pulled trace as this CSV file");
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   CLI::App app{"luascale — scaling policies in sandboxed Lua, with guardrails, actuators and replay"};
   app.set_version_flag("--version", std::string("luascale ") + LUASCALE_VERSION);
@@ -30,7 +44,10 @@ int main(int argc, char** argv) {
   ReplayOptionsCli replay;
   auto* r = app.add_subcommand("replay", "Dry-run policies over a recorded trace and summarise");
   r->add_option("config", replay.path, "Config (.json) or policy (.lua)")->required();
-  r->add_option("--trace", replay.traces, "Trace file: CSV (timestamp,<signal>...) or JSON Lines; repeat for a fleet (one row per trace and policy)")->required();
+  r->add_option("--trace", replay.traces, "Trace file: CSV (timestamp,<signal>...) or JSON Lines; repeat for a fleet (one row per trace and policy); NAME=FILE.json arguments (Prometheus query_range answers) merge into one trace");
+  add_pull_options(r, replay.pull);
+  r->add_option("--report", replay.report, "Write a self-contained HTML report (charts per policy, comparison table)");
+  r->add_option("--report-title", replay.report_title, "Title of the HTML report");
   r->add_option("--fail-if", replay.fail_if, "Exit 3 when a summary metric crosses a threshold, e.g. under_share>0.05, errors>0, flips>=20 (repeatable)");
   r->add_option("--jobs", replay.jobs, "Replay (trace, policy) pairs in parallel on this many threads")->check(CLI::Range(1, 256));
   r->add_option("--policy", replay.policies, "Replay this script in place of the config's policy (repeatable, compared side by side)");

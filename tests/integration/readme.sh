@@ -49,6 +49,7 @@ done <<< "$commands"
 
 # What the commands should have produced.
 [ -s "$work/llm-decisions.csv" ] || { echo "FAIL: llm-decisions.csv was not written"; failed=$((failed + 1)); }
+[ -s "$work/whatif-report.html" ] || { echo "FAIL: whatif-report.html was not written"; failed=$((failed + 1)); }
 [ -s "$work/build-demo/demo-decisions.csv" ] || { echo "FAIL: the demo wrote no decisions"; failed=$((failed + 1)); }
 echo "$count README commands, $failed failed"
 [ "$failed" -eq 0 ]
