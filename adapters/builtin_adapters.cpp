@@ -1,6 +1,8 @@
 // adapters/builtin_adapters.cpp — the one explicit table from adapter name to factory.
 #include "adapters/actuators/file/file_actuator.hpp"
 #include "adapters/actuators/log/log_actuator.hpp"
+#include "adapters/sources/http_json/http_json_source.hpp"
+#include "adapters/sources/prometheus/prometheus_source.hpp"
 #include "adapters/sources/redis/redis_source.hpp"
 #include "engine/adapter.hpp"
 
@@ -8,7 +10,9 @@ namespace luascale {
 
 const std::vector<SourceFactory>& builtin_sources() {
   static const std::vector<SourceFactory> table = {
+      prometheus::prometheus_source_factory(),
       redis::redis_source_factory(),
+      http_json::http_json_source_factory(),
   };
   return table;
 }

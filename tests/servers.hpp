@@ -163,6 +163,37 @@ class RedisServer {
   std::unique_ptr<ChildProcess> proc_;
 };
 
+// prometheus on 127.0.0.1:port with the given prometheus.yml, TSDB in a temp dir. extra: more
+// flags (e.g. "--web.config.file=..."). Waits until the port accepts connections.
+class PrometheusServer {
+ public:
+  explicit PrometheusServer(const std::string& config_yaml, std::vector<std::string> extra = {})
+      : port_(free_port()) {
+    auto config = dir_.write("prometheus.yml", config_yaml);
+    std::vector<std::string> argv = {"prometheus", "--config.file=" + config.string(),
+                                     "--storage.tsdb.path=" + (dir_.path() / "data").string(),
+                                     "--web.listen-address=127.0.0.1:" + std::to_string(port_),
+                                     "--log.level=warn"};
+    for (auto& e : extra) argv.push_back(e);
+    proc_ = std::make_unique<ChildProcess>(argv, dir_.path() / "prometheus.log");
+    if (!wait_until([&] { return port_open(port_) || !proc_->running(); },
+                    std::chrono::seconds(30)) ||
+        !proc_->running())
+      throw std::runtime_error("prometheus did not start:\n" + proc_->log());
+  }
+  std::uint16_t port() const { return port_; }
+  std::string url(const std::string& scheme = "http") const {
+    return scheme + "://127.0.0.1:" + std::to_string(port_);
+  }
+  std::string log() const { return proc_->log(); }
+  const TempDir& dir() const { return dir_; }
+
+ private:
+  TempDir dir_;
+  std::uint16_t port_;
+  std::unique_ptr<ChildProcess> proc_;
+};
+
 // A raw TCP peer on 127.0.0.1 for protocol misbehaviour: each accepted connection is handed to
 // `serve` on a background thread (which gets the connected fd). Stops and joins in the destructor.
 class RawTcpServer {

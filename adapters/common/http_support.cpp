@@ -1,0 +1,149 @@
+// adapters/common/http_support.cpp — shared HTTP client registry, auth headers, excerpts.
+#include "adapters/common/http_support.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <map>
+#include <mutex>
+#include <utility>
+
+namespace luascale::adapters {
+
+namespace asio = boost::asio;
+
+namespace {
+
+// Per-io_context registry of shared clients (an Asio service, so it dies with its context).
+class HttpClientRegistry : public asio::execution_context::service {
+ public:
+  using key_type = HttpClientRegistry;
+  static asio::execution_context::id id;
+  explicit HttpClientRegistry(asio::execution_context& ctx) : service(ctx) {}
+  void shutdown() override {
+    std::lock_guard lock(mutex);
+    clients.clear();
+  }
+  std::mutex mutex;
+  std::map<std::string, std::weak_ptr<net::HttpClient>> clients;
+};
+asio::execution_context::id HttpClientRegistry::id;
+
+std::string tls_identity(const net::TlsClientOptions& t) {
+  std::string id;
+  for (const std::string* s : {&t.ca_file, &t.ca_pem, &t.client_cert_file, &t.client_cert_pem,
+                               &t.client_key_file, &t.client_key_pem, &t.server_name}) {
+    id += *s;
+    id += '\0';
+  }
+  id += t.insecure_skip_verify ? '1' : '0';
+  return id;
+}
+
+}  // namespace
+
+std::shared_ptr<net::HttpClient> shared_http_client(asio::io_context& io,
+                                                    const net::TlsClientOptions& tls) {
+  auto& registry = asio::use_service<HttpClientRegistry>(io);
+  std::lock_guard lock(registry.mutex);
+  const auto key = tls_identity(tls);
+  if (auto existing = registry.clients[key].lock()) return existing;
+  for (auto it = registry.clients.begin(); it != registry.clients.end();)
+    it = it->second.expired() ? registry.clients.erase(it) : std::next(it);
+  net::HttpClientOptions options;
+  options.tls = tls;
+  options.max_body_bytes = 8 * 1024 * 1024;
+  auto client = std::make_shared<net::HttpClient>(io, options);
+  registry.clients[key] = client;
+  return client;
+}
+
+const std::vector<ConfigKey>& http_keys() {
+  static const std::vector<ConfigKey> keys = concat_keys(
+      {
+          {"headers", "object", false, "extra request headers {\"Name\": \"value\"}"},
+          {"bearer_token", "string", false, "sent as Authorization: Bearer <token>"},
+          {"bearer_token_file", "string", false, "file holding the bearer token"},
+          {"username", "string", false, "basic auth user (overrides the URL's)"},
+          {"password", "string", false, "basic auth password"},
+          {"password_file", "string", false, "file holding the basic auth password"},
+      },
+      Options::tls_keys());
+  return keys;
+}
+
+net::Headers request_headers(const Options& options, const net::Url& url) {
+  net::Headers headers = options.headers("headers");
+  auto token = options.secret("bearer_token", "bearer_token_file");
+  std::string user, password;
+  bool basic = false;
+  if (!url.userinfo.empty()) {
+    auto colon = url.userinfo.find(':');
+    auto u = net::percent_decode(std::string_view(url.userinfo).substr(0, colon));
+    auto p = colon == std::string::npos
+                 ? std::optional<std::string>("")
+                 : net::percent_decode(std::string_view(url.userinfo).substr(colon + 1));
+    if (!u || !p) options.fail("url", "malformed escape in the credentials");
+    user = *u;
+    password = *p;
+    basic = true;
+  }
+  if (auto u = options.string("username")) {
+    user = *u;
+    basic = true;
+  }
+  if (auto p = options.secret("password", "password_file")) {
+    if (user.empty()) options.fail("password", "a password needs a username");
+    password = *p;
+    basic = true;
+  }
+  if (token && basic)
+    options.fail("bearer_token", "give either a bearer token or basic auth, not both");
+  auto has_auth_header = net::find_header(headers, "Authorization") != nullptr;
+  if ((token || basic) && has_auth_header)
+    options.fail("headers", "Authorization is already set by the auth keys");
+  if (token) {
+    if (!net::valid_header("Authorization", *token))
+      options.fail("bearer_token", "holds a line break or NUL");
+    headers.emplace_back("Authorization", "Bearer " + *token);
+  } else if (basic) {
+    headers.emplace_back("Authorization", "Basic " + base64_encode(user + ":" + password));
+  }
+  return headers;
+}
+
+std::string body_excerpt(std::string_view body, std::size_t max_bytes) {
+  std::string out;
+  for (char c : body.substr(0, max_bytes)) {
+    const auto u = static_cast<unsigned char>(c);
+    out += (c == '\n' || c == '\r' || c == '\t') ? ' ' : (u >= 0x20 && u < 0x7f) ? c : '?';
+  }
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  if (body.size() > max_bytes) out += "...";
+  return out;
+}
+
+std::string base64_encode(std::string_view data) {
+  static const char* table = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((data.size() + 2) / 3 * 4);
+  std::size_t i = 0;
+  for (; i + 2 < data.size(); i += 3) {
+    unsigned v = (static_cast<unsigned char>(data[i]) << 16) |
+                 (static_cast<unsigned char>(data[i + 1]) << 8) |
+                 static_cast<unsigned char>(data[i + 2]);
+    out += table[v >> 18];
+    out += table[(v >> 12) & 63];
+    out += table[(v >> 6) & 63];
+    out += table[v & 63];
+  }
+  if (i < data.size()) {
+    unsigned v = static_cast<unsigned char>(data[i]) << 16;
+    if (i + 1 < data.size()) v |= static_cast<unsigned char>(data[i + 1]) << 8;
+    out += table[v >> 18];
+    out += table[(v >> 12) & 63];
+    out += i + 1 < data.size() ? table[(v >> 6) & 63] : '=';
+    out += '=';
+  }
+  return out;
+}
+
+}  // namespace luascale::adapters

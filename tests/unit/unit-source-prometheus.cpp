@@ -1,0 +1,294 @@
+// tests/unit/unit-source-prometheus.cpp — the "prometheus" source against a real prometheus on a
+// free loopback port scraping a tiny exporter this test serves (so queries return real data), over
+// plain HTTP and TLS; plus a scripted HTTP peer for auth headers, odd statuses and timeouts.
+#include <doctest/doctest.h>
+
+#include <boost/asio/ssl/context.hpp>
+#include <cmath>
+#include <mutex>
+
+#include "adapter_helpers.hpp"
+#include "adapters/common/options.hpp"
+#include "adapters/net/tls.hpp"
+#include "adapters/sources/prometheus/prometheus_source.hpp"
+#include "loopback_server.hpp"
+#include "servers.hpp"
+#include "test_pki.hpp"
+
+using namespace luascale;
+using namespace luascale::test;
+
+namespace {
+
+bool contains(const std::string& s, const std::string& part) {
+  return s.find(part) != std::string::npos;
+}
+
+std::string quoted(const std::string& s) {
+  return to_json(Value(s));
+}
+
+std::string prom_json(const std::string& url, const std::string& query,
+                      const std::string& extra = "") {
+  return R"({"source": "prometheus", "url": )" + quoted(url) + R"(, "query": )" + quoted(query) +
+         extra + "}";
+}
+
+// An exporter whose queue_depth gauges the test can change.
+class Exporter {
+ public:
+  Exporter()
+      : server_([this](const RawRequest&) {
+          std::lock_guard lock(mutex_);
+          std::string body = "# TYPE queue_depth gauge\nqueue_depth{queue=\"a\"} " +
+                             std::to_string(a_) + "\nqueue_depth{queue=\"b\"} 3\n";
+          return ScriptedReply{
+              http_response(200, body, "Content-Type: text/plain; version=0.0.4\r\n")};
+        }) {}
+  void set_a(int v) {
+    std::lock_guard lock(mutex_);
+    a_ = v;
+  }
+  std::uint16_t port() const { return server_.port(); }
+
+ private:
+  std::mutex mutex_;
+  int a_ = 7;
+  LoopbackServer server_;
+};
+
+std::string scrape_config(std::uint16_t exporter_port) {
+  return "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
+         "scrape_configs:\n  - job_name: app\n    static_configs:\n      - targets: ['127.0.0.1:" +
+         std::to_string(exporter_port) + "']\n";
+}
+
+struct Fixture {
+  boost::asio::io_context io;
+  AdapterContext ctx{io, ""};
+  std::string value(const std::string& json, double timeout = 5) {
+    auto src = make_source(ctx, json, timeout);
+    return fetch_text(io, *src);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("prometheus source: instant queries against a real prometheus scraping an exporter") {
+  Exporter exporter;
+  PrometheusServer prom(scrape_config(exporter.port()));
+  Fixture f;
+  const auto url = prom.url();
+
+  // Bounded wait for the first scrape.
+  auto a = make_source(f.ctx, prom_json(url, "queue_depth{queue=\"a\"}"));
+  std::string last;
+  REQUIRE_MESSAGE(wait_until(
+                      [&] {
+                        last = fetch_text(f.io, *a);
+                        return last == "7";
+                      },
+                      std::chrono::seconds(60)),
+                  last, "\n", prom.log());
+
+  auto out = fetch(f.io, *a);
+  REQUIRE(out.sample);
+  // The sample's own evaluation time, in unix seconds.
+  CHECK(std::fabs(out.sample->timestamp - adapters::unix_now()) < 60);
+
+  CHECK(f.value(prom_json(url, "sum(queue_depth)")) == "10");
+  CHECK(f.value(prom_json(url, "scalar(sum(queue_depth))")) == "10");
+  CHECK(f.value(prom_json(url, "2 * 21")) == "42");
+  CHECK(f.value(prom_json(url, "avg(queue_depth)")) == "5");
+  CHECK(f.value(prom_json(url, "queue_depth{queue=\"a\"} / 2")) == "3.5");
+
+  const std::string where = "ERROR: prometheus " + url + "/: ";
+  CHECK(f.value(prom_json(url, "queue_depth")) ==
+        where + "query returned 2 series ({__name__=\"queue_depth\", instance=\"127.0.0.1:" +
+            std::to_string(exporter.port()) +
+            "\", job=\"app\", queue=\"a\"}, {__name__=\"queue_depth\", instance=\"127.0.0.1:" +
+            std::to_string(exporter.port()) +
+            "\", job=\"app\", queue=\"b\"}); aggregate it to one, e.g. sum(...) or max(...)");
+  CHECK(f.value(prom_json(url, "queue_depth{queue=\"zzz\"}")) ==
+        where + "query returned no series: queue_depth{queue=\"zzz\"}");
+  CHECK(f.value(prom_json(url, "queue_depth{queue=\"zzz\"}", R"(, "empty_value": 0)")) == "0");
+  CHECK(f.value(prom_json(url, "sum(queue_depth[1m])")) ==
+        where +
+            "HTTP 400, bad_data: invalid parameter \"query\": 1:5: parse error: expected type "
+            "instant vector in aggregation "
+            "expression, got range vector");
+  CHECK(f.value(prom_json(url, "queue_depth{queue=\"a\"}[1m]")) ==
+        where +
+            "query returned a matrix (range vector); use an expression that returns a scalar "
+            "or an instant vector");
+  CHECK(contains(f.value(prom_json(url, "sum(queue_depth")), where + "HTTP 400, bad_data: "));
+  CHECK(f.value(prom_json(url, "0/0")) == where + "query returned NaN");
+  CHECK(f.value(prom_json(url, "sum(queue_depth) / 0")) == where + "query returned +Inf");
+
+  // Live data: the exporter changes, the next scrapes show it.
+  exporter.set_a(12);
+  REQUIRE(wait_until(
+      [&] {
+        last = fetch_text(f.io, *a);
+        return last == "12";
+      },
+      std::chrono::seconds(30)));
+
+  // The same server through the http-json source: the API's own JSON, a pointer into it.
+  CHECK(
+      f.value(R"({"source": "http-json", "url": ")" + url +
+              R"x(/api/v1/query?query=sum(queue_depth)", "pointer": "/data/result/0/value/1"})x") ==
+      "15");
+}
+
+TEST_CASE("prometheus source: https with a private CA (prometheus web config)") {
+  TempDir dir;
+  auto pki = make_test_pki(dir.path());
+  auto web = dir.write("web.yml", "tls_server_config:\n  cert_file: " + pki.server_cert.string() +
+                                      "\n  key_file: " + pki.server_key.string() + "\n");
+  PrometheusServer prom("global:\n  scrape_interval: 1m\n", {"--web.config.file=" + web.string()});
+  Fixture f;
+  const auto url = prom.url("https");
+  // Prometheus answers 503 until its TSDB is open: bounded wait for readiness.
+  auto trusted = make_source(
+      f.ctx, prom_json(url, "1 + 1", R"(, "ca_file": )" + quoted(pki.ca_cert.string())));
+  std::string last;
+  CHECK_MESSAGE(wait_until(
+                    [&] {
+                      last = fetch_text(f.io, *trusted);
+                      return last == "2";
+                    },
+                    std::chrono::seconds(60)),
+                last);
+  CHECK(contains(
+      f.value(prom_json(url, "1 + 1", R"(, "ca_file": )" + quoted(pki.other_ca_cert.string()))),
+      "certificate verify failed"));
+  // Plain HTTP against the TLS listener is answered with HTTP 400.
+  CHECK(contains(f.value(prom_json(prom.url("http"), "1")), "HTTP 400"));
+}
+
+TEST_CASE("prometheus source: auth headers, path prefix, timeout sent to the server") {
+  std::mutex mutex;
+  std::vector<RawRequest> seen;
+  LoopbackServer server([&](const RawRequest& r) {
+    std::lock_guard lock(mutex);
+    seen.push_back(r);
+    return ScriptedReply{http_response(
+        200, R"({"status":"success","data":{"resultType":"scalar","result":[1700000000.5,"4"]}})")};
+  });
+  Fixture f;
+  auto base = "http://127.0.0.1:" + std::to_string(server.port());
+  auto last = [&] {
+    std::lock_guard lock(mutex);
+    return seen.back();
+  };
+
+  CHECK(f.value(prom_json(base + "/prom/", "up == 1", R"(, "bearer_token": "t0ken")"), 2) == "4");
+  CHECK(last().target == "/prom/api/v1/query?query=up%20%3D%3D%201&timeout=1800ms");
+  CHECK(last().header("Authorization") == "Bearer t0ken");
+  CHECK(last().header("Accept") == "application/json");
+
+  CHECK(f.value(prom_json(base, "up", R"(, "username": "ops", "password": "pa:ss")")) == "4");
+  CHECK(last().target.rfind("/api/v1/query?query=up&", 0) == 0);
+  CHECK(last().header("Authorization") == "Basic b3BzOnBhOnNz");
+
+  auto with_userinfo = "http://ops:pa%3Ass@127.0.0.1:" + std::to_string(server.port());
+  auto src = make_source(
+      f.ctx, prom_json(with_userinfo, "up", R"(, "headers": {"X-Scope-OrgID": "team-a"})"));
+  auto out = fetch(f.io, *src);
+  REQUIRE(out.sample);
+  CHECK(out.sample->timestamp == 1700000000.5);
+  CHECK(last().header("Authorization") == "Basic b3BzOnBhOnNz");
+  CHECK(last().header("X-Scope-OrgID") == "team-a");
+}
+
+TEST_CASE("prometheus source: refused, timeout, non-JSON and error statuses") {
+  Fixture f;
+  auto port = free_port();
+  CHECK(f.value(prom_json("http://127.0.0.1:" + std::to_string(port), "up")) ==
+        "ERROR: prometheus http://127.0.0.1:" + std::to_string(port) +
+            "/: connect 127.0.0.1:" + std::to_string(port) + ": connection refused");
+
+  LoopbackServer hang([](const RawRequest&) {
+    ScriptedReply r;
+    r.hang = true;
+    return r;
+  });
+  CHECK(contains(f.value(prom_json("http://127.0.0.1:" + std::to_string(hang.port()), "up"), 0.3),
+                 "timeout after 300ms"));
+
+  LoopbackServer odd([](const RawRequest& r) {
+    if (r.target.find("query=a") != std::string::npos)
+      return ScriptedReply{http_response(503, "<html>Service Unavailable</html>")};
+    if (r.target.find("query=b") != std::string::npos)
+      return ScriptedReply{http_response(
+          422, R"({"status":"error","errorType":"execution","error":"too many samples"})")};
+    if (r.target.find("query=c") != std::string::npos) return ScriptedReply{http_response(200, "")};
+    return ScriptedReply{http_response(
+        200, R"({"status":"success","data":{"resultType":"string","result":[1,"x"]}})")};
+  });
+  auto url = "http://127.0.0.1:" + std::to_string(odd.port());
+  auto where = "ERROR: prometheus " + url + "/: ";
+  CHECK(f.value(prom_json(url, "a")) == where + "HTTP 503: <html>Service Unavailable</html>");
+  CHECK(f.value(prom_json(url, "b")) == where + "HTTP 422, execution: too many samples");
+  CHECK(f.value(prom_json(url, "c")) == where + "response is not JSON (empty body)");
+  CHECK(f.value(prom_json(url, "d")) ==
+        where +
+            "query returned a string; use an expression that returns a scalar or an instant "
+            "vector");
+}
+
+TEST_CASE("prometheus: parse_instant_query on hostile bodies") {
+  using prometheus::parse_instant_query;
+  CHECK(parse_instant_query(200, "[1,2]").error == "response is not JSON: [1,2]");
+  CHECK(
+      parse_instant_query(200, R"({"status":"success"})").error.rfind("response has no data", 0) ==
+      0);
+  CHECK(parse_instant_query(
+            200,
+            R"({"status":"success","data":{"resultType":"vector","result":[{"value":[1,"abc"]}]}})")
+            .error == "sample value \"abc\" is not a number");
+  CHECK(parse_instant_query(
+            200, R"({"status":"success","data":{"resultType":"vector","result":[{"value":[1]}]}})")
+            .error == "malformed sample [1]");
+  CHECK(
+      parse_instant_query(
+          200,
+          R"({"status":"success","data":{"resultType":"vector","result":[{"value":[1,"-Inf"]}]}})")
+          .error == "query returned -Inf");
+  auto ok = parse_instant_query(
+      200,
+      R"({"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1700000000,"1e3"]}]}})");
+  CHECK(ok.error == "");
+  CHECK(*ok.value == 1000);
+  auto empty = parse_instant_query(
+      200, R"({"status":"success","data":{"resultType":"vector","result":[]}})");
+  CHECK(empty.error == "");
+  CHECK(!empty.value);
+}
+
+TEST_CASE("prometheus source: option errors") {
+  Fixture f;
+  auto error_of = [&](const std::string& json) {
+    try {
+      make_source(f.ctx, json);
+    } catch (const adapters::OptionError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  CHECK(error_of(R"({"source":"prometheus","url":"http://x"})") ==
+        "prometheus: key 'query': required");
+  CHECK(error_of(R"({"source":"prometheus","url":"ftp://x","query":"up"})") ==
+        "prometheus: key 'url': must be an http:// or https:// URL");
+  CHECK(
+      error_of(
+          R"({"source":"prometheus","url":"http://x","query":"up","bearer_token":"t","username":"u"})") ==
+      "prometheus: key 'bearer_token': give either a bearer token or basic auth, not both");
+  CHECK(error_of(R"({"source":"prometheus","url":"http://x","query":"up","password":"p"})") ==
+        "prometheus: key 'password': a password needs a username");
+  CHECK(contains(
+      error_of(
+          R"({"source":"prometheus","url":"https://x","query":"up","ca_file":"/nonexistent/ca.pem"})"),
+      "prometheus: key 'ca_file': TLS: cannot read ca_file /nonexistent/ca.pem"));
+}
