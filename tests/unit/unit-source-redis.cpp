@@ -7,6 +7,7 @@
 #include "adapters/common/options.hpp"
 #include "adapters/sources/redis/redis_client.hpp"
 #include "servers.hpp"
+#include "test_pki.hpp"
 
 using namespace luascale;
 using namespace luascale::test;
@@ -252,28 +253,32 @@ TEST_CASE("redis source: option errors name the key") {
 
 TEST_CASE("redis source: rediss:// with a private CA") {
   TempDir certs;
-  auto d = certs.path().string();
-  std::string out;
-  int rc = run_command(
-      "(cd " + d +
-          " && openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 2 "
-          "-subj /CN=test-ca"
-          " && openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr "
-          "-subj /CN=127.0.0.1"
-          " && printf 'subjectAltName=IP:127.0.0.1\\n' > ext.cnf"
-          " && openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial "
-          "-out server.crt -days 2 -extfile ext.cnf)",
-      &out);
-  REQUIRE_MESSAGE(rc == 0, out);
-  RedisServer redis({"--tls-port", "--tls-cert-file", d + "/server.crt", "--tls-key-file",
-                     d + "/server.key", "--tls-ca-cert-file", d + "/ca.crt", "--tls-auth-clients",
-                     "no"});
+  auto pki = make_test_pki(certs.path());
+  RedisServer redis({"--tls-port", "--tls-cert-file", pki.server_cert.string(), "--tls-key-file",
+                     pki.server_key.string(), "--tls-ca-cert-file", pki.ca_cert.string(),
+                     "--tls-auth-clients", "no"});
   Fixture f;
   auto url = "rediss://127.0.0.1:" + std::to_string(redis.port());
-  CHECK(f.value(source_json(url, "llen", "q", R"(, "ca_file": ")" + d + "/ca.crt\"")) == "0");
+  CHECK(f.value(source_json(url, "llen", "q", R"(, "ca_file": ")" + pki.ca_cert.string() + "\"")) ==
+        "0");
   // Without the CA the server is not trusted.
   auto untrusted = f.value(source_json(url, "llen", "q"));
   CHECK(contains(untrusted, "TLS: certificate verify failed"));
+  // Mutual TLS: a server that requires client certificates.
+  RedisServer mtls({"--tls-port", "--tls-cert-file", pki.server_cert.string(), "--tls-key-file",
+                    pki.server_key.string(), "--tls-ca-cert-file", pki.ca_cert.string(),
+                    "--tls-auth-clients", "yes"});
+  auto mtls_url = "rediss://127.0.0.1:" + std::to_string(mtls.port());
+  auto ca = R"(, "ca_file": )" + to_json(Value(pki.ca_cert.string()));
+  CHECK(f.value(source_json(mtls_url, "llen", "q",
+                            ca + R"(, "cert_file": )" + to_json(Value(pki.client_cert.string())) +
+                                R"(, "key_file": )" + to_json(Value(pki.client_key.string())))) ==
+        "0");
+  auto no_cert = f.value(source_json(mtls_url, "llen", "q", ca));
+  // TLS 1.3 rejects after the client's handshake: depending on timing the client reads the
+  // "certificate required" alert or sees the connection reset.
+  CHECK(no_cert.rfind("ERROR: redis 127.0.0.1:" + std::to_string(mtls.port()) + " LLEN q: ", 0) ==
+        0);
   // A plain client against the TLS port does not get a RESP reply.
   CHECK(contains(
       f.value(source_json("redis://127.0.0.1:" + std::to_string(redis.port()), "llen", "q")),
