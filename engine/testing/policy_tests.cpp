@@ -60,16 +60,16 @@
 // decision (the guarded count with guardrails, else the script's count; ready = replicas).
 #include "engine/testing/policy_tests.hpp"
 
-#include <lua.hpp>
-
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <lua.hpp>
 #include <map>
 #include <optional>
+#include <set>
 #include <sstream>
 
 #include "engine/config/config.hpp"
@@ -143,11 +143,17 @@ bool lua_to_value(lua_State* L, int idx, Value& out, const std::string& path, in
                   std::string* error) {
   idx = lua_absindex(L, idx);
   switch (lua_type(L, idx)) {
-    case LUA_TNIL: out = Value(); return true;
-    case LUA_TBOOLEAN: out = Value(lua_toboolean(L, idx) != 0); return true;
+    case LUA_TNIL:
+      out = Value();
+      return true;
+    case LUA_TBOOLEAN:
+      out = Value(lua_toboolean(L, idx) != 0);
+      return true;
     case LUA_TNUMBER:
-      if (lua_isinteger(L, idx)) out = Value(static_cast<std::int64_t>(lua_tointeger(L, idx)));
-      else out = Value(static_cast<double>(lua_tonumber(L, idx)));
+      if (lua_isinteger(L, idx))
+        out = Value(static_cast<std::int64_t>(lua_tointeger(L, idx)));
+      else
+        out = Value(static_cast<double>(lua_tonumber(L, idx)));
       return true;
     case LUA_TSTRING: {
       std::size_t n;
@@ -155,7 +161,8 @@ bool lua_to_value(lua_State* L, int idx, Value& out, const std::string& path, in
       out = Value(std::string(s, n));
       return true;
     }
-    case LUA_TTABLE: break;
+    case LUA_TTABLE:
+      break;
     default:
       *error = path + ": a test file may hold only data (found a " +
                lua_typename(L, lua_type(L, idx)) + ")";
@@ -259,8 +266,10 @@ const Value* pick(const Value& c, const Value& root, std::string_view key) {
 
 std::string fmt_number(double d) {
   char buf[64];
-  if (d == std::floor(d) && std::fabs(d) < 1e15) std::snprintf(buf, sizeof buf, "%.0f", d);
-  else std::snprintf(buf, sizeof buf, "%.10g", d);
+  if (d == std::floor(d) && std::fabs(d) < 1e15)
+    std::snprintf(buf, sizeof buf, "%.0f", d);
+  else
+    std::snprintf(buf, sizeof buf, "%.10g", d);
   return buf;
 }
 
@@ -294,10 +303,10 @@ bool subset(const Value& want, const Value* got, const std::string& path, std::s
       for (const auto& [k, w] : want.as_object()) {
         char* end = nullptr;
         long i = std::strtol(k.c_str(), &end, 10);
-        const Value* e = (end && *end == 0 && i >= 1 &&
-                          static_cast<std::size_t>(i) <= got->as_array().size())
-                             ? &got->as_array()[static_cast<std::size_t>(i - 1)]
-                             : nullptr;
+        const Value* e =
+            (end && *end == 0 && i >= 1 && static_cast<std::size_t>(i) <= got->as_array().size())
+                ? &got->as_array()[static_cast<std::size_t>(i - 1)]
+                : nullptr;
         if (!subset(w, e, path + "." + k, diff)) return false;
       }
       return true;
@@ -306,8 +315,8 @@ bool subset(const Value& want, const Value* got, const std::string& path, std::s
     if (want.as_array().empty() && got->is_object() && got->as_object().empty()) return true;
     if (got->is_array() && got->as_array().size() == want.as_array().size()) {
       for (std::size_t i = 0; i < want.as_array().size(); ++i)
-        if (!subset(want.as_array()[i], &got->as_array()[i], path + "[" + std::to_string(i + 1) + "]",
-                    diff))
+        if (!subset(want.as_array()[i], &got->as_array()[i],
+                    path + "[" + std::to_string(i + 1) + "]", diff))
           return false;
       return true;
     }
@@ -331,7 +340,8 @@ int line_of(const std::string& source, const std::string& name) {
     const std::string needle = q + name + q;
     std::size_t pos = source.find(needle);
     if (pos != std::string::npos)
-      return 1 + static_cast<int>(std::count(source.begin(), source.begin() + static_cast<long>(pos), '\n'));
+      return 1 + static_cast<int>(
+                     std::count(source.begin(), source.begin() + static_cast<long>(pos), '\n'));
   }
   return 1;
 }
@@ -342,7 +352,7 @@ int line_of(const std::string& source, const std::string& name) {
 struct CaseRun {
   const Value& root;
   const Value& c;
-  std::string test_path;   // the test file
+  std::string test_path;  // the test file
   std::string test_dir;
 };
 
@@ -355,8 +365,10 @@ class CaseRunner {
     const Value& c = run_.c;
     const Value& root = run_.root;
     const Value* policy = pick(c, root, "policy");
-    if (!policy || !policy->is_string()) return "no policy: set policy = \"file.lua\" in the file or the case";
-    const std::string script = (fs::path(run_.test_dir) / policy->as_string()).lexically_normal().string();
+    if (!policy || !policy->is_string())
+      return "no policy: set policy = \"file.lua\" in the file or the case";
+    const std::string script =
+        (fs::path(run_.test_dir) / policy->as_string()).lexically_normal().string();
 
     Value params = Value::object();
     for (const Value* src : {get(root, "params"), get(c, "params")}) {
@@ -376,7 +388,8 @@ class CaseRunner {
     const Value* g = pick(c, root, "guardrails");
     if (g && g->is_bool() && !g->as_bool()) g = nullptr;  // guardrails = false: none for this case
     if (g) {
-      if (!g->is_object()) return "guardrails must be a table (config keys: maxReplicas, behavior...)";
+      if (!g->is_object())
+        return "guardrails must be a table (config keys: maxReplicas, behavior...)";
       Value pol = *g;
       pol.set("name", "test");
       pol.set("script", script);
@@ -396,8 +409,12 @@ class CaseRunner {
     // Ticks: the case itself, or its `ticks` list.
     std::vector<const Value*> ticks;
     const Value* tick_list = get(c, "ticks");
+    if (tick_list && get(c, "expect"))
+      return "expect belongs in each tick when ticks are given (the case-level expect would be "
+             "ignored)";
     if (tick_list) {
-      if (!tick_list->is_array() || tick_list->as_array().empty()) return "ticks must be a non-empty list";
+      if (!tick_list->is_array() || tick_list->as_array().empty())
+        return "ticks must be a non-empty list";
       for (const auto& t : tick_list->as_array()) ticks.push_back(&t);
     } else {
       ticks.push_back(&c);
@@ -415,7 +432,8 @@ class CaseRunner {
       // A load failure can be the expected outcome of the first tick.
       const Value* e = get(*ticks.front(), "expect");
       const Value* want = e && e->is_object() ? get(*e, "error") : nullptr;
-      if (want && want->is_string() && load_error.find(want->as_string()) != std::string::npos) return "";
+      if (want && want->is_string() && load_error.find(want->as_string()) != std::string::npos)
+        return "";
       return "policy failed to load: " + load_error;
     }
     if (const Value* st = get(c, "state")) {
@@ -452,8 +470,10 @@ class CaseRunner {
           now += interval_;
         }
         if (i == 0)
-          if (std::string err = apply_signals(get(c, "signals"), now); !err.empty()) return where + err;
-        if (std::string err = apply_target(get(t, "target"), false); !err.empty()) return where + err;
+          if (std::string err = apply_signals(get(c, "signals"), now); !err.empty())
+            return where + err;
+        if (std::string err = apply_target(get(t, "target"), false); !err.empty())
+          return where + err;
       }
       if (std::string err = apply_signals(get(t, "signals"), now); !err.empty()) return where + err;
       if (std::string err = tick(now, get(t, "expect")); !err.empty()) return where + err;
@@ -465,7 +485,8 @@ class CaseRunner {
   std::string apply_target(const Value* t, bool initial) {
     if (initial) current_ = ready_ = 1;
     if (!t) return "";
-    if (!t->is_object()) return "target must be a table {replicas=..., ready=..., min=..., max=...}";
+    if (!t->is_object())
+      return "target must be a table {replicas=..., ready=..., min=..., max=...}";
     bool ready_set = false;
     for (const auto& [k, v] : t->as_object()) {
       if (k == "name") {
@@ -474,11 +495,17 @@ class CaseRunner {
       }
       if (!v.is_number()) return "target." + k + " must be a number";
       const auto n = static_cast<std::int64_t>(v.as_number());
-      if (k == "replicas") current_ = n;
-      else if (k == "ready") { ready_ = n; ready_set = true; }
-      else if (k == "min") view_.min = n;
-      else if (k == "max") view_.max = n;
-      else return "target." + k + ": unknown key (replicas, ready, min, max, name)";
+      if (k == "replicas")
+        current_ = n;
+      else if (k == "ready") {
+        ready_ = n;
+        ready_set = true;
+      } else if (k == "min")
+        view_.min = n;
+      else if (k == "max")
+        view_.max = n;
+      else
+        return "target." + k + ": unknown key (replicas, ready, min, max, name)";
     }
     if (!ready_set) ready_ = current_;
     return "";
@@ -517,16 +544,20 @@ class CaseRunner {
       carried_.erase(name);
       for (const auto& [k, _] : v.as_object())
         if (k != "history" && k != "value" && k != "age" && k != "error" && k != "stale_after")
-          return "signal " + name + "." + k + ": unknown key (history, value, age, error, stale_after)";
+          return "signal " + name + "." + k +
+                 ": unknown key (history, value, age, error, stale_after)";
       if (auto s = seconds_of(get(v, "stale_after"))) signals_.at(i).stale_after = *s;
       if (const Value* h = get(v, "history")) {
         if (!h->is_array()) return "signal " + name + ".history must be a list of {t=..., v=...}";
         std::vector<std::pair<double, double>> samples;
         for (const auto& s : h->as_array()) {
-          const Value* t = s.is_array() && s.as_array().size() == 2 ? &s.as_array()[0] : get(s, "t");
-          const Value* x = s.is_array() && s.as_array().size() == 2 ? &s.as_array()[1] : get(s, "v");
+          const Value* t =
+              s.is_array() && s.as_array().size() == 2 ? &s.as_array()[0] : get(s, "t");
+          const Value* x =
+              s.is_array() && s.as_array().size() == 2 ? &s.as_array()[1] : get(s, "v");
           if (!t || !x || !t->is_number() || !x->is_number())
-            return "signal " + name + ".history: each sample is {t=seconds relative to now, v=number}";
+            return "signal " + name +
+                   ".history: each sample is {t=seconds relative to now, v=number}";
           samples.emplace_back(now + t->as_number(), x->as_number());
         }
         std::stable_sort(samples.begin(), samples.end(),
@@ -540,7 +571,8 @@ class CaseRunner {
           if (!s) return "signal " + name + ".age must be seconds";
           age = *s;
         }
-        if (!val->is_number() && !val->is_array()) return "signal " + name + ".value must be a number or a list";
+        if (!val->is_number() && !val->is_array())
+          return "signal " + name + ".value must be a number or a list";
         set_plain(i, *val, now - age);
       }
       if (const Value* e = get(v, "error")) {
@@ -552,19 +584,25 @@ class CaseRunner {
   }
 
   void set_plain(std::size_t i, const Value& v, double t) {
-    if (v.is_number()) signals_.set_number(i, t, v.as_number());
-    else signals_.set_structured(i, t, v);
+    if (v.is_number())
+      signals_.set_number(i, t, v.as_number());
+    else
+      signals_.set_structured(i, t, v);
   }
 
   static std::string describe(const EvalOutcome& out) {
     switch (out.status) {
-      case EvalOutcome::Status::Hold: return "hold";
-      case EvalOutcome::Status::Error: return "error: " + out.error;
-      case EvalOutcome::Status::Decision: break;
+      case EvalOutcome::Status::Hold:
+        return "hold";
+      case EvalOutcome::Status::Error:
+        return "error: " + out.error;
+      case EvalOutcome::Status::Decision:
+        break;
     }
     std::string s;
     if (out.replicas) s += "replicas " + std::to_string(*out.replicas);
-    if (out.nodes) s += (s.empty() ? "" : ", ") + std::string("nodes ") + std::to_string(*out.nodes);
+    if (out.nodes)
+      s += (s.empty() ? "" : ", ") + std::string("nodes ") + std::to_string(*out.nodes);
     if (!out.reason.empty()) s += " (" + out.reason + ")";
     return s;
   }
@@ -578,7 +616,8 @@ class CaseRunner {
     view_.ready = ready_;
     EvalOutcome out = script_->evaluate(now, interval_, view_);
     std::optional<std::int64_t> recommended;
-    if (out.status == EvalOutcome::Status::Decision) recommended = out.replicas ? out.replicas : out.nodes;
+    if (out.status == EvalOutcome::Status::Decision)
+      recommended = out.replicas ? out.replicas : out.nodes;
     std::int64_t desired = recommended.value_or(current_);
     BoundBy bound = out.status == EvalOutcome::Status::Error ? BoundBy::Error : BoundBy::None;
     if (out.status == EvalOutcome::Status::Hold) bound = BoundBy::Hold;
@@ -606,9 +645,12 @@ class CaseRunner {
     }
     Value want;
     if (expect->is_string()) {
-      if (expect->as_string() == "hold") want.set("hold", true);
-      else if (expect->as_string() == "error") want.set("error", "");
-      else return "expect must be a table, \"hold\" or \"error\"";
+      if (expect->as_string() == "hold")
+        want.set("hold", true);
+      else if (expect->as_string() == "error")
+        want.set("error", "");
+      else
+        return "expect must be a table, \"hold\" or \"error\"";
     } else if (expect->is_object()) {
       want = *expect;
     } else {
@@ -631,7 +673,8 @@ class CaseRunner {
       if (k == "hold") {
         const bool want_hold = w.is_bool() && w.as_bool();
         if (want_hold != (out.status == S::Hold))
-          diffs.push_back(want_hold ? "expected hold, got " + describe(out) : "expected a decision, got hold");
+          diffs.push_back(want_hold ? "expected hold, got " + describe(out)
+                                    : "expected a decision, got hold");
       } else if (k == "replicas" || k == "nodes") {
         std::optional<std::int64_t> got = k == "replicas" ? out.replicas : out.nodes;
         if (guard_ && ((k == "replicas") == actuated_is_replicas) && (got || k == "replicas"))
@@ -656,13 +699,16 @@ class CaseRunner {
                           " (bound by " + bound_by_name(bound) + ")");
       } else if (k == "bound_by") {
         if (!w.is_string() || w.as_string() != bound_by_name(bound))
-          diffs.push_back("bound_by: expected " + show(w) + ", got \"" + bound_by_name(bound) + "\"");
+          diffs.push_back("bound_by: expected " + show(w) + ", got \"" + bound_by_name(bound) +
+                          "\"");
       } else if (k == "reason") {
         if (!w.is_string() || out.reason.find(w.as_string()) == std::string::npos)
-          diffs.push_back("reason: expected to contain " + show(w) + ", got \"" + out.reason + "\"");
+          diffs.push_back("reason: expected to contain " + show(w) + ", got \"" + out.reason +
+                          "\"");
       } else if (k == "log") {
         bool found = false;
-        for (const auto& l : out.logs) found = found || (w.is_string() && l.find(w.as_string()) != std::string::npos);
+        for (const auto& l : out.logs)
+          found = found || (w.is_string() && l.find(w.as_string()) != std::string::npos);
         if (!found) diffs.push_back("log: no line contains " + show(w));
       } else if (k == "state") {
         std::string serr;
@@ -674,7 +720,8 @@ class CaseRunner {
           if (!subset(w, &st, "state", &d)) diffs.push_back(d);
         }
       } else {
-        diffs.push_back("expect." + k + ": unknown key (replicas, nodes, recommended, desired, bound_by, "
+        diffs.push_back("expect." + k +
+                        ": unknown key (replicas, nodes, recommended, desired, bound_by, "
                         "reason, log, state, hold, error)");
       }
     }
@@ -695,14 +742,17 @@ class CaseRunner {
   std::int64_t current_ = 1, ready_ = 1;
 };
 
-void collect(const std::string& path, std::vector<std::string>& files, std::vector<std::string>& missing) {
+void collect(const std::string& path, std::vector<std::string>& files,
+             std::vector<std::string>& missing) {
   std::error_code ec;
   if (fs::is_directory(path, ec)) {
     std::vector<std::string> found;
-    for (auto it = fs::recursive_directory_iterator(path, fs::directory_options::skip_permission_denied, ec);
+    for (auto it = fs::recursive_directory_iterator(
+             path, fs::directory_options::skip_permission_denied, ec);
          !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
       const std::string name = it->path().filename().string();
-      if (it->is_regular_file(ec) && name.size() > 9 && name.compare(name.size() - 9, 9, "_test.lua") == 0)
+      if (it->is_regular_file(ec) && name.size() > 9 &&
+          name.compare(name.size() - 9, 9, "_test.lua") == 0)
         found.push_back(it->path().string());
     }
     std::sort(found.begin(), found.end());
@@ -739,19 +789,23 @@ int run_policy_tests(const std::vector<std::string>& paths, std::ostream& out) {
     }
     const Value* cases = root.is_object() ? get(root, "cases") : nullptr;
     if (!cases || !cases->is_array() || cases->as_array().empty()) {
-      out << "FAIL " << shown << ":1: (file): no cases (return {policy=..., cases={{name=..., ...}}})\n";
+      out << "FAIL " << shown
+          << ":1: (file): no cases (return {policy=..., cases={{name=..., ...}}})\n";
       ++failed;
       continue;
     }
     const std::string dir = fs::path(file).parent_path().string();
     std::size_t index = 0;
+    std::set<std::string> seen;
     for (const auto& c : cases->as_array()) {
       ++index;
       const Value* name_v = c.is_object() ? get(c, "name") : nullptr;
-      const std::string name = name_v && name_v->is_string() ? name_v->as_string()
-                                                            : "case " + std::to_string(index);
+      const std::string name =
+          name_v && name_v->is_string() ? name_v->as_string() : "case " + std::to_string(index);
       std::string diff;
-      if (!c.is_object()) {
+      if (!seen.insert(name).second) {
+        diff = "duplicate case name in this file";
+      } else if (!c.is_object()) {
         diff = "a case must be a table";
       } else {
         try {
@@ -766,7 +820,8 @@ int run_policy_tests(const std::vector<std::string>& paths, std::ostream& out) {
         out << "ok   " << shown << ": " << name << "\n";
         ++passed;
       } else {
-        out << "FAIL " << shown << ":" << line_of(source, name) << ": " << name << ": " << diff << "\n";
+        out << "FAIL " << shown << ":" << line_of(source, name) << ": " << name << ": " << diff
+            << "\n";
         ++failed;
       }
     }

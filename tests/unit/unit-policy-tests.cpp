@@ -52,7 +52,8 @@ TEST_CASE("a failing case is reported with file, line and the difference; exit c
   CHECK(out.find("ok   ") != std::string::npos);
   CHECK(out.find("double_test.lua: doubles\n") != std::string::npos);
   CHECK(out.find("FAIL ") != std::string::npos);
-  CHECK(out.find("double_test.lua:5: deliberately wrong: replicas: expected 5, got 4") != std::string::npos);
+  CHECK(out.find("double_test.lua:5: deliberately wrong: replicas: expected 5, got 4") !=
+        std::string::npos);
   CHECK(out.find("1 passed, 1 failed\n") != std::string::npos);
 }
 
@@ -143,7 +144,9 @@ TEST_CASE("test files run in a restricted environment") {
   auto io = dir.write("io_test.lua", "local f = io.open('/etc/passwd') return { cases = {} }");
   auto os = dir.write("os_test.lua", "os.execute('true') return { cases = {} }");
   auto loop = dir.write("loop_test.lua", "while true do end");
-  auto fn = dir.write("fn_test.lua", "return { policy = 'double.lua', cases = { { name = 'f', expect = function() end } } }");
+  auto fn = dir.write(
+      "fn_test.lua",
+      "return { policy = 'double.lua', cases = { { name = 'f', expect = function() end } } }");
   std::string out;
   CHECK(run({io.string(), os.string(), loop.string(), fn.string()}, &out) == 1);
   CHECK(out.find("io_test.lua: (file):") != std::string::npos);
@@ -157,7 +160,8 @@ TEST_CASE("a folder is searched recursively; nothing found is a failure") {
   TempDir dir;
   dir.write("a/double.lua", kDoublePolicy);
   dir.write("a/b/c_test.lua",
-            "return { policy = '../double.lua', cases = { { name = 'n', signals = { x = 1 }, expect = { replicas = 2 } } } }");
+            "return { policy = '../double.lua', cases = { { name = 'n', signals = { x = 1 }, "
+            "expect = { replicas = 2 } } } }");
   dir.write("a/notatest.lua", "error('not loaded')");
   std::string out;
   CHECK(run({dir.path().string()}, &out) == 0);
@@ -175,4 +179,24 @@ TEST_CASE("every shipped policy test passes") {
                &out);
   INFO(out);
   CHECK(rc == 0);
+}
+
+TEST_CASE("mistakes in a test file are failures, not silent passes") {
+  TempDir dir;
+  dir.write("double.lua", kDoublePolicy);
+  auto test = dir.write("mistakes_test.lua", R"(return {
+  policy = "double.lua",
+  cases = {
+    { name = "same", signals = { x = 1 }, expect = { replicas = 2 } },
+    { name = "same", signals = { x = 1 }, expect = { replicas = 2 } },
+    { name = "expect beside ticks", expect = { replicas = 9 }, ticks = { { signals = { x = 1 } } } },
+    { name = "bad signal", signals = { x = { histroy = {} } }, expect = "hold" },
+  },
+})");
+  std::string out;
+  CHECK(run({test.string()}, &out) == 1);
+  CHECK(out.find("same: duplicate case name") != std::string::npos);
+  CHECK(out.find("expect belongs in each tick") != std::string::npos);
+  CHECK(out.find("signal x.histroy: unknown key") != std::string::npos);
+  CHECK(out.find("1 passed, 3 failed") != std::string::npos);
 }
