@@ -43,6 +43,15 @@ return {
       params = { windows = {}, actions = { { at = "0 8 * * *", min = 4 }, { at = "0 20 * * *", min = 1 } } },
       now = MON_0900 + 3 * 3600, target = { replicas = 2 },
       expect = { replicas = 4 } },
+    { name = "a window over a day of ticks opens and closes on time (cached firings)",
+      target = { replicas = 2 },
+      ticks = {
+        { now = 1711349940, expect = "hold" },                                -- Mon 07:59
+        { now = 1711350000, expect = { replicas = 4 } },                      -- 08:00
+        { now = 1711350000 + 9 * 3600 + 3540, expect = "hold" },              -- 17:59, at 4
+        { now = 1711386000, target = { replicas = 3 }, expect = "hold" },     -- 18:00: no floor
+        { now = 1711436400, expect = { replicas = 4, state = { cron = { w1 = { prev = 1711436400 } } } } },
+      } },
     { name = "bad cron is an error",
       params = { windows = { { start = "0 25 * * *", duration = 60, min = 1 } } }, now = MON_0900,
       expect = { error = "hour value '25' out of range" } },

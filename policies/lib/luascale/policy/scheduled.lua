@@ -20,16 +20,29 @@ local function seconds(d, what)
   error(what .. ": expected seconds or a duration like \"10h\"", 0)
 end
 
--- Is window w active at `now`? Returns true + since (unix) when active.
-local function window_active(w, now, zone)
-  local start = cron.prev(w.start, now, w.zone or zone)
+-- cron.prev with a cache in ctx.state.cron[key]: the answer holds until the next firing, so most
+-- evaluations cost no calendar search.
+local function cached_prev(st, key, expr, now, zone)
+  st.cron = st.cron or {}
+  local c = st.cron[key]
+  if c and c.expr == expr and c.zone == zone and now >= c.from and now < c.next then
+    return c.prev
+  end
+  local prev, nxt = cron.prev(expr, now, zone), cron.next(expr, now, zone)
+  st.cron[key] = { expr = expr, zone = zone, from = now, prev = prev, next = nxt or now + 86400 }
+  return prev
+end
+
+-- Is window w (number i) active at `now`? Returns true + since (unix) when active.
+local function window_active(st, i, w, now, zone)
+  local start = cached_prev(st, "w" .. i, w.start, now, w.zone or zone)
   if not start then return false end
   if w.duration then
     local len = seconds(w.duration, "window duration")
     return now < start + len, start
   end
   assert(w.stop, "a window needs stop=cron or duration")
-  local stop = cron.prev(w.stop, now, w.zone or zone)
+  local stop = cached_prev(st, "s" .. i, w.stop, now, w.zone or zone)
   return stop == nil or stop < start, start
 end
 
@@ -38,7 +51,7 @@ function M.bounds(ctx, p)
   local now, zone = ctx.now, p.zone or "UTC"
   local b, reasons = {}, {}
   for i, w in ipairs(p.windows or {}) do
-    local on = window_active(w, now, zone)
+    local on = window_active(ctx.state, i, w, now, zone)
     if on then
       local name = w.name or ("window " .. i)
       if w.replicas and b.replicas == nil then b.replicas = w.replicas end
@@ -52,7 +65,7 @@ function M.bounds(ctx, p)
   local last_eval = ctx.state.last_eval
   local latest = {}
   for i, a in ipairs(p.actions or {}) do
-    local t = cron.prev(a.at, now, a.zone or zone)
+    local t = cached_prev(ctx.state, "a" .. i, a.at, now, a.zone or zone)
     if t then
       for _, f in ipairs({ "min", "max", "replicas" }) do
         if a[f] ~= nil and (latest[f] == nil or t > latest[f].t) then
