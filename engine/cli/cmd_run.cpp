@@ -19,6 +19,7 @@ int cmd_run(const RunOptionsCli& o) {
   ro.listen = o.listen;
   ro.once = o.once;
   if (o.no_reload) ro.reload_poll_seconds = 0;
+  ro.log_json = o.log_format != "text";
   Runner runner(io, ro, builtin_sources(), builtin_actuators());
   std::string err;
   if (!runner.start(&err)) {

@@ -53,6 +53,7 @@ struct RunOptionsCli {
   bool once = false;        // one tick per policy, then exit
   int threads = 1;
   bool no_reload = false;   // no mtime polling (SIGHUP still reloads)
+  std::string log_format = "json";
 };
 int cmd_run(const RunOptionsCli& o);
 

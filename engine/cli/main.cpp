@@ -67,6 +67,7 @@ int main(int argc, char** argv) {
   u->add_option("--listen", run.listen, "HTTP address for /metrics etc. (default: server.listen, 127.0.0.1:9464); \"off\" disables it");
   u->add_flag("--once", run.once, "Evaluate every policy once, actuate, and exit");
   u->add_option("--threads", run.threads, "Worker threads (default 1)")->check(CLI::Range(1, 64));
+  u->add_option("--log-format", run.log_format, "Logs on stderr: json (one object per line) or text")->check(CLI::IsMember({"json", "text"}));
   u->add_flag("--no-reload", run.no_reload, "Do not watch the config and scripts for changes (SIGHUP still reloads)");
 
   TestOptions test;

@@ -13,6 +13,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -41,11 +42,25 @@ double wall_now() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-void log_line(const std::string& level, const std::string& policy, const std::string& msg) {
+std::atomic<bool> g_log_json{true};
+
+// One log record: JSON Lines by default ({"ts","level","event","policy","msg"}), or text.
+void log_event(const std::string& level, const std::string& policy, const char* event, const std::string& msg) {
   static std::mutex mu;
-  std::string line = format_timestamp(std::floor(wall_now())) + " " + level;
-  if (!policy.empty()) line += " policy=" + policy;
-  line += " " + msg + "\n";
+  std::string line;
+  if (g_log_json) {
+    Value o = Value::object();
+    o.set("ts", format_timestamp(std::round(wall_now() * 1000) / 1000));
+    o.set("level", level);
+    o.set("event", event);
+    if (!policy.empty()) o.set("policy", policy);
+    o.set("msg", msg);
+    line = to_json(o) + "\n";
+  } else {
+    line = format_timestamp(std::floor(wall_now())) + " " + level + " " + event;
+    if (!policy.empty()) line += " policy=" + policy;
+    line += " " + msg + "\n";
+  }
   std::lock_guard<std::mutex> lock(mu);
   std::fwrite(line.data(), 1, line.size(), stderr);
   std::fflush(stderr);
@@ -88,6 +103,8 @@ double file_mtime(const std::string& path) {
 
 constexpr std::array<double, 11> kEvalBuckets = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
                                                  0.05,   0.1,   0.25,   0.5,   1.0};
+constexpr std::array<double, 10> kLagBuckets = {0.001, 0.005, 0.01, 0.025, 0.05,
+                                                0.1,   0.25,  0.5,  1.0,   2.5};
 constexpr std::array<double, 10> kFetchBuckets = {0.005, 0.01, 0.025, 0.05, 0.1,
                                                   0.25,  0.5,  1.0,   2.5,  5.0};
 
@@ -137,6 +154,7 @@ struct PolicyTask : std::enable_shared_from_this<PolicyTask> {
   std::map<std::string, std::uint64_t> bound_by;
   std::uint64_t missed_ticks = 0, actuations = 0, actuation_errors = 0, successful_ticks = 0, ticks = 0;
   Histogram<kEvalBuckets.size()> eval_seconds;
+  Histogram<kLagBuckets.size()> tick_lag;  // how late a tick started against its schedule
   std::optional<std::int64_t> recommended, desired, current;
   double last_decision_time = 0;
   std::size_t lua_memory = 0;
@@ -269,7 +287,7 @@ struct Runner::Impl {
       for (const auto& [path, t] : mtimes)
         if (file_mtime(path) != t) changed = true;
       if (changed) {
-        log_line("info", "", "config or policy file changed; reloading");
+        log_event("info", "", "reload", "config or policy file changed; reloading");
         reload();
       }
       poll();
@@ -280,11 +298,11 @@ struct Runner::Impl {
     signals->async_wait([this](boost::system::error_code ec, int sig) {
       if (ec || stopped) return;
       if (sig == SIGHUP) {
-        log_line("info", "", "SIGHUP: reloading");
+        log_event("info", "", "reload", "SIGHUP: reloading");
         reload();
         wait_signals();
       } else {
-        log_line("info", "", std::string("signal ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") + ": stopping");
+        log_event("info", "", "stop", std::string("signal ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") + ": stopping");
         stop();
       }
     });
@@ -303,8 +321,8 @@ struct Runner::Impl {
     if (problems.empty()) fresh = build(cfg, problems);
     if (!problems.empty()) {
       ++reloads_failed;
-      for (const auto& p : problems) log_line("error", "", "reload rejected: " + p);
-      log_line("error", "", "reload rejected; the running version continues");
+      for (const auto& p : problems) log_event("error", "", "reload_rejected", p);
+      log_event("error", "", "reload_rejected", "reload rejected; the running version continues");
       watch_files();  // do not retry the same broken files every poll
       return false;
     }
@@ -319,7 +337,7 @@ struct Runner::Impl {
         std::lock_guard<std::mutex> lock(o->mu);
         std::string err;
         if (!o->saved_state.is_null() && !t->rt->restore_state(o->saved_state, &err))
-          log_line("warn", t->cfg.name, "state not carried over: " + err);
+          log_event("warn", t->cfg.name, "state", "state not carried over: " + err);
         t->saved_state = o->saved_state;
       }
     }
@@ -332,7 +350,7 @@ struct Runner::Impl {
     watch_files();
     for (auto& t : fresh) t->start(opts.jitter_fraction, rng);
     ++reloads_ok;
-    log_line("info", "", "reloaded: " + std::to_string(fresh.size()) + " policies");
+    log_event("info", "", "reloaded", "reloaded: " + std::to_string(fresh.size()) + " policies");
     return true;
   }
 
@@ -347,11 +365,24 @@ struct Runner::Impl {
       }
     }
     std::string err;
-    if (!save_state_file(state_file, policies, wall_now(), &err)) log_line("error", "", "state not saved: " + err);
+    if (!save_state_file(state_file, policies, wall_now(), &err)) log_event("error", "", "state", "state not saved: " + err);
   }
 
-  bool state_dirty = false;
-  void mark_dirty() {
+  bool state_dirty = false, urgent_pending = false;
+  // After a scale the state is written at once (coalesced within one turn of the loop), so a
+  // crash right after an actuation cannot lose its scale event; otherwise within a second.
+  void mark_dirty(bool urgent = false) {
+    if (urgent) {
+      asio::post(io, [this] {
+        if (urgent_pending || stopped) return;
+        urgent_pending = true;
+        asio::post(io, [this] {
+          urgent_pending = false;
+          if (!stopped) save_state();
+        });
+      });
+      return;
+    }
     asio::post(io, [this] {
       if (state_dirty || stopped) return;
       state_dirty = true;
@@ -382,7 +413,16 @@ struct Runner::Impl {
     if (poll_timer) poll_timer->cancel();
     if (save_timer) save_timer->cancel();
     save_state();
+    // In-flight fetches and actuations finish on their own, but not for ever.
+    stop_timer = std::make_unique<asio::steady_timer>(io, std::chrono::seconds(10));
+    stop_timer->async_wait([this](boost::system::error_code ec) {
+      if (ec) return;
+      log_event("warn", "", "stop", "in-flight work still running after 10s; exiting without it");
+      save_state();
+      io.stop();
+    });
   }
+  std::unique_ptr<asio::steady_timer> stop_timer;
 
   HttpResponse handle(const std::string& target, Runner& runner);
 };
@@ -423,6 +463,11 @@ void PolicyTask::schedule() {
 
 void PolicyTask::tick() {
   if (retired) return;
+  {
+    const double lag = std::chrono::duration<double>(std::chrono::steady_clock::now() - next_due).count();
+    std::lock_guard<std::mutex> lock(mu);
+    tick_lag.observe(std::max(0.0, lag), kLagBuckets);
+  }
   schedule();
   if (in_flight) {
     std::lock_guard<std::mutex> lock(mu);
@@ -482,7 +527,7 @@ void PolicyTask::tick() {
           s.last_error.clear();
         }
       }
-      if (!error.empty()) log_line("warn", self->cfg.name, "signal " + s.name + ": " + error);
+      if (!error.empty()) log_event("warn", self->cfg.name, "signal_error", "signal " + s.name + ": " + error);
       if (--ts->remaining == 0) self->fetch_done(ts);
     };
     guard->expires_after(std::chrono::milliseconds(static_cast<long>(signals[i].timeout * 1000)));
@@ -598,14 +643,14 @@ void PolicyTask::finish(std::shared_ptr<TickState>, DecisionRecord rec, const st
     if (err.empty()) saved_state = std::move(st);
   }
   if (rec.status == EvalOutcome::Status::Error)
-    log_line("error", cfg.name, rec.reason + " (holding " + std::to_string(rec.desired) + ")");
+    log_event("error", cfg.name, "evaluation_error", rec.reason + " (holding " + std::to_string(rec.desired) + ")");
   else if (rec.desired != rec.current)
-    log_line("info", cfg.name, "scaled " + std::to_string(rec.current) + " -> " + std::to_string(rec.desired) +
+    log_event("info", cfg.name, "scaled", "scaled " + std::to_string(rec.current) + " -> " + std::to_string(rec.desired) +
                                    " (" + bound_by_name(rec.bound_by) + "): " + rec.reason);
-  if (!note.empty()) log_line(note.rfind("actuation failed", 0) == 0 ? "error" : "info", cfg.name, note);
-  if (!err.empty()) log_line("warn", cfg.name, "state not persisted: " + err);
+  if (!note.empty()) log_event(note.rfind("actuation failed", 0) == 0 ? "error" : "info", cfg.name, "actuation", note);
+  if (!err.empty()) log_event("warn", cfg.name, "state", "state not persisted: " + err);
   in_flight = false;
-  owner->mark_dirty();
+  owner->mark_dirty(rec.desired != rec.current);
   owner->tick_finished();
 }
 
@@ -613,7 +658,9 @@ void PolicyTask::finish(std::shared_ptr<TickState>, DecisionRecord rec, const st
 
 Runner::Runner(asio::io_context& io, RunOptions opts, const std::vector<SourceFactory>& sources,
                const std::vector<ActuatorFactory>& actuators)
-    : impl_(std::make_shared<Impl>(io, std::move(opts), sources, actuators)) {}
+    : impl_(std::make_shared<Impl>(io, std::move(opts), sources, actuators)) {
+  g_log_json = impl_->opts.log_json;
+}
 
 Runner::~Runner() {
   if (impl_ && !impl_->stopped) impl_->stop();
@@ -643,13 +690,13 @@ bool Runner::start(std::string* error) {
     std::string err;
     if (!load_state_file(m.state_file, saved, &err)) {
       // A corrupt state file must not stop scaling: start fresh, keep the file for inspection.
-      log_line("error", "", "state file unreadable, starting without state: " + err);
+      log_event("error", "", "state", "state file unreadable, starting without state: " + err);
       std::error_code ec;
       std::filesystem::rename(m.state_file, m.state_file + ".corrupt", ec);
     } else {
       for (auto& t : tasks) {
         if (const Value* s = saved.find(t->cfg.name)) {
-          if (!t->rt->restore_state(*s, &err)) log_line("warn", t->cfg.name, "state not restored: " + err);
+          if (!t->rt->restore_state(*s, &err)) log_event("warn", t->cfg.name, "state", "state not restored: " + err);
           else t->saved_state = *s;
         }
       }
@@ -679,7 +726,7 @@ bool Runner::start(std::string* error) {
       if (error) *error = err;
       return false;
     }
-    log_line("info", "", "serving /metrics /healthz /readyz /decisions on " + m.server->address());
+    log_event("info", "", "serve", "serving /metrics /healthz /readyz /decisions on " + m.server->address());
   }
   m.tasks = tasks;
   m.watch_files();
@@ -690,7 +737,7 @@ bool Runner::start(std::string* error) {
   m.poll();
   m.once_remaining = tasks.size();
   for (auto& t : tasks) t->start(m.opts.jitter_fraction, m.rng);
-  log_line("info", "", "running " + std::to_string(tasks.size()) + " policies from " + m.opts.config_path);
+  log_event("info", "", "start", "running " + std::to_string(tasks.size()) + " policies from " + m.opts.config_path);
   if (tasks.empty() && m.opts.once) m.stop();
   return true;
 }
@@ -780,6 +827,15 @@ std::string Runner::metrics_text() const {
     o << "luascale_evaluation_duration_seconds_bucket{" << r.labels << ",le=\"+Inf\"} " << h.count << '\n';
     o << "luascale_evaluation_duration_seconds_sum{" << r.labels << "} " << num(h.sum) << '\n';
     o << "luascale_evaluation_duration_seconds_count{" << r.labels << "} " << h.count << '\n';
+  }
+  help("luascale_tick_lag_seconds", "histogram", "How late each tick started against its schedule.");
+  for (auto& r : rows) {
+    const auto& h = r.t->tick_lag;
+    for (std::size_t i = 0; i < kLagBuckets.size(); ++i)
+      o << "luascale_tick_lag_seconds_bucket{" << r.labels << ",le=\"" << num(kLagBuckets[i]) << "\"} " << h.counts[i] << '\n';
+    o << "luascale_tick_lag_seconds_bucket{" << r.labels << ",le=\"+Inf\"} " << h.count << '\n';
+    o << "luascale_tick_lag_seconds_sum{" << r.labels << "} " << num(h.sum) << '\n';
+    o << "luascale_tick_lag_seconds_count{" << r.labels << "} " << h.count << '\n';
   }
   help("luascale_lua_memory_bytes", "gauge", "Memory held by the policy's Lua state.");
   for (auto& r : rows) o << "luascale_lua_memory_bytes{" << r.labels << "} " << r.t->lua_memory << '\n';

@@ -168,7 +168,12 @@ TEST_CASE("unbounded memory stops at the cap: string.rep and table growth") {
 }
 
 TEST_CASE("infinite recursion is a clear error") {
-  std::string err = eval_error(decide("local function f(n) return f(n + 1) + 1 end return { replicas = f(1) }"));
+  // Generous time and instruction limits, so the stack limit is what stops it even on a slow,
+  // sanitized build.
+  LuaLimits lim;
+  lim.timeout_seconds = 120;
+  lim.instructions = 100'000'000'000;
+  std::string err = eval_error(decide("local function f(n) return f(n + 1) + 1 end return { replicas = f(1) }"), lim);
   CHECK((contains(err, "stack") || contains(err, "memory")));
 }
 
