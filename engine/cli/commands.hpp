@@ -46,6 +46,20 @@ struct ReplayOptionsCli {
 };
 int cmd_replay(const ReplayOptionsCli& o);
 
+struct TuneOptionsCli {
+  std::string path;                   // config .json
+  std::vector<std::string> traces;    // --trace (NAME=FILE inputs merge into one trace)
+  PrometheusPullCli pull;
+  std::vector<std::string> params;    // --param NAME=LO:HI:STEP | NAME=V1,V2
+  std::vector<std::string> slos;      // --slo under=1%
+  std::string policy;                 // --name: the config's policy to tune ("" = the first)
+  int jobs = 0;                       // 0 = one per core
+  long long max_runs = 256;           // larger grids are sampled at random
+  unsigned long long seed = 1;
+  bool quiet = false;
+};
+int cmd_tune(const TuneOptionsCli& o);
+
 struct RunOptionsCli {
   std::string config;
   std::string state_file;   // overrides the config's state_file

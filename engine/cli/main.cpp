@@ -70,6 +70,19 @@ int main(int argc, char** argv) {
   u->add_option("--log-format", run.log_format, "Logs on stderr: json (one object per line) or text")->check(CLI::IsMember({"json", "text"}));
   u->add_flag("--no-reload", run.no_reload, "Do not watch the config and scripts for changes (SIGHUP still reloads)");
 
+  TuneOptionsCli tune;
+  auto* n = app.add_subcommand("tune", "Replay a config's policy over a grid of settings; print the Pareto front and the cheapest setting meeting the SLO");
+  n->add_option("config", tune.path, "Config (.json)")->required();
+  n->add_option("--trace", tune.traces, "Trace file (CSV, JSON Lines), or NAME=FILE.json query_range answers merged into one trace");
+  add_pull_options(n, tune.pull);
+  n->add_option("--param", tune.params, "NAME=LO:HI:STEP or NAME=V1,V2,...: a params key (per_replica), a policy key path (behavior.scaleDown.stabilizationWindowSeconds, params.metrics[0].target) or replay.KEY (repeatable)")->required();
+  n->add_option("--slo", tune.slos, "METRIC=LIMIT the best setting must meet: under=1%, flips=20, shortfall=2, recover=300, errors=0 (repeatable)");
+  n->add_option("--name", tune.policy, "Policy of the config to tune (default: the first)");
+  n->add_option("--jobs", tune.jobs, "Parallel replays (default: one per core)")->check(CLI::Range(1, 256));
+  n->add_option("--max-runs", tune.max_runs, "Replay at most this many settings; a larger grid is sampled at random (default 256)");
+  n->add_option("--seed", tune.seed, "Seed of the random sample (default 1)");
+  n->add_flag("--quiet", tune.quiet, "No progress on stderr");
+
   TestOptions test;
   auto* t = app.add_subcommand("test", "Run policy test files (*_test.lua)");
   t->add_option("paths", test.paths, "Test files or folders searched for *_test.lua")->required();
@@ -85,6 +98,7 @@ int main(int argc, char** argv) {
     if (*c) return cmd_check(check);
     if (*r) return cmd_replay(replay);
     if (*t) return cmd_test(test);
+    if (*n) return cmd_tune(tune);
     if (*u) return cmd_run(run);
   } catch (const std::exception& ex) {
     std::cerr << "luascale: " << ex.what() << "\n";

@@ -1,0 +1,101 @@
+// engine/cli/cmd_tune.cpp — `luascale tune`: replay a config's policy over a grid of settings and
+// print the Pareto front and the cheapest setting that meets the SLO, as JSON to paste.
+#include <cstdio>
+#include <iomanip>
+#include <iostream>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+
+#include "engine/cli/commands.hpp"
+#include "engine/cli/common.hpp"
+#include "engine/replay/tune.hpp"
+
+namespace luascale::cli {
+namespace {
+
+std::string format_number(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.10g", v);
+  return buf;
+}
+
+std::string format_fixed(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.2f", v);
+  return buf;
+}
+
+}  // namespace
+
+int cmd_tune(const TuneOptionsCli& o) {
+  if (is_script(o.path)) throw std::runtime_error("tune needs a config (.json): its values are what it changes");
+  Config config = load_config(o.path, adapter_catalog(false));
+  if (config.policies.empty()) throw std::runtime_error(o.path + ": no policies");
+  ResolvedTraces traces = resolve_traces(o.traces, o.pull, o.quiet);
+  if (traces.groups.size() != 1) throw std::runtime_error("tune replays one trace (NAME=FILE inputs merge into one)");
+
+  TuneOptions t;
+  for (const auto& p : o.params) t.params.push_back(parse_tune_param(p));
+  for (const auto& s : o.slos) t.slos.push_back(parse_tune_slo(s));
+  t.policy = o.policy;
+  if (o.max_runs < 1) throw std::runtime_error("--max-runs: must be >= 1");
+  t.max_runs = static_cast<std::size_t>(o.max_runs);
+  t.seed = o.seed;
+  t.jobs = o.jobs > 0 ? static_cast<unsigned>(o.jobs) : std::max(1u, std::thread::hardware_concurrency());
+  const auto group = traces.groups.front();
+  t.open_trace = [group] { return open_trace_args(group); };
+  std::mutex progress_mutex;
+  if (!o.quiet)
+    t.progress = [&](std::size_t done, std::size_t total) {
+      if (done != total && done % 25 != 0) return;
+      std::lock_guard<std::mutex> lock(progress_mutex);
+      std::cerr << "replayed " << done << "/" << total << " settings\n";
+    };
+
+  TuneResult r = tune(config, t);
+  std::size_t failed = 0;
+  for (const auto& run : r.runs)
+    if (!run.error.empty()) {
+      if (failed++ < 5) {
+        std::string setting;
+        for (std::size_t k = 0; k < t.params.size(); ++k)
+          setting += (k ? " " : "") + t.params[k].name + "=" + format_number(run.values[k]);
+        std::cerr << "setting " << setting << " failed: " << run.error << "\n";
+      }
+    }
+  if (failed == r.runs.size()) {
+    std::cerr << "every setting failed\n";
+    return 1;
+  }
+  const PolicyConfig& pc = t.policy.empty() ? config.policies.front() : [&]() -> const PolicyConfig& {
+    for (const auto& p : config.policies)
+      if (p.name == t.policy) return p;
+    return config.policies.front();
+  }();
+  std::cout << r.runs.size() << " settings of " << pc.name << " replayed"
+            << (r.sampled ? " (a random sample of the " + std::to_string(static_cast<long long>(r.grid_size)) + "-setting grid)" : "")
+            << (failed ? ", " + std::to_string(failed) + " failed" : "") << "; Pareto front of "
+            << (r.cost_is_money ? "cost" : "replica-hours") << ", under-provisioned share and flips:\n\n";
+  print_tune_table(r, t, std::cout);
+  bool measured = config.replay.model.capacity_per_replica > 0 && !config.replay.model.demand_column.empty();
+  for (const auto& s : t.slos)
+    if (!measured && (s.metric == "under" || s.metric == "under_seconds" || s.metric == "shortfall" || s.metric == "recover"))
+      std::cerr << "warning: --slo " << s.text << ": the config has no replay demand model (replay.demand, "
+                << "capacity_per_replica), so under-provisioning is not measured\n";
+  std::string slo_text;
+  for (const auto& s : t.slos) slo_text += (slo_text.empty() ? "" : ", ") + s.text;
+  if (r.best < 0) {
+    std::cout << "\nno setting meets " << (slo_text.empty() ? "errors=0" : slo_text) << "\n";
+    return 3;
+  }
+  const TuneRun& best = r.runs[static_cast<std::size_t>(r.best)];
+  std::cout << std::fixed << std::setprecision(2) << "\ncheapest setting meeting " << (slo_text.empty() ? "errors=0" : slo_text) << ": "
+            << best.summary.replica_hours() << " replica-hours"
+            << (r.cost_is_money ? ", cost " + format_fixed(best.summary.cost) : std::string()) << ", under-provisioned "
+            << 100 * best.summary.under_share() << " %, " << best.summary.direction_changes << " flips\n";
+  std::cout << "paste into " << pc.key_path << " of " << o.path << ":\n" << tune_snippet(config, t, best) << "\n";
+  return 0;
+}
+
+}  // namespace luascale::cli

@@ -1,0 +1,434 @@
+// engine/replay/tune.cpp — grid / random search over config values by replay.
+#include "engine/replay/tune.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <optional>
+#include <ostream>
+#include <random>
+#include <set>
+#include <stdexcept>
+#include <thread>
+
+namespace luascale {
+namespace {
+
+std::string fmt(double v, int prec) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", prec, v);
+  return buf;
+}
+
+// The shortest text of a parameter value ("120", "0.25").
+std::string value_text(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.10g", v);
+  return buf;
+}
+
+Value number_value(double v) {
+  if (v == std::floor(v) && std::fabs(v) < 9e15) return Value(static_cast<std::int64_t>(v));
+  return Value(v);
+}
+
+std::optional<double> parse_double(const std::string& s) {
+  if (s.empty()) return std::nullopt;
+  char* end = nullptr;
+  double v = std::strtod(s.c_str(), &end);
+  if (end != s.c_str() + s.size() || !std::isfinite(v)) return std::nullopt;
+  return v;
+}
+
+// One step of a key path: an object key or an array index.
+struct PathStep {
+  std::string key;
+  long index = -1;  // >= 0: an array index
+};
+
+std::vector<PathStep> split_path(const std::string& path) {
+  std::vector<PathStep> out;
+  std::size_t i = 0;
+  while (i < path.size()) {
+    if (path[i] == '.') {
+      ++i;
+      continue;
+    }
+    if (path[i] == '[') {
+      auto close = path.find(']', i);
+      if (close == std::string::npos) throw std::runtime_error(path + ": unterminated '['");
+      auto n = parse_double(path.substr(i + 1, close - i - 1));
+      if (!n || *n < 0 || *n != std::floor(*n)) throw std::runtime_error(path + ": bad index");
+      out.push_back({"", static_cast<long>(*n)});
+      i = close + 1;
+      continue;
+    }
+    std::size_t e = path.find_first_of(".[", i);
+    if (e == std::string::npos) e = path.size();
+    out.push_back({path.substr(i, e - i), -1});
+    i = e;
+  }
+  if (out.empty() || out.front().index >= 0) throw std::runtime_error("'" + path + "': not a key path");
+  return out;
+}
+
+// Where a parameter lives: relative to the config root (replay.*) or to the policy object.
+struct Target {
+  bool root = false;
+  std::vector<PathStep> steps;
+};
+
+const char* const kPolicyKeys[] = {"minReplicas", "maxReplicas", "min", "max", "interval", "cooldown",
+                                   "history", "behavior", "params", "target", "fallback"};
+
+Target resolve(const std::string& name, const Value& policy) {
+  Target t;
+  t.steps = split_path(name);
+  if (t.steps.front().key == "replay") {
+    t.root = true;
+    return t;
+  }
+  if (t.steps.size() == 1) {
+    bool policy_key = policy.find(name) != nullptr;
+    for (const char* k : kPolicyKeys) policy_key = policy_key || name == k;
+    if (!policy_key) t.steps.insert(t.steps.begin(), PathStep{"params", -1});
+  }
+  return t;
+}
+
+void set_path(Value& base, const std::vector<PathStep>& steps, Value v, const std::string& name) {
+  Value* cur = &base;
+  for (std::size_t i = 0; i < steps.size(); ++i) {
+    const bool last = i + 1 == steps.size();
+    const PathStep& s = steps[i];
+    if (s.index >= 0) {
+      if (!cur->is_array() || static_cast<std::size_t>(s.index) >= cur->as_array().size())
+        throw std::runtime_error(name + ": no element [" + std::to_string(s.index) + "] in the config");
+      cur = &cur->as_array()[static_cast<std::size_t>(s.index)];
+      if (last) *cur = std::move(v);
+      continue;
+    }
+    if (!cur->is_object() && !cur->is_null())
+      throw std::runtime_error(name + ": \"" + s.key + "\" is inside a " + cur->kind_name() + ", not an object");
+    if (last) {
+      cur->set(s.key, std::move(v));
+      return;
+    }
+    Value* next = cur->find(s.key);
+    if (!next) next = &cur->set(s.key, steps[i + 1].index >= 0 ? Value::array() : Value::object());
+    cur = next;
+  }
+}
+
+std::size_t policy_index(const Config& config, const std::string& name) {
+  if (name.empty()) return 0;
+  for (std::size_t i = 0; i < config.policies.size(); ++i)
+    if (config.policies[i].name == name) return i;
+  throw std::runtime_error("no policy named \"" + name + "\" in " + config.path);
+}
+
+// The config document with one setting applied.
+Value apply_setting(const Config& config, std::size_t pi, const TuneOptions& opts, const std::vector<double>& values) {
+  Value raw = config.raw;
+  Value* policies = raw.find("policies");
+  if (!policies || !policies->is_array() || pi >= policies->as_array().size())
+    throw std::runtime_error(config.path + ": no policies to tune");
+  Value& policy = policies->as_array()[pi];
+  for (std::size_t k = 0; k < opts.params.size(); ++k) {
+    Target t = resolve(opts.params[k].name, policy);
+    set_path(t.root ? raw : policy, t.steps, number_value(values[k]), opts.params[k].name);
+  }
+  return raw;
+}
+
+// a dominates b: no worse in every objective, better in one.
+bool dominates(const double a[3], const double b[3]) {
+  bool better = false;
+  for (int i = 0; i < 3; ++i) {
+    if (a[i] > b[i]) return false;
+    if (a[i] < b[i]) better = true;
+  }
+  return better;
+}
+
+}  // namespace
+
+TuneParam parse_tune_param(const std::string& arg) {
+  auto eq = arg.find('=');
+  if (eq == std::string::npos || eq == 0) throw std::runtime_error("--param " + arg + ": expected NAME=LO:HI:STEP or NAME=V1,V2,...");
+  TuneParam p;
+  p.name = arg.substr(0, eq);
+  std::string spec = arg.substr(eq + 1);
+  split_path(p.name);  // validates
+  if (spec.find(':') != std::string::npos) {
+    std::vector<std::string> parts;
+    std::size_t s = 0;
+    for (;;) {
+      auto c = spec.find(':', s);
+      parts.push_back(spec.substr(s, c == std::string::npos ? std::string::npos : c - s));
+      if (c == std::string::npos) break;
+      s = c + 1;
+    }
+    std::optional<double> lo, hi, step;
+    if (parts.size() == 3) {
+      lo = parse_double(parts[0]);
+      hi = parse_double(parts[1]);
+      step = parse_double(parts[2]);
+    }
+    if (!lo || !hi || !step) throw std::runtime_error("--param " + arg + ": expected NAME=LO:HI:STEP with numbers");
+    if (*step <= 0 || *hi < *lo) throw std::runtime_error("--param " + arg + ": needs LO <= HI and STEP > 0");
+    if ((*hi - *lo) / *step > 1e6) throw std::runtime_error("--param " + arg + ": more than a million values");
+    for (long i = 0;; ++i) {
+      double v = *lo + static_cast<double>(i) * *step;
+      if (v > *hi + *step * 1e-9) break;
+      p.values.push_back(std::round(v * 1e9) / 1e9);
+    }
+  } else {
+    std::size_t s = 0;
+    for (;;) {
+      auto c = spec.find(',', s);
+      std::string piece = spec.substr(s, c == std::string::npos ? std::string::npos : c - s);
+      auto v = parse_double(piece);
+      if (!v) throw std::runtime_error("--param " + arg + ": not a number: \"" + piece + "\"");
+      p.values.push_back(*v);
+      if (c == std::string::npos) break;
+      s = c + 1;
+    }
+  }
+  return p;
+}
+
+TuneSlo parse_tune_slo(const std::string& arg) {
+  std::string a = arg;
+  std::size_t eq = a.find("<=");
+  std::size_t skip = 2;
+  if (eq == std::string::npos) {
+    eq = a.find('=');
+    skip = 1;
+  }
+  if (eq == std::string::npos || eq == 0) throw std::runtime_error("--slo " + arg + ": expected METRIC=LIMIT (e.g. under=1%)");
+  TuneSlo s;
+  s.text = arg;
+  s.metric = a.substr(0, eq);
+  std::string v = a.substr(eq + skip);
+  bool percent = !v.empty() && v.back() == '%';
+  if (percent) v.pop_back();
+  auto n = parse_double(v);
+  if (!n) throw std::runtime_error("--slo " + arg + ": not a number: " + a.substr(eq + skip));
+  s.limit = percent ? *n / 100 : *n;
+  static const char* known[] = {"under", "under_seconds", "flips", "errors", "shortfall", "recover", "scale_events"};
+  bool ok = false;
+  for (const char* k : known) ok = ok || s.metric == k;
+  if (!ok)
+    throw std::runtime_error("--slo " + arg + ": unknown metric '" + s.metric +
+                             "' (under, under_seconds, flips, errors, shortfall, recover, scale_events)");
+  return s;
+}
+
+double slo_metric(const ReplaySummary& s, const std::string& m) {
+  if (m == "under") return s.under_share();
+  if (m == "under_seconds") return s.under_seconds;
+  if (m == "flips") return static_cast<double>(s.direction_changes);
+  if (m == "errors") return static_cast<double>(s.errors);
+  if (m == "shortfall") return s.peak_shortfall;
+  if (m == "recover") return s.max_recover_seconds;
+  if (m == "scale_events") return static_cast<double>(s.scale_ups + s.scale_downs);
+  return 0;
+}
+
+double tune_cost(const TuneResult& r, const ReplaySummary& s) { return r.cost_is_money ? s.cost : s.replica_hours(); }
+
+TuneResult tune(const Config& config, const TuneOptions& opts) {
+  if (opts.params.empty()) throw std::runtime_error("give at least one --param NAME=LO:HI:STEP");
+  if (!opts.open_trace) throw std::runtime_error("no trace");
+  const std::size_t pi = policy_index(config, opts.policy);
+  for (const auto& p : opts.params)
+    if (p.values.empty()) throw std::runtime_error("--param " + p.name + ": no values");
+  // Validate every path once with the first values (a typo fails before any replay).
+  apply_setting(config, pi, opts, [&] {
+    std::vector<double> v;
+    for (const auto& p : opts.params) v.push_back(p.values.front());
+    return v;
+  }());
+
+  TuneResult result;
+  result.grid_size = 1;
+  for (const auto& p : opts.params) result.grid_size *= static_cast<double>(p.values.size());
+  const std::size_t cap = std::max<std::size_t>(opts.max_runs, 1);
+  std::vector<std::vector<std::size_t>> picks;  // value indices per run
+  if (result.grid_size <= static_cast<double>(cap)) {
+    std::vector<std::size_t> idx(opts.params.size(), 0);
+    for (;;) {  // an odometer over the value indices, the last parameter fastest
+      picks.push_back(idx);
+      bool wrapped = true;
+      for (std::size_t k = opts.params.size(); k-- > 0;) {
+        if (++idx[k] < opts.params[k].values.size()) {
+          wrapped = false;
+          break;
+        }
+        idx[k] = 0;
+      }
+      if (wrapped) break;
+    }
+  } else {
+    result.sampled = true;
+    std::mt19937_64 rng(opts.seed);
+    std::set<std::vector<std::size_t>> seen;
+    for (std::size_t attempts = 0; picks.size() < cap && attempts < cap * 20; ++attempts) {
+      std::vector<std::size_t> idx;
+      for (const auto& p : opts.params) idx.push_back(std::uniform_int_distribution<std::size_t>(0, p.values.size() - 1)(rng));
+      if (seen.insert(idx).second) picks.push_back(std::move(idx));
+    }
+  }
+
+  result.runs.resize(picks.size());
+  for (std::size_t r = 0; r < picks.size(); ++r)
+    for (std::size_t k = 0; k < opts.params.size(); ++k) result.runs[r].values.push_back(opts.params[k].values[picks[r][k]]);
+
+  std::atomic<std::size_t> next{0}, done{0};
+  auto worker = [&] {
+    for (std::size_t r; (r = next++) < result.runs.size();) {
+      TuneRun& run = result.runs[r];
+      try {
+        Value raw = apply_setting(config, pi, opts, run.values);
+        Config cfg = parse_config(to_json(raw, 2), config.path);
+        std::string err;
+        auto rt = PolicyRuntime::create(cfg.policies[pi], &err);
+        if (!rt) throw std::runtime_error(err);
+        ReplayOptions ro;
+        ro.ready_delay_seconds = cfg.replay.ready_delay_seconds;
+        ro.model = cfg.replay.model;
+        auto trace = opts.open_trace();
+        run.summary = replay_trace(*rt, *trace, ro, nullptr);
+      } catch (const std::exception& e) {
+        run.error = e.what();
+      }
+      std::size_t d = ++done;
+      if (opts.progress) opts.progress(d, result.runs.size());
+    }
+  };
+  const unsigned workers = std::max(1u, std::min<unsigned>(opts.jobs, static_cast<unsigned>(result.runs.size())));
+  if (workers == 1) {
+    worker();
+  } else {
+    std::vector<std::thread> pool;
+    for (unsigned w = 0; w < workers; ++w) pool.emplace_back(worker);
+    for (auto& t : pool) t.join();
+  }
+
+  for (const auto& run : result.runs)
+    if (run.error.empty() && run.summary.cost > 0) result.cost_is_money = true;
+  // Pareto front over (cost, under share, flips) among the runs that worked.
+  auto objectives = [&](const TuneRun& run, double o[3]) {
+    o[0] = tune_cost(result, run.summary);
+    o[1] = run.summary.under_share();
+    o[2] = static_cast<double>(run.summary.direction_changes);
+  };
+  for (auto& a : result.runs) {
+    if (!a.error.empty()) continue;
+    double oa[3];
+    objectives(a, oa);
+    a.pareto = true;
+    for (const auto& b : result.runs) {
+      if (!b.error.empty() || &a == &b) continue;
+      double ob[3];
+      objectives(b, ob);
+      if (dominates(ob, oa)) {
+        a.pareto = false;
+        break;
+      }
+    }
+  }
+  bool errors_bound = false;
+  for (const auto& s : opts.slos) errors_bound = errors_bound || s.metric == "errors";
+  for (std::size_t r = 0; r < result.runs.size(); ++r) {
+    TuneRun& run = result.runs[r];
+    if (!run.error.empty()) continue;
+    run.meets_slo = errors_bound || run.summary.errors == 0;
+    for (const auto& s : opts.slos) run.meets_slo = run.meets_slo && slo_metric(run.summary, s.metric) <= s.limit + 1e-12;
+    if (!run.meets_slo) continue;
+    if (result.best < 0) {
+      result.best = static_cast<int>(r);
+      continue;
+    }
+    const TuneRun& b = result.runs[static_cast<std::size_t>(result.best)];
+    double ca = tune_cost(result, run.summary), cb = tune_cost(result, b.summary);
+    // Cheapest; ties go to less under-provisioning, then fewer flips, then the earlier setting.
+    if (ca < cb - 1e-9 ||
+        (std::fabs(ca - cb) <= 1e-9 &&
+         (run.summary.under_share() < b.summary.under_share() ||
+          (run.summary.under_share() == b.summary.under_share() &&
+           run.summary.direction_changes < b.summary.direction_changes))))
+      result.best = static_cast<int>(r);
+  }
+  return result;
+}
+
+std::string tune_snippet(const Config& config, const TuneOptions& opts, const TuneRun& run) {
+  const std::size_t pi = policy_index(config, opts.policy);
+  Value raw = apply_setting(config, pi, opts, run.values);
+  const Value& policy = raw.find("policies")->as_array()[pi];
+  Value out = Value::object();
+  Value replay = Value::object();
+  for (const auto& p : opts.params) {
+    Target t = resolve(p.name, policy);
+    const std::string& top = t.root ? t.steps.at(1).key : t.steps.front().key;
+    if (t.root) {
+      if (const Value* v = raw.find("replay")->find(top)) replay.set(top, *v);
+    } else if (const Value* v = policy.find(top)) {
+      out.set(top, *v);
+    }
+  }
+  if (!replay.as_object().empty()) out.set("replay", replay);
+  return to_json(out, 2);
+}
+
+void print_tune_table(const TuneResult& r, const TuneOptions& opts, std::ostream& out) {
+  std::vector<std::vector<std::string>> cells;
+  std::vector<std::string> head;
+  for (const auto& p : opts.params) head.push_back(p.name);
+  head.push_back("replica-h");
+  if (r.cost_is_money) head.push_back("cost");
+  head.insert(head.end(), {"under%", "flips", "errors", "slo"});
+  cells.push_back(head);
+  std::vector<std::size_t> order;
+  for (std::size_t i = 0; i < r.runs.size(); ++i)
+    if (r.runs[i].pareto) order.push_back(i);
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    double ca = tune_cost(r, r.runs[a].summary), cb = tune_cost(r, r.runs[b].summary);
+    if (ca != cb) return ca < cb;
+    return a < b;
+  });
+  for (std::size_t i : order) {
+    const TuneRun& run = r.runs[i];
+    std::vector<std::string> row;
+    for (double v : run.values) row.push_back(value_text(v));
+    row.push_back(fmt(run.summary.replica_hours(), 1));
+    if (r.cost_is_money) row.push_back(fmt(run.summary.cost, 2));
+    row.push_back(fmt(100 * run.summary.under_share(), 2));
+    row.push_back(std::to_string(run.summary.direction_changes));
+    row.push_back(std::to_string(run.summary.errors));
+    row.push_back(static_cast<int>(i) == r.best ? "best" : run.meets_slo ? "yes" : "no");
+    cells.push_back(std::move(row));
+  }
+  std::vector<std::size_t> width(head.size(), 0);
+  for (const auto& row : cells)
+    for (std::size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], row[i].size());
+  for (std::size_t ri = 0; ri < cells.size(); ++ri) {
+    std::string line;
+    for (std::size_t i = 0; i < cells[ri].size(); ++i) {
+      line += std::string(width[i] - cells[ri][i].size(), ' ') + cells[ri][i];
+      if (i + 1 < cells[ri].size()) line += "  ";
+    }
+    out << line << '\n';
+    if (ri == 0) {
+      std::size_t total = 0;
+      for (auto w : width) total += w + 2;
+      out << std::string(total - 2, '-') << '\n';
+    }
+  }
+}
+
+}  // namespace luascale
