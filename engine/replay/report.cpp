@@ -222,7 +222,7 @@ void policy_section(std::string& s, std::size_t index, const ReplaySummary* sum,
     s += "<div class=\"legend\">";
     if (have_demand) legend_item(s, "demand", demand_label + " (left axis)");
     if (have_util) legend_item(s, "utilization", "utilization % (right axis)");
-    legend_item(s, "under", "under-provisioned");
+    if (!sum || sum->has_demand) legend_item(s, "under", "under-provisioned");
     s += "</div>\n";
     s += "<svg class=\"chart demand-chart\" viewBox=\"0 0 " + num(kWidth, 0) + " " + num(kChartHeight, 0) +
          "\" role=\"img\" aria-label=\"" + html_escape(demand_label) + " over time for " + html_escape(name) +
@@ -312,9 +312,9 @@ struct Metric {
 void comparison_table(std::string& s, const std::vector<ReplaySummary>& rows) {
   bool any_demand = false, any_nodes = false, any_cost = false, multi_trace = false;
   for (const auto& r : rows) {
-    any_demand = any_demand || r.under_ticks > 0 || r.peak_shortfall > 0 || r.under_seconds > 0;
-    any_nodes = any_nodes || r.node_seconds > 0 || r.max_nodes > 0;
-    any_cost = any_cost || r.cost > 0;
+    any_demand = any_demand || r.has_demand;
+    any_nodes = any_nodes || r.has_nodes;
+    any_cost = any_cost || r.has_cost;
     multi_trace = multi_trace || r.trace != rows.front().trace;
   }
   auto i64 = [](std::int64_t v) { return std::to_string(v); };
@@ -340,11 +340,12 @@ void comparison_table(std::string& s, const std::vector<ReplaySummary>& rows) {
                },
                nullptr});
   if (any_nodes) m.push_back({"max nodes", [&](const ReplaySummary& r) { return i64(r.max_nodes); }, nullptr});
-  m.push_back({"under-provisioned", [](const ReplaySummary& r) {
-                 return num(100 * r.under_share(), 2) + " % of ticks (" + num(r.under_seconds / 3600.0, 2) + " h)";
-               },
-               [](const ReplaySummary& r) { return r.under_share(); }});
   if (any_demand) {
+    m.push_back({"under-provisioned", [](const ReplaySummary& r) {
+                   if (!r.has_demand) return std::string("not measured");
+                   return num(100 * r.under_share(), 2) + " % of ticks (" + num(r.under_seconds / 3600.0, 2) + " h)";
+                 },
+                 [](const ReplaySummary& r) { return r.has_demand ? r.under_share() : 1e300; }});
     m.push_back({"peak shortfall (replicas)", [](const ReplaySummary& r) { return num(r.peak_shortfall, 1); },
                  [](const ReplaySummary& r) { return r.peak_shortfall; }});
     m.push_back({"longest under-provisioned stretch",

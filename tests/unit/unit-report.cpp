@@ -43,6 +43,8 @@ void sample(std::vector<ReplaySummary>& rows, std::vector<ReplaySeries>& series)
     r.policy = series.back().policy;
     r.script = k == 0 ? "policies/hpa.lua" : "policies/predictive.lua";
     r.trace = "trace.csv";
+    r.has_demand = true;
+    r.has_nodes = k == 1;
     r.first_time = 1700000000;
     r.last_time = 1700000000 + 1439 * 15;
     r.ticks = 1440;
@@ -141,6 +143,16 @@ TEST_CASE("write_html_report replaces the file and reports unwritable paths") {
   CHECK_FALSE(std::filesystem::exists(path + ".tmp"));
   CHECK_FALSE(write_html_report((dir.path() / "no/such/dir/r.html").string(), "t", rows, series, &err));
   CHECK(err.find("no/such/dir/r.html: cannot write") != std::string::npos);
+}
+
+TEST_CASE("without a demand model under-provisioning is not shown as measured") {
+  std::vector<ReplaySummary> rows(1);
+  rows[0].policy = "p";
+  rows[0].ticks = 10;
+  std::ostringstream out;
+  render_html_report(out, "t", rows, {});
+  CHECK(out.str().find("under-provisioned") == std::string::npos);
+  CHECK(out.str().find("node-hours") == std::string::npos);
 }
 
 TEST_CASE("an empty report still renders") {
