@@ -29,11 +29,13 @@ std::string format_fixed(double v) {
 }  // namespace
 
 int cmd_tune(const TuneOptionsCli& o) {
-  if (is_script(o.path)) throw std::runtime_error("tune needs a config (.json): its values are what it changes");
+  if (is_script(o.path))
+    throw std::runtime_error("tune needs a config (.json): its values are what it changes");
   Config config = load_config(o.path, adapter_catalog(false));
   if (config.policies.empty()) throw std::runtime_error(o.path + ": no policies");
   ResolvedTraces traces = resolve_traces(o.traces, o.pull, o.quiet);
-  if (traces.groups.size() != 1) throw std::runtime_error("tune replays one trace (NAME=FILE inputs merge into one)");
+  if (traces.groups.size() != 1)
+    throw std::runtime_error("tune replays one trace (NAME=FILE inputs merge into one)");
 
   TuneOptions t;
   for (const auto& p : o.params) t.params.push_back(parse_tune_param(p));
@@ -42,7 +44,8 @@ int cmd_tune(const TuneOptionsCli& o) {
   if (o.max_runs < 1) throw std::runtime_error("--max-runs: must be >= 1");
   t.max_runs = static_cast<std::size_t>(o.max_runs);
   t.seed = o.seed;
-  t.jobs = o.jobs > 0 ? static_cast<unsigned>(o.jobs) : std::max(1u, std::thread::hardware_concurrency());
+  t.jobs = o.jobs > 0 ? static_cast<unsigned>(o.jobs)
+                      : std::max(1u, std::thread::hardware_concurrency());
   const auto group = traces.groups.front();
   t.open_trace = [group] { return open_trace_args(group); };
   std::mutex progress_mutex;
@@ -68,20 +71,28 @@ int cmd_tune(const TuneOptionsCli& o) {
     std::cerr << "every setting failed\n";
     return 1;
   }
-  const PolicyConfig& pc = t.policy.empty() ? config.policies.front() : [&]() -> const PolicyConfig& {
+  const PolicyConfig& pc =
+      t.policy.empty() ? config.policies.front() : [&]() -> const PolicyConfig& {
     for (const auto& p : config.policies)
       if (p.name == t.policy) return p;
     return config.policies.front();
   }();
   std::cout << r.runs.size() << " settings of " << pc.name << " replayed"
-            << (r.sampled ? " (a random sample of the " + std::to_string(static_cast<long long>(r.grid_size)) + "-setting grid)" : "")
+            << (r.sampled
+                    ? " (a random sample of the " +
+                          std::to_string(static_cast<long long>(r.grid_size)) + "-setting grid)"
+                    : "")
             << (failed ? ", " + std::to_string(failed) + " failed" : "") << "; Pareto front of "
-            << (r.cost_is_money ? "cost" : "replica-hours") << ", under-provisioned share and flips:\n\n";
+            << (r.cost_is_money ? "cost" : "replica-hours")
+            << ", under-provisioned share and flips:\n\n";
   print_tune_table(r, t, std::cout);
-  bool measured = config.replay.model.capacity_per_replica > 0 && !config.replay.model.demand_column.empty();
+  bool measured =
+      config.replay.model.capacity_per_replica > 0 && !config.replay.model.demand_column.empty();
   for (const auto& s : t.slos)
-    if (!measured && (s.metric == "under" || s.metric == "under_seconds" || s.metric == "shortfall" || s.metric == "recover"))
-      std::cerr << "warning: --slo " << s.text << ": the config has no replay demand model (replay.demand, "
+    if (!measured && (s.metric == "under" || s.metric == "under_seconds" ||
+                      s.metric == "shortfall" || s.metric == "recover"))
+      std::cerr << "warning: --slo " << s.text
+                << ": the config has no replay demand model (replay.demand, "
                 << "capacity_per_replica), so under-provisioning is not measured\n";
   std::string slo_text;
   for (const auto& s : t.slos) slo_text += (slo_text.empty() ? "" : ", ") + s.text;
@@ -90,11 +101,14 @@ int cmd_tune(const TuneOptionsCli& o) {
     return 3;
   }
   const TuneRun& best = r.runs[static_cast<std::size_t>(r.best)];
-  std::cout << std::fixed << std::setprecision(2) << "\ncheapest setting meeting " << (slo_text.empty() ? "errors=0" : slo_text) << ": "
-            << best.summary.replica_hours() << " replica-hours"
-            << (r.cost_is_money ? ", cost " + format_fixed(best.summary.cost) : std::string()) << ", under-provisioned "
-            << 100 * best.summary.under_share() << " %, " << best.summary.direction_changes << " flips\n";
-  std::cout << "paste into " << pc.key_path << " of " << o.path << ":\n" << tune_snippet(config, t, best) << "\n";
+  std::cout << std::fixed << std::setprecision(2) << "\ncheapest setting meeting "
+            << (slo_text.empty() ? "errors=0" : slo_text) << ": " << best.summary.replica_hours()
+            << " replica-hours"
+            << (r.cost_is_money ? ", cost " + format_fixed(best.summary.cost) : std::string())
+            << ", under-provisioned " << 100 * best.summary.under_share() << " %, "
+            << best.summary.direction_changes << " flips\n";
+  std::cout << "paste into " << pc.key_path << " of " << o.path << ":\n"
+            << tune_snippet(config, t, best) << "\n";
   return 0;
 }
 

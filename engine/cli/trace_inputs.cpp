@@ -32,7 +32,8 @@ std::string number_text(double v) {
 double parse_time_option(const std::string& text, const std::string& option) {
   if (text.empty()) throw std::runtime_error(option + " is required with --prometheus");
   auto t = parse_timestamp(text);
-  if (!t) throw std::runtime_error(option + ": not a timestamp (unix seconds or RFC 3339): " + text);
+  if (!t)
+    throw std::runtime_error(option + ": not a timestamp (unix seconds or RFC 3339): " + text);
   return *t;
 }
 
@@ -57,10 +58,13 @@ void pull_prometheus_csv(const PrometheusPullCli& pull, const std::string& csv_p
   const double end = parse_time_option(pull.end, "--end");
   if (end < start) throw std::runtime_error("--end is before --start");
   auto step = parse_duration(pull.step);
-  if (!step || *step <= 0) throw std::runtime_error("--step: not a positive duration: " + pull.step);
+  if (!step || *step <= 0)
+    throw std::runtime_error("--step: not a positive duration: " + pull.step);
   auto timeout = parse_duration(pull.timeout);
-  if (!timeout || *timeout <= 0) throw std::runtime_error("--timeout: not a positive duration: " + pull.timeout);
-  if (pull.queries.empty()) throw std::runtime_error("--prometheus needs at least one --query NAME=PROMQL");
+  if (!timeout || *timeout <= 0)
+    throw std::runtime_error("--timeout: not a positive duration: " + pull.timeout);
+  if (pull.queries.empty())
+    throw std::runtime_error("--prometheus needs at least one --query NAME=PROMQL");
 
   std::string endpoint = pull.url;
   while (!endpoint.empty() && endpoint.back() == '/') endpoint.pop_back();
@@ -88,17 +92,21 @@ void pull_prometheus_csv(const PrometheusPullCli& pull, const std::string& csv_p
                                    {"step", number_text(*step)}});
       req.timeout = std::chrono::milliseconds(static_cast<long long>(*timeout * 1000));
       req.max_body_bytes = 256 * 1024 * 1024;
-      const std::string source = "prometheus query " + name + " [" + format_timestamp(s) + ", " + format_timestamp(e) + "]";
+      const std::string source = "prometheus query " + name + " [" + format_timestamp(s) + ", " +
+                                 format_timestamp(e) + "]";
       net::HttpResult res = net::http_request_sync(req);
       if (!res.ok()) throw std::runtime_error(source + ": " + res.error);
       if (res.status != 200 && (res.body.empty() || res.body.front() != '{'))
-        throw std::runtime_error(source + ": HTTP " + std::to_string(res.status) + ": " + res.body.substr(0, 200));
+        throw std::runtime_error(source + ": HTTP " + std::to_string(res.status) + ": " +
+                                 res.body.substr(0, 200));
       std::vector<PromSeries> got;
       try {
         got = parse_query_range(res.body, source);
       } catch (const TraceError& err) {
         // An empty chunk is a gap, not an error: the query may match nothing for a while.
-        if (std::string(err.what()).find("no series (the query matched nothing)") == std::string::npos) throw;
+        if (std::string(err.what()).find("no series (the query matched nothing)") ==
+            std::string::npos)
+          throw;
       }
       for (auto& series : got) {
         auto it = by_labels.find(series.labels);
@@ -111,16 +119,19 @@ void pull_prometheus_csv(const PrometheusPullCli& pull, const std::string& csv_p
         }
       }
       if (!quiet)
-        std::cerr << "pulled " << name << " up to " << format_timestamp(e) << " (" << by_labels.size() << " series)\n";
+        std::cerr << "pulled " << name << " up to " << format_timestamp(e) << " ("
+                  << by_labels.size() << " series)\n";
     }
     if (by_labels.empty())
-      throw std::runtime_error("prometheus query " + name + ": no series over the whole range (the query matched nothing)");
+      throw std::runtime_error("prometheus query " + name +
+                               ": no series over the whole range (the query matched nothing)");
     std::vector<PromSeries> series;
     for (const auto& labels : order) series.push_back(std::move(by_labels[labels]));
     auto names = series_column_names(series, name, "prometheus query " + name);
     for (std::size_t i = 0; i < series.size(); ++i) {
       for (const auto& c : columns)
-        if (c.column == names[i]) throw std::runtime_error("--query " + name + ": column \"" + names[i] + "\" given twice");
+        if (c.column == names[i])
+          throw std::runtime_error("--query " + name + ": column \"" + names[i] + "\" given twice");
       columns.push_back(NamedSeries{names[i], std::move(series[i])});
     }
   }
@@ -145,7 +156,8 @@ void pull_prometheus_csv(const PrometheusPullCli& pull, const std::string& csv_p
   if (!out) throw std::runtime_error(csv_path + ": write failed");
 }
 
-ResolvedTraces resolve_traces(const std::vector<std::string>& traces, const PrometheusPullCli& pull, bool quiet) {
+ResolvedTraces resolve_traces(const std::vector<std::string>& traces, const PrometheusPullCli& pull,
+                              bool quiet) {
   ResolvedTraces r;
   r.groups = group_trace_args(traces);
   if (!pull.url.empty()) {
@@ -161,7 +173,9 @@ ResolvedTraces resolve_traces(const std::vector<std::string>& traces, const Prom
   } else if (!pull.queries.empty() || !pull.save_trace.empty()) {
     throw std::runtime_error("--query and --save-trace need --prometheus URL");
   }
-  if (r.groups.empty()) throw std::runtime_error("no trace: give --trace FILE (or --prometheus URL --query NAME=PROMQL)");
+  if (r.groups.empty())
+    throw std::runtime_error(
+        "no trace: give --trace FILE (or --prometheus URL --query NAME=PROMQL)");
   return r;
 }
 

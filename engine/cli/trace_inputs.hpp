@@ -15,8 +15,8 @@ struct PrometheusPullCli {
   std::vector<std::string> queries;  // --query NAME=PROMQL (repeatable)
   std::string start, end;            // unix seconds or RFC 3339
   std::string step = "15s";
-  std::string save_trace;            // --save-trace: keep the pulled trace as this CSV
-  std::string timeout = "60s";       // per HTTP request
+  std::string save_trace;       // --save-trace: keep the pulled trace as this CSV
+  std::string timeout = "60s";  // per HTTP request
 };
 
 // The traces to replay, each a group of arguments for open_trace_args(). A pull is written to a
@@ -32,13 +32,15 @@ class ResolvedTraces {
   std::vector<std::vector<TraceArg>> groups;
 
  private:
-  friend ResolvedTraces resolve_traces(const std::vector<std::string>&, const PrometheusPullCli&, bool);
+  friend ResolvedTraces resolve_traces(const std::vector<std::string>&, const PrometheusPullCli&,
+                                       bool);
   std::string temp_dir_;
 };
 
 // Groups the --trace arguments and runs the pull, if any. Throws std::runtime_error naming the
 // option at fault; `quiet` silences the progress lines on stderr.
-ResolvedTraces resolve_traces(const std::vector<std::string>& traces, const PrometheusPullCli& pull, bool quiet);
+ResolvedTraces resolve_traces(const std::vector<std::string>& traces, const PrometheusPullCli& pull,
+                              bool quiet);
 
 // Pulls every query over [start, end] at `step`, in chunks of at most 10,000 steps per request
 // (Prometheus refuses more than 11,000 points per series), and writes one CSV trace:

@@ -27,15 +27,17 @@ class QueryRangeSax : public nlohmann::json_sax<json> {
 
   std::vector<PromSeries> finish() {
     if (status_ == "error")
-      fail_at("status", "the query failed: " + (error_type_.empty() ? "" : error_type_ + ": ") + error_);
+      fail_at("status",
+              "the query failed: " + (error_type_.empty() ? "" : error_type_ + ": ") + error_);
     if (!saw_root_) fail_at("", "expected a JSON object (a query_range response body)");
     if (status_.empty()) fail_at("status", "missing (not a Prometheus API response?)");
     if (status_ != "success") fail_at("status", "expected \"success\", found \"" + status_ + "\"");
     if (!saw_data_) fail_at("data", "missing");
     if (result_type_.empty()) fail_at("data.resultType", "missing");
     if (result_type_ != "matrix")
-      fail_at("data.resultType", "expected \"matrix\" (a /api/v1/query_range answer), found \"" + result_type_ +
-                                     "\"" + (result_type_ == "vector" ? " (an instant query)" : ""));
+      fail_at("data.resultType", "expected \"matrix\" (a /api/v1/query_range answer), found \"" +
+                                     result_type_ + "\"" +
+                                     (result_type_ == "vector" ? " (an instant query)" : ""));
     if (!saw_result_) fail_at("data.result", "missing");
     if (series_.empty()) fail_at("data.result", "no series (the query matched nothing)");
     for (auto& s : series_) std::sort(s.labels.begin(), s.labels.end());
@@ -44,11 +46,15 @@ class QueryRangeSax : public nlohmann::json_sax<json> {
 
   bool null() override { return scalar(Kind::Null, 0, nullptr); }
   bool boolean(bool) override { return scalar(Kind::Other, 0, nullptr); }
-  bool number_integer(number_integer_t v) override { return scalar(Kind::Number, static_cast<double>(v), nullptr); }
+  bool number_integer(number_integer_t v) override {
+    return scalar(Kind::Number, static_cast<double>(v), nullptr);
+  }
   bool number_unsigned(number_unsigned_t v) override {
     return scalar(Kind::Number, static_cast<double>(v), nullptr);
   }
-  bool number_float(number_float_t v, const string_t&) override { return scalar(Kind::Number, v, nullptr); }
+  bool number_float(number_float_t v, const string_t&) override {
+    return scalar(Kind::Number, v, nullptr);
+  }
   bool string(string_t& s) override { return scalar(Kind::String, 0, &s); }
   bool binary(binary_t&) override { return scalar(Kind::Other, 0, nullptr); }
 
@@ -69,7 +75,8 @@ class QueryRangeSax : public nlohmann::json_sax<json> {
     return true;
   }
   bool start_array(std::size_t) override {
-    if (frames_.empty()) fail_at("", "expected a JSON object (a query_range response body), found an array");
+    if (frames_.empty())
+      fail_at("", "expected a JSON object (a query_range response body), found an array");
     if (at_result()) saw_result_ = true;
     if (in_values() && frames_.size() == 5) {
       // A [time, "value"] pair starts.
@@ -83,23 +90,26 @@ class QueryRangeSax : public nlohmann::json_sax<json> {
   bool end_array() override {
     if (frames_.size() == 6 && values_frame()) {
       if (pair_count_ != 2)
-        fail_at(path(5), "expected [time, \"value\"], found " + std::to_string(pair_count_) + " elements");
+        fail_at(path(5),
+                "expected [time, \"value\"], found " + std::to_string(pair_count_) + " elements");
       auto& samples = series_.back().samples;
       if (!samples.empty() && pair_time_ < samples.back().first)
-        fail_at(path(5), "timestamp " + format_timestamp(pair_time_) + " goes backwards (previous sample " +
-                  format_timestamp(samples.back().first) + ")");
+        fail_at(path(5), "timestamp " + format_timestamp(pair_time_) +
+                             " goes backwards (previous sample " +
+                             format_timestamp(samples.back().first) + ")");
       samples.emplace_back(pair_time_, pair_value_);
     }
     frames_.pop_back();
     value_done();
     return true;
   }
-  bool parse_error(std::size_t position, const std::string&, const nlohmann::detail::exception& ex) override {
+  bool parse_error(std::size_t position, const std::string&,
+                   const nlohmann::detail::exception& ex) override {
     std::string what = ex.what();
     auto p = what.find("] ");  // "[json.exception.parse_error.101] parse error at ..."
     if (p != std::string::npos) what = what.substr(p + 2);
-    throw TraceError(source_ + ": " + (frames_.empty() ? std::string() : path() + ": ") + "invalid JSON at byte " +
-                     std::to_string(position) + ": " + what);
+    throw TraceError(source_ + ": " + (frames_.empty() ? std::string() : path() + ": ") +
+                     "invalid JSON at byte " + std::to_string(position) + ": " + what);
   }
 
  private:
@@ -112,16 +122,20 @@ class QueryRangeSax : public nlohmann::json_sax<json> {
 
   // frames_[0] root object, [1] data object, [2] result array, [3] series object,
   // [4] metric object or values array, [5] one pair.
-  bool at_data() const { return frames_.size() == 1 && !frames_[0].array && frames_[0].key == "data"; }
+  bool at_data() const {
+    return frames_.size() == 1 && !frames_[0].array && frames_[0].key == "data";
+  }
   bool at_result() const {
-    return frames_.size() == 2 && frames_[0].key == "data" && !frames_[1].array && frames_[1].key == "result";
+    return frames_.size() == 2 && frames_[0].key == "data" && !frames_[1].array &&
+           frames_[1].key == "result";
   }
   bool in_result_item_position() const {
-    return frames_.size() == 3 && frames_[0].key == "data" && frames_[1].key == "result" && frames_[2].array;
+    return frames_.size() == 3 && frames_[0].key == "data" && frames_[1].key == "result" &&
+           frames_[2].array;
   }
   bool in_series() const {
-    return frames_.size() >= 4 && frames_[0].key == "data" && !frames_[1].array && frames_[1].key == "result" &&
-           frames_[2].array && !frames_[3].array;
+    return frames_.size() >= 4 && frames_[0].key == "data" && !frames_[1].array &&
+           frames_[1].key == "result" && frames_[2].array && !frames_[3].array;
   }
   bool in_values() const { return in_series() && frames_[3].key == "values"; }
   bool values_frame() const { return in_values() && frames_[4].array && frames_[5].array; }
@@ -154,7 +168,8 @@ class QueryRangeSax : public nlohmann::json_sax<json> {
       std::size_t i = frames_[5].index;
       ++pair_count_;
       if (i == 0) {
-        if (kind == Kind::Number) pair_time_ = number;
+        if (kind == Kind::Number)
+          pair_time_ = number;
         else if (kind == Kind::String) {
           auto t = parse_timestamp(*text);
           if (!t) fail_here("bad timestamp \"" + *text + "\"");
@@ -255,7 +270,8 @@ class MergedTrace final : public TraceReader {
   bool next(TraceRow& row) override {
     double t = std::numeric_limits<double>::infinity();
     for (std::size_t i = 0; i < inputs_.size(); ++i)
-      if (cursor_[i] < inputs_[i].series.samples.size()) t = std::min(t, inputs_[i].series.samples[cursor_[i]].first);
+      if (cursor_[i] < inputs_[i].series.samples.size())
+        t = std::min(t, inputs_[i].series.samples[cursor_[i]].first);
     if (!std::isfinite(t)) return false;
     row.time = t;
     row.line = ++rows_;
@@ -264,7 +280,8 @@ class MergedTrace final : public TraceReader {
     for (std::size_t i = 0; i < inputs_.size(); ++i) {
       const auto& s = inputs_[i].series.samples;
       // Equal timestamps within one series (never from Prometheus): the last one wins.
-      while (cursor_[i] < s.size() && s[cursor_[i]].first == t) row.numbers[i] = s[cursor_[i]++].second;
+      while (cursor_[i] < s.size() && s[cursor_[i]].first == t)
+        row.numbers[i] = s[cursor_[i]++].second;
     }
     return true;
   }
@@ -276,7 +293,8 @@ class MergedTrace final : public TraceReader {
 };
 
 bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 }  // namespace
@@ -295,15 +313,16 @@ std::vector<PromSeries> parse_query_range(const std::string& text, const std::st
   return sax.finish();
 }
 
-std::vector<std::string> series_column_names(const std::vector<PromSeries>& series, const std::string& name,
-                                             const std::string& source) {
+std::vector<std::string> series_column_names(const std::vector<PromSeries>& series,
+                                             const std::string& name, const std::string& source) {
   std::vector<std::string> out;
   if (name.empty()) {
     for (std::size_t i = 0; i < series.size(); ++i) {
       const std::string* n = label(series[i], "__name__");
       if (!n)
-        throw TraceError(source + ": data.result[" + std::to_string(i) +
-                         "].metric: no __name__ label to name the signal; name it: --trace NAME=" + source);
+        throw TraceError(
+            source + ": data.result[" + std::to_string(i) +
+            "].metric: no __name__ label to name the signal; name it: --trace NAME=" + source);
     }
   }
   if (series.size() == 1) {
@@ -334,13 +353,15 @@ std::vector<std::string> series_column_names(const std::vector<PromSeries>& seri
     std::string base = name.empty() ? *label(series[i], "__name__") : name;
     std::string col = picked.empty() ? base : base + label_set(picked);
     if (!seen.insert(col).second)
-      throw TraceError(source + ": data.result[" + std::to_string(i) + "]: two series are both named \"" + col + "\"");
+      throw TraceError(source + ": data.result[" + std::to_string(i) +
+                       "]: two series are both named \"" + col + "\"");
     out.push_back(std::move(col));
   }
   return out;
 }
 
-std::unique_ptr<TraceReader> merged_series_trace(std::vector<NamedSeries> columns, std::string name) {
+std::unique_ptr<TraceReader> merged_series_trace(std::vector<NamedSeries> columns,
+                                                 std::string name) {
   return std::make_unique<MergedTrace>(std::move(columns), std::move(name));
 }
 
@@ -351,13 +372,16 @@ TraceArg parse_trace_arg(const std::string& arg) {
     std::string name = arg.substr(0, eq);
     bool ok = true;
     for (char c : name)
-      ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.' || c == ':');
+      ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.' ||
+                  c == ':');
     if (ok) return {name, arg.substr(eq + 1)};
   }
   return {"", arg};
 }
 
-bool is_query_range_path(const std::string& path) { return ends_with(path, ".json"); }
+bool is_query_range_path(const std::string& path) {
+  return ends_with(path, ".json");
+}
 
 std::unique_ptr<TraceReader> open_trace_args(const std::vector<TraceArg>& args) {
   if (args.empty()) throw TraceError("no trace given");
@@ -367,13 +391,15 @@ std::unique_ptr<TraceReader> open_trace_args(const std::vector<TraceArg>& args) 
   for (const auto& a : args) {
     if (!is_query_range_path(a.path))
       throw TraceError(a.path + ": " + (a.name.empty() ? "" : a.name + "=") +
-                       "FILE merges Prometheus query_range answers (.json); a CSV or JSON Lines trace is given alone");
+                       "FILE merges Prometheus query_range answers (.json); a CSV or JSON Lines "
+                       "trace is given alone");
     auto series = read_query_range_file(a.path);
     auto names = series_column_names(series, a.name, a.path);
     for (std::size_t i = 0; i < series.size(); ++i) {
       for (const auto& c : columns)
         if (c.column == names[i])
-          throw TraceError(a.path + ": column \"" + names[i] + "\" is already given by another --trace");
+          throw TraceError(a.path + ": column \"" + names[i] +
+                           "\" is already given by another --trace");
       columns.push_back(NamedSeries{names[i], std::move(series[i])});
     }
   }

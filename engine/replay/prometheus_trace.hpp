@@ -31,8 +31,8 @@ std::vector<PromSeries> parse_query_range(const std::string& text, const std::st
 // Column names for the series of one input named `name`: `name` for a single series; with
 // several, `name{label="value",...}` over the labels whose values differ between the series.
 // With an empty `name` the series' `__name__` label is used (an error when it is missing).
-std::vector<std::string> series_column_names(const std::vector<PromSeries>& series, const std::string& name,
-                                             const std::string& source);
+std::vector<std::string> series_column_names(const std::vector<PromSeries>& series,
+                                             const std::string& name, const std::string& source);
 
 // One named input of a merged trace.
 struct NamedSeries {
@@ -42,7 +42,8 @@ struct NamedSeries {
 
 // A trace over in-memory series, one column each, rows at the union of their timestamps.
 // `name` is how errors and summaries name the trace. Throws TraceError on duplicate columns.
-std::unique_ptr<TraceReader> merged_series_trace(std::vector<NamedSeries> columns, std::string name);
+std::unique_ptr<TraceReader> merged_series_trace(std::vector<NamedSeries> columns,
+                                                 std::string name);
 
 // A trace argument as given to `replay --trace` / `tune --trace`: "FILE" or "NAME=FILE".
 struct TraceArg {

@@ -30,9 +30,12 @@ std::string num(double v, int prec = 1) {
 std::string short_num(double v) {
   char buf[64];
   double a = std::fabs(v);
-  if (a >= 1e6) std::snprintf(buf, sizeof buf, "%.3gM", v / 1e6);
-  else if (a >= 1e4) std::snprintf(buf, sizeof buf, "%.3gk", v / 1e3);
-  else std::snprintf(buf, sizeof buf, "%.4g", v);
+  if (a >= 1e6)
+    std::snprintf(buf, sizeof buf, "%.3gM", v / 1e6);
+  else if (a >= 1e4)
+    std::snprintf(buf, sizeof buf, "%.3gk", v / 1e3);
+  else
+    std::snprintf(buf, sizeof buf, "%.4g", v);
   return buf;
 }
 
@@ -78,9 +81,10 @@ std::string time_label(double t, double span) {
 
 // Time ticks on round UTC boundaries, at most about 8.
 std::vector<double> time_ticks(double t0, double t1) {
-  static const double steps[] = {60,     300,     600,     900,     1800,     3600,     2 * 3600,
-                                 3 * 3600, 6 * 3600, 12 * 3600, 86400, 2 * 86400, 7 * 86400,
-                                 14 * 86400, 30 * 86400, 91 * 86400, 365 * 86400};
+  static const double steps[] = {60,         300,        600,       900,        1800,
+                                 3600,       2 * 3600,   3 * 3600,  6 * 3600,   12 * 3600,
+                                 86400,      2 * 86400,  7 * 86400, 14 * 86400, 30 * 86400,
+                                 91 * 86400, 365 * 86400};
   double span = t1 - t0;
   double step = steps[std::size(steps) - 1];
   for (double s : steps)
@@ -113,8 +117,8 @@ void y_axis(std::string& s, const Linear& y, double top, bool right, const std::
   for (double v : nice_ticks(y.d0, y.d1, 4)) {
     double py = y(v);
     if (!right)
-      s += "<line class=\"grid\" x1=\"" + num(kLeft) + "\" x2=\"" + num(kWidth - kRight) + "\" y1=\"" +
-           num(py) + "\" y2=\"" + num(py) + "\"/>";
+      s += "<line class=\"grid\" x1=\"" + num(kLeft) + "\" x2=\"" + num(kWidth - kRight) +
+           "\" y1=\"" + num(py) + "\" y2=\"" + num(py) + "\"/>";
     double x = right ? kWidth - kRight + 6 : kLeft - 6;
     s += "<text class=\"tick\" x=\"" + num(x) + "\" y=\"" + num(py + 4) + "\" text-anchor=\"" +
          (right ? "start" : "end") + "\">" + html_escape(short_num(v) + unit) + "</text>";
@@ -137,9 +141,10 @@ void under_bands(std::string& s, const ReplaySeries& ser, const Frame& f, double
     double b = j < p.size() ? p[j].time : f.t1;
     if (b <= a) b = a + (f.t1 - f.t0) / 1000;
     double xa = f.x(a), xb = std::max(f.x(b), xa + 1);
-    s += "<rect class=\"under\" x=\"" + num(xa) + "\" y=\"" + num(top) + "\" width=\"" + num(xb - xa) +
-         "\" height=\"" + num(base - top) + "\"><title>under-provisioned " +
-         html_escape(format_timestamp(a)) + " – " + html_escape(format_timestamp(b)) + "</title></rect>";
+    s += "<rect class=\"under\" x=\"" + num(xa) + "\" y=\"" + num(top) + "\" width=\"" +
+         num(xb - xa) + "\" height=\"" + num(base - top) + "\"><title>under-provisioned " +
+         html_escape(format_timestamp(a)) + " – " + html_escape(format_timestamp(b)) +
+         "</title></rect>";
     i = j;
   }
 }
@@ -178,8 +183,10 @@ std::string step_path(const ReplaySeries& ser, const Frame& f, const Linear& y,
     double x0 = f.x(p[i].time);
     double x1 = f.x(i + 1 < p.size() ? p[i + 1].time : f.t1);
     double py = y(v);
-    if (!pen) d += "M" + num(x0) + " " + num(py);
-    else d += "V" + num(py);
+    if (!pen)
+      d += "M" + num(x0) + " " + num(py);
+    else
+      d += "V" + num(py);
     d += "H" + num(x1);
     pen = true;
   }
@@ -187,17 +194,19 @@ std::string step_path(const ReplaySeries& ser, const Frame& f, const Linear& y,
 }
 
 void legend_item(std::string& s, const std::string& cls, const std::string& label) {
-  s += "<span class=\"key\"><span class=\"swatch " + cls + "\"></span>" + html_escape(label) + "</span>";
+  s += "<span class=\"key\"><span class=\"swatch " + cls + "\"></span>" + html_escape(label) +
+       "</span>";
 }
 
-void policy_section(std::string& s, std::size_t index, const ReplaySummary* sum, const ReplaySeries& ser,
-                    const Frame& f, double replicas_top) {
+void policy_section(std::string& s, std::size_t index, const ReplaySummary* sum,
+                    const ReplaySeries& ser, const Frame& f, double replicas_top) {
   const auto& pts = ser.points();
   std::string name = !ser.policy.empty() ? ser.policy : sum ? sum->policy : "policy";
   s += "<section class=\"policy\" id=\"policy-" + std::to_string(index) + "\">\n";
   s += "<h2>" + html_escape(name) + "</h2>\n";
   if (sum)
-    s += "<p class=\"meta\">" + html_escape(sum->script) + " over " + html_escape(sum->trace) + "</p>\n";
+    s += "<p class=\"meta\">" + html_escape(sum->script) + " over " + html_escape(sum->trace) +
+         "</p>\n";
   if (pts.empty()) {
     s += "<p class=\"empty\">no ticks were recorded</p>\n</section>\n";
     return;
@@ -224,20 +233,20 @@ void policy_section(std::string& s, std::size_t index, const ReplaySummary* sum,
     if (have_util) legend_item(s, "utilization", "utilization % (right axis)");
     if (!sum || sum->has_demand) legend_item(s, "under", "under-provisioned");
     s += "</div>\n";
-    s += "<svg class=\"chart demand-chart\" viewBox=\"0 0 " + num(kWidth, 0) + " " + num(kChartHeight, 0) +
-         "\" role=\"img\" aria-label=\"" + html_escape(demand_label) + " over time for " + html_escape(name) +
-         "\">";
+    s += "<svg class=\"chart demand-chart\" viewBox=\"0 0 " + num(kWidth, 0) + " " +
+         num(kChartHeight, 0) + "\" role=\"img\" aria-label=\"" + html_escape(demand_label) +
+         " over time for " + html_escape(name) + "\">";
     Linear yd{0, nice_top(dmax), base, kTop};
     Linear yu{0, nice_top(std::max(umax, 100.0)), base, kTop};
     under_bands(s, ser, f, kTop, base);
     if (have_demand) y_axis(s, yd, kTop, false, "");
     if (have_util) y_axis(s, yu, kTop, true, "%");
     x_axis(s, f, base, kTop);
-    s += "<line class=\"axis\" x1=\"" + num(kLeft) + "\" x2=\"" + num(kWidth - kRight) + "\" y1=\"" + num(base) +
-         "\" y2=\"" + num(base) + "\"/>";
+    s += "<line class=\"axis\" x1=\"" + num(kLeft) + "\" x2=\"" + num(kWidth - kRight) +
+         "\" y1=\"" + num(base) + "\" y2=\"" + num(base) + "\"/>";
     if (have_demand)
-      s += "<path class=\"demand\" d=\"" + line_path(ser, f, yd, [](const SeriesPoint& p) { return p.demand; }) +
-           "\"/>";
+      s += "<path class=\"demand\" d=\"" +
+           line_path(ser, f, yd, [](const SeriesPoint& p) { return p.demand; }) + "\"/>";
     if (have_util)
       s += "<path class=\"utilization\" d=\"" +
            line_path(ser, f, yu, [](const SeriesPoint& p) { return p.utilization; }) + "\"/>";
@@ -257,46 +266,55 @@ void policy_section(std::string& s, std::size_t index, const ReplaySummary* sum,
   if (rec_differs) legend_item(s, "recommended", "script's recommendation");
   if (have_nodes) legend_item(s, "nodes", "nodes");
   s += "</div>\n";
-  s += "<svg class=\"chart replicas-chart\" viewBox=\"0 0 " + num(kWidth, 0) + " " + num(kChartHeight, 0) +
-       "\" role=\"img\" aria-label=\"replicas over time for " + html_escape(name) + "\">";
+  s += "<svg class=\"chart replicas-chart\" viewBox=\"0 0 " + num(kWidth, 0) + " " +
+       num(kChartHeight, 0) + "\" role=\"img\" aria-label=\"replicas over time for " +
+       html_escape(name) + "\">";
   Linear yr{0, replicas_top, base, kTop};
   under_bands(s, ser, f, kTop, base);
   y_axis(s, yr, kTop, false, "");
   x_axis(s, f, base, kTop);
-  s += "<line class=\"axis\" x1=\"" + num(kLeft) + "\" x2=\"" + num(kWidth - kRight) + "\" y1=\"" + num(base) +
-       "\" y2=\"" + num(base) + "\"/>";
+  s += "<line class=\"axis\" x1=\"" + num(kLeft) + "\" x2=\"" + num(kWidth - kRight) + "\" y1=\"" +
+       num(base) + "\" y2=\"" + num(base) + "\"/>";
   if (rec_differs)
     s += "<path class=\"recommended\" d=\"" +
-         step_path(ser, f, yr, [](const SeriesPoint& p) { return static_cast<double>(p.recommended); }) + "\"/>";
+         step_path(ser, f, yr,
+                   [](const SeriesPoint& p) { return static_cast<double>(p.recommended); }) +
+         "\"/>";
   if (ready_differs)
     s += "<path class=\"ready\" d=\"" +
-         step_path(ser, f, yr, [](const SeriesPoint& p) { return static_cast<double>(p.ready); }) + "\"/>";
+         step_path(ser, f, yr, [](const SeriesPoint& p) { return static_cast<double>(p.ready); }) +
+         "\"/>";
   if (have_nodes)
     s += "<path class=\"nodes\" d=\"" +
-         step_path(ser, f, yr, [](const SeriesPoint& p) { return static_cast<double>(p.nodes); }) + "\"/>";
+         step_path(ser, f, yr, [](const SeriesPoint& p) { return static_cast<double>(p.nodes); }) +
+         "\"/>";
   s += "<path class=\"replicas\" d=\"" +
-       step_path(ser, f, yr, [](const SeriesPoint& p) { return static_cast<double>(p.replicas); }) + "\"/>";
+       step_path(ser, f, yr, [](const SeriesPoint& p) { return static_cast<double>(p.replicas); }) +
+       "\"/>";
   s += "</svg>\n";
 
   // Scale events and errors.
   s += "<svg class=\"chart strip\" viewBox=\"0 0 " + num(kWidth, 0) + " " + num(kStripHeight, 0) +
        "\" role=\"img\" aria-label=\"scale events and errors for " + html_escape(name) + "\">";
-  s += "<text class=\"tick\" x=\"" + num(kLeft - 6) + "\" y=\"13\" text-anchor=\"end\">scale</text>";
-  s += "<text class=\"tick\" x=\"" + num(kLeft - 6) + "\" y=\"29\" text-anchor=\"end\">errors</text>";
-  s += "<rect class=\"lane\" x=\"" + num(kLeft) + "\" y=\"2\" width=\"" + num(kWidth - kLeft - kRight) +
-       "\" height=\"14\"/>";
-  s += "<rect class=\"lane\" x=\"" + num(kLeft) + "\" y=\"18\" width=\"" + num(kWidth - kLeft - kRight) +
-       "\" height=\"14\"/>";
+  s +=
+      "<text class=\"tick\" x=\"" + num(kLeft - 6) + "\" y=\"13\" text-anchor=\"end\">scale</text>";
+  s += "<text class=\"tick\" x=\"" + num(kLeft - 6) +
+       "\" y=\"29\" text-anchor=\"end\">errors</text>";
+  s += "<rect class=\"lane\" x=\"" + num(kLeft) + "\" y=\"2\" width=\"" +
+       num(kWidth - kLeft - kRight) + "\" height=\"14\"/>";
+  s += "<rect class=\"lane\" x=\"" + num(kLeft) + "\" y=\"18\" width=\"" +
+       num(kWidth - kLeft - kRight) + "\" height=\"14\"/>";
   std::int64_t prev = -1;
   for (const auto& p : pts) {
     double x = f.x(p.time);
     if (p.scaled) {
       const char* dir = prev < 0 || p.replicas >= prev ? "up" : "down";
-      s += "<line class=\"scale-event " + std::string(dir) + "\" x1=\"" + num(x) + "\" x2=\"" + num(x) +
-           "\" y1=\"3\" y2=\"15\"/>";
+      s += "<line class=\"scale-event " + std::string(dir) + "\" x1=\"" + num(x) + "\" x2=\"" +
+           num(x) + "\" y1=\"3\" y2=\"15\"/>";
     }
     if (p.error)
-      s += "<rect class=\"error-mark\" x=\"" + num(x - 1.5) + "\" y=\"19\" width=\"3\" height=\"12\"/>";
+      s += "<rect class=\"error-mark\" x=\"" + num(x - 1.5) +
+           "\" y=\"19\" width=\"3\" height=\"12\"/>";
     prev = p.replicas;
   }
   s += "</svg>\n</section>\n";
@@ -321,10 +339,12 @@ void comparison_table(std::string& s, const std::vector<ReplaySummary>& rows) {
   std::vector<Metric> m;
   m.push_back({"script", [](const ReplaySummary& r) { return r.script; }, nullptr});
   if (multi_trace) m.push_back({"trace", [](const ReplaySummary& r) { return r.trace; }, nullptr});
-  m.push_back({"span", [](const ReplaySummary& r) {
+  m.push_back({"span",
+               [](const ReplaySummary& r) {
                  double h = (r.last_time - r.first_time) / 3600.0;
                  return h >= 48 ? num(h / 24, 1) + " d" : num(h, 1) + " h";
-               }, nullptr});
+               },
+               nullptr});
   m.push_back({"ticks", [&](const ReplaySummary& r) { return i64(r.ticks); }, nullptr});
   m.push_back({"replica-hours", [](const ReplaySummary& r) { return num(r.replica_hours(), 1); },
                [](const ReplaySummary& r) { return r.replica_hours(); }});
@@ -336,45 +356,59 @@ void comparison_table(std::string& s, const std::vector<ReplaySummary>& rows) {
                  [](const ReplaySummary& r) { return r.cost; }});
   m.push_back({"replicas min / mean / max",
                [&](const ReplaySummary& r) {
-                 return i64(r.min_replicas) + " / " + num(r.mean_replicas(), 2) + " / " + i64(r.max_replicas);
+                 return i64(r.min_replicas) + " / " + num(r.mean_replicas(), 2) + " / " +
+                        i64(r.max_replicas);
                },
                nullptr});
-  if (any_nodes) m.push_back({"max nodes", [&](const ReplaySummary& r) { return i64(r.max_nodes); }, nullptr});
+  if (any_nodes)
+    m.push_back({"max nodes", [&](const ReplaySummary& r) { return i64(r.max_nodes); }, nullptr});
   if (any_demand) {
-    m.push_back({"under-provisioned", [](const ReplaySummary& r) {
+    m.push_back({"under-provisioned",
+                 [](const ReplaySummary& r) {
                    if (!r.has_demand) return std::string("not measured");
-                   return num(100 * r.under_share(), 2) + " % of ticks (" + num(r.under_seconds / 3600.0, 2) + " h)";
+                   return num(100 * r.under_share(), 2) + " % of ticks (" +
+                          num(r.under_seconds / 3600.0, 2) + " h)";
                  },
                  [](const ReplaySummary& r) { return r.has_demand ? r.under_share() : 1e300; }});
-    m.push_back({"peak shortfall (replicas)", [](const ReplaySummary& r) { return num(r.peak_shortfall, 1); },
+    m.push_back({"peak shortfall (replicas)",
+                 [](const ReplaySummary& r) { return num(r.peak_shortfall, 1); },
                  [](const ReplaySummary& r) { return r.peak_shortfall; }});
-    m.push_back({"longest under-provisioned stretch",
-                 [](const ReplaySummary& r) { return num(r.max_recover_seconds / 60.0, 1) + " min"; },
-                 [](const ReplaySummary& r) { return r.max_recover_seconds; }});
+    m.push_back(
+        {"longest under-provisioned stretch",
+         [](const ReplaySummary& r) { return num(r.max_recover_seconds / 60.0, 1) + " min"; },
+         [](const ReplaySummary& r) { return r.max_recover_seconds; }});
   }
-  m.push_back({"scale events (up / down)",
-               [&](const ReplaySummary& r) {
-                 return i64(r.scale_ups + r.scale_downs) + " (" + i64(r.scale_ups) + " / " + i64(r.scale_downs) + ")";
-               },
-               [](const ReplaySummary& r) { return static_cast<double>(r.scale_ups + r.scale_downs); }});
-  m.push_back({"direction changes", [&](const ReplaySummary& r) { return i64(r.direction_changes); },
+  m.push_back(
+      {"scale events (up / down)",
+       [&](const ReplaySummary& r) {
+         return i64(r.scale_ups + r.scale_downs) + " (" + i64(r.scale_ups) + " / " +
+                i64(r.scale_downs) + ")";
+       },
+       [](const ReplaySummary& r) { return static_cast<double>(r.scale_ups + r.scale_downs); }});
+  m.push_back({"direction changes",
+               [&](const ReplaySummary& r) { return i64(r.direction_changes); },
                [](const ReplaySummary& r) { return static_cast<double>(r.direction_changes); }});
-  m.push_back({"decisions / holds", [&](const ReplaySummary& r) { return i64(r.decisions) + " / " + i64(r.holds); },
+  m.push_back({"decisions / holds",
+               [&](const ReplaySummary& r) { return i64(r.decisions) + " / " + i64(r.holds); },
                nullptr});
   m.push_back({"script errors", [&](const ReplaySummary& r) { return i64(r.errors); },
                [](const ReplaySummary& r) { return static_cast<double>(r.errors); }});
-  m.push_back({"guardrail interventions", [&](const ReplaySummary& r) {
+  m.push_back({"guardrail interventions",
+               [&](const ReplaySummary& r) {
                  std::string g;
-                 for (const auto& [k, n] : r.bound_by) g += (g.empty() ? "" : ", ") + k + " " + i64(n);
+                 for (const auto& [k, n] : r.bound_by)
+                   g += (g.empty() ? "" : ", ") + k + " " + i64(n);
                  return g.empty() ? std::string("none") : g;
                },
                nullptr});
-  m.push_back({"first error", [](const ReplaySummary& r) { return r.first_error.empty() ? "-" : r.first_error; },
+  m.push_back({"first error",
+               [](const ReplaySummary& r) { return r.first_error.empty() ? "-" : r.first_error; },
                nullptr});
 
   s += "<table class=\"comparison\">\n<thead><tr><th>metric</th>";
   for (std::size_t i = 0; i < rows.size(); ++i)
-    s += "<th><a href=\"#policy-" + std::to_string(i) + "\">" + html_escape(rows[i].policy) + "</a></th>";
+    s += "<th><a href=\"#policy-" + std::to_string(i) + "\">" + html_escape(rows[i].policy) +
+         "</a></th>";
   s += "</tr></thead>\n<tbody>\n";
   for (const auto& metric : m) {
     s += "<tr><th scope=\"row\">" + html_escape(metric.name) + "</th>";
@@ -443,23 +477,36 @@ std::string html_escape(const std::string& text) {
   out.reserve(text.size());
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
 }
 
-void render_html_report(std::ostream& out, const std::string& title, const std::vector<ReplaySummary>& rows,
+void render_html_report(std::ostream& out, const std::string& title,
+                        const std::vector<ReplaySummary>& rows,
                         const std::vector<ReplaySeries>& series) {
   std::string s;
   s += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
   s += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
-  s += "<title>" + html_escape(title) + "</title>\n<style>" + kStyle + "</style>\n</head>\n<body>\n";
+  s +=
+      "<title>" + html_escape(title) + "</title>\n<style>" + kStyle + "</style>\n</head>\n<body>\n";
   s += "<h1>" + html_escape(title) + "</h1>\n";
 
   // The shared time frame and replica axis.
@@ -492,19 +539,22 @@ void render_html_report(std::ostream& out, const std::string& title, const std::
   } else {
     std::string traces;
     for (const auto& r : rows)
-      if (traces.find(r.trace) == std::string::npos) traces += (traces.empty() ? "" : ", ") + r.trace;
-    s += "<p class=\"sub\">" + std::to_string(rows.size()) + (rows.size() == 1 ? " policy" : " policies") +
-         " over " + html_escape(traces) + ", " + html_escape(format_timestamp(t0)) + " – " +
-         html_escape(format_timestamp(t1)) + "</p>\n";
+      if (traces.find(r.trace) == std::string::npos)
+        traces += (traces.empty() ? "" : ", ") + r.trace;
+    s += "<p class=\"sub\">" + std::to_string(rows.size()) +
+         (rows.size() == 1 ? " policy" : " policies") + " over " + html_escape(traces) + ", " +
+         html_escape(format_timestamp(t0)) + " – " + html_escape(format_timestamp(t1)) + "</p>\n";
     comparison_table(s, rows);
   }
   for (std::size_t i = 0; i < series.size(); ++i)
-    policy_section(s, i, i < rows.size() ? &rows[i] : nullptr, series[i], f, nice_top(std::max(rtop, 1.0)));
+    policy_section(s, i, i < rows.size() ? &rows[i] : nullptr, series[i], f,
+                   nice_top(std::max(rtop, 1.0)));
   s += "<footer>luascale " LUASCALE_VERSION " replay report</footer>\n</body>\n</html>\n";
   out.write(s.data(), static_cast<std::streamsize>(s.size()));
 }
 
-bool write_html_report(const std::string& path, const std::string& title, const std::vector<ReplaySummary>& rows,
+bool write_html_report(const std::string& path, const std::string& title,
+                       const std::vector<ReplaySummary>& rows,
                        const std::vector<ReplaySeries>& series, std::string* error) {
   std::string tmp = path + ".tmp";
   {

@@ -70,7 +70,8 @@ std::vector<PathStep> split_path(const std::string& path) {
     out.push_back({path.substr(i, e - i), -1});
     i = e;
   }
-  if (out.empty() || out.front().index >= 0) throw std::runtime_error("'" + path + "': not a key path");
+  if (out.empty() || out.front().index >= 0)
+    throw std::runtime_error("'" + path + "': not a key path");
   return out;
 }
 
@@ -80,8 +81,9 @@ struct Target {
   std::vector<PathStep> steps;
 };
 
-const char* const kPolicyKeys[] = {"minReplicas", "maxReplicas", "min", "max", "interval", "cooldown",
-                                   "history", "behavior", "params", "target", "fallback"};
+const char* const kPolicyKeys[] = {"minReplicas", "maxReplicas", "min",     "max",
+                                   "interval",    "cooldown",    "history", "behavior",
+                                   "params",      "target",      "fallback"};
 
 Target resolve(const std::string& name, const Value& policy) {
   Target t;
@@ -105,13 +107,15 @@ void set_path(Value& base, const std::vector<PathStep>& steps, Value v, const st
     const PathStep& s = steps[i];
     if (s.index >= 0) {
       if (!cur->is_array() || static_cast<std::size_t>(s.index) >= cur->as_array().size())
-        throw std::runtime_error(name + ": no element [" + std::to_string(s.index) + "] in the config");
+        throw std::runtime_error(name + ": no element [" + std::to_string(s.index) +
+                                 "] in the config");
       cur = &cur->as_array()[static_cast<std::size_t>(s.index)];
       if (last) *cur = std::move(v);
       continue;
     }
     if (!cur->is_object() && !cur->is_null())
-      throw std::runtime_error(name + ": \"" + s.key + "\" is inside a " + cur->kind_name() + ", not an object");
+      throw std::runtime_error(name + ": \"" + s.key + "\" is inside a " + cur->kind_name() +
+                               ", not an object");
     if (last) {
       cur->set(s.key, std::move(v));
       return;
@@ -130,7 +134,8 @@ std::size_t policy_index(const Config& config, const std::string& name) {
 }
 
 // The config document with one setting applied.
-Value apply_setting(const Config& config, std::size_t pi, const TuneOptions& opts, const std::vector<double>& values) {
+Value apply_setting(const Config& config, std::size_t pi, const TuneOptions& opts,
+                    const std::vector<double>& values) {
   Value raw = config.raw;
   Value* policies = raw.find("policies");
   if (!policies || !policies->is_array() || pi >= policies->as_array().size())
@@ -157,7 +162,8 @@ bool dominates(const double a[3], const double b[3]) {
 
 TuneParam parse_tune_param(const std::string& arg) {
   auto eq = arg.find('=');
-  if (eq == std::string::npos || eq == 0) throw std::runtime_error("--param " + arg + ": expected NAME=LO:HI:STEP or NAME=V1,V2,...");
+  if (eq == std::string::npos || eq == 0)
+    throw std::runtime_error("--param " + arg + ": expected NAME=LO:HI:STEP or NAME=V1,V2,...");
   TuneParam p;
   p.name = arg.substr(0, eq);
   std::string spec = arg.substr(eq + 1);
@@ -177,9 +183,12 @@ TuneParam parse_tune_param(const std::string& arg) {
       hi = parse_double(parts[1]);
       step = parse_double(parts[2]);
     }
-    if (!lo || !hi || !step) throw std::runtime_error("--param " + arg + ": expected NAME=LO:HI:STEP with numbers");
-    if (*step <= 0 || *hi < *lo) throw std::runtime_error("--param " + arg + ": needs LO <= HI and STEP > 0");
-    if ((*hi - *lo) / *step > 1e6) throw std::runtime_error("--param " + arg + ": more than a million values");
+    if (!lo || !hi || !step)
+      throw std::runtime_error("--param " + arg + ": expected NAME=LO:HI:STEP with numbers");
+    if (*step <= 0 || *hi < *lo)
+      throw std::runtime_error("--param " + arg + ": needs LO <= HI and STEP > 0");
+    if ((*hi - *lo) / *step > 1e6)
+      throw std::runtime_error("--param " + arg + ": more than a million values");
     for (long i = 0;; ++i) {
       double v = *lo + static_cast<double>(i) * *step;
       if (v > *hi + *step * 1e-9) break;
@@ -208,7 +217,8 @@ TuneSlo parse_tune_slo(const std::string& arg) {
     eq = a.find('=');
     skip = 1;
   }
-  if (eq == std::string::npos || eq == 0) throw std::runtime_error("--slo " + arg + ": expected METRIC=LIMIT (e.g. under=1%)");
+  if (eq == std::string::npos || eq == 0)
+    throw std::runtime_error("--slo " + arg + ": expected METRIC=LIMIT (e.g. under=1%)");
   TuneSlo s;
   s.text = arg;
   s.metric = a.substr(0, eq);
@@ -218,12 +228,14 @@ TuneSlo parse_tune_slo(const std::string& arg) {
   auto n = parse_double(v);
   if (!n) throw std::runtime_error("--slo " + arg + ": not a number: " + a.substr(eq + skip));
   s.limit = percent ? *n / 100 : *n;
-  static const char* known[] = {"under", "under_seconds", "flips", "errors", "shortfall", "recover", "scale_events"};
+  static const char* known[] = {"under",     "under_seconds", "flips",       "errors",
+                                "shortfall", "recover",       "scale_events"};
   bool ok = false;
   for (const char* k : known) ok = ok || s.metric == k;
   if (!ok)
-    throw std::runtime_error("--slo " + arg + ": unknown metric '" + s.metric +
-                             "' (under, under_seconds, flips, errors, shortfall, recover, scale_events)");
+    throw std::runtime_error(
+        "--slo " + arg + ": unknown metric '" + s.metric +
+        "' (under, under_seconds, flips, errors, shortfall, recover, scale_events)");
   return s;
 }
 
@@ -238,7 +250,9 @@ double slo_metric(const ReplaySummary& s, const std::string& m) {
   return 0;
 }
 
-double tune_cost(const TuneResult& r, const ReplaySummary& s) { return r.cost_is_money ? s.cost : s.replica_hours(); }
+double tune_cost(const TuneResult& r, const ReplaySummary& s) {
+  return r.cost_is_money ? s.cost : s.replica_hours();
+}
 
 TuneResult tune(const Config& config, const TuneOptions& opts) {
   if (opts.params.empty()) throw std::runtime_error("give at least one --param NAME=LO:HI:STEP");
@@ -278,14 +292,16 @@ TuneResult tune(const Config& config, const TuneOptions& opts) {
     std::set<std::vector<std::size_t>> seen;
     for (std::size_t attempts = 0; picks.size() < cap && attempts < cap * 20; ++attempts) {
       std::vector<std::size_t> idx;
-      for (const auto& p : opts.params) idx.push_back(std::uniform_int_distribution<std::size_t>(0, p.values.size() - 1)(rng));
+      for (const auto& p : opts.params)
+        idx.push_back(std::uniform_int_distribution<std::size_t>(0, p.values.size() - 1)(rng));
       if (seen.insert(idx).second) picks.push_back(std::move(idx));
     }
   }
 
   result.runs.resize(picks.size());
   for (std::size_t r = 0; r < picks.size(); ++r)
-    for (std::size_t k = 0; k < opts.params.size(); ++k) result.runs[r].values.push_back(opts.params[k].values[picks[r][k]]);
+    for (std::size_t k = 0; k < opts.params.size(); ++k)
+      result.runs[r].values.push_back(opts.params[k].values[picks[r][k]]);
 
   std::atomic<std::size_t> next{0}, done{0};
   auto worker = [&] {
@@ -309,7 +325,8 @@ TuneResult tune(const Config& config, const TuneOptions& opts) {
       if (opts.progress) opts.progress(d, result.runs.size());
     }
   };
-  const unsigned workers = std::max(1u, std::min<unsigned>(opts.jobs, static_cast<unsigned>(result.runs.size())));
+  const unsigned workers =
+      std::max(1u, std::min<unsigned>(opts.jobs, static_cast<unsigned>(result.runs.size())));
   if (workers == 1) {
     worker();
   } else {
@@ -347,7 +364,8 @@ TuneResult tune(const Config& config, const TuneOptions& opts) {
     TuneRun& run = result.runs[r];
     if (!run.error.empty()) continue;
     run.meets_slo = errors_bound || run.summary.errors == 0;
-    for (const auto& s : opts.slos) run.meets_slo = run.meets_slo && slo_metric(run.summary, s.metric) <= s.limit + 1e-12;
+    for (const auto& s : opts.slos)
+      run.meets_slo = run.meets_slo && slo_metric(run.summary, s.metric) <= s.limit + 1e-12;
     if (!run.meets_slo) continue;
     if (result.best < 0) {
       result.best = static_cast<int>(r);
@@ -356,11 +374,10 @@ TuneResult tune(const Config& config, const TuneOptions& opts) {
     const TuneRun& b = result.runs[static_cast<std::size_t>(result.best)];
     double ca = tune_cost(result, run.summary), cb = tune_cost(result, b.summary);
     // Cheapest; ties go to less under-provisioning, then fewer flips, then the earlier setting.
-    if (ca < cb - 1e-9 ||
-        (std::fabs(ca - cb) <= 1e-9 &&
-         (run.summary.under_share() < b.summary.under_share() ||
-          (run.summary.under_share() == b.summary.under_share() &&
-           run.summary.direction_changes < b.summary.direction_changes))))
+    if (ca < cb - 1e-9 || (std::fabs(ca - cb) <= 1e-9 &&
+                           (run.summary.under_share() < b.summary.under_share() ||
+                            (run.summary.under_share() == b.summary.under_share() &&
+                             run.summary.direction_changes < b.summary.direction_changes))))
       result.best = static_cast<int>(r);
   }
   return result;

@@ -40,11 +40,11 @@ double slo_metric(const ReplaySummary& s, const std::string& metric);
 
 struct TuneOptions {
   std::vector<TuneParam> params;
-  std::vector<TuneSlo> slos;         // errors=0 is implied unless an errors bound is given
-  std::string policy;                // which policy of the config ("" = the first)
-  std::size_t max_runs = 256;        // a larger grid is sampled at random, this many settings
-  std::uint64_t seed = 1;            // for the random sample
-  unsigned jobs = 1;                 // parallel replays (one PolicyRuntime and Lua state each)
+  std::vector<TuneSlo> slos;   // errors=0 is implied unless an errors bound is given
+  std::string policy;          // which policy of the config ("" = the first)
+  std::size_t max_runs = 256;  // a larger grid is sampled at random, this many settings
+  std::uint64_t seed = 1;      // for the random sample
+  unsigned jobs = 1;           // parallel replays (one PolicyRuntime and Lua state each)
   // Opens the trace afresh for each replay. Throws TraceError.
   std::function<std::unique_ptr<TraceReader>()> open_trace;
   std::function<void(std::size_t done, std::size_t total)> progress;  // may be null; any thread
@@ -53,8 +53,8 @@ struct TuneOptions {
 struct TuneRun {
   std::vector<double> values;  // one per TuneOptions::params
   ReplaySummary summary;
-  std::string error;           // the setting failed (bad config value, script load, trace)
-  bool pareto = false;         // on the Pareto front of (cost, under share, flips)
+  std::string error;    // the setting failed (bad config value, script load, trace)
+  bool pareto = false;  // on the Pareto front of (cost, under share, flips)
   bool meets_slo = false;
 };
 

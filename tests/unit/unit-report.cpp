@@ -27,7 +27,9 @@ void sample(std::vector<ReplaySummary>& rows, std::vector<ReplaySeries>& series)
       p.demand = 100 + 80 * std::sin(i / 150.0);
       if (i >= 300 && i < 320) p.demand = NAN;  // a gap in the trace
       p.utilization = p.demand / (static_cast<double>(replicas) * 60) * 100;
-      replicas = std::max<std::int64_t>(1, static_cast<std::int64_t>(std::ceil((p.demand == p.demand ? p.demand : 100) / (k ? 45 : 50))));
+      replicas = std::max<std::int64_t>(
+          1, static_cast<std::int64_t>(
+                 std::ceil((p.demand == p.demand ? p.demand : 100) / (k ? 45 : 50))));
       p.replicas = replicas;
       p.ready = i % 200 < 4 ? replicas - 1 : replicas;
       p.recommended = replicas + (i % 97 == 0 ? 1 : 0);
@@ -141,7 +143,8 @@ TEST_CASE("write_html_report replaces the file and reports unwritable paths") {
   REQUIRE(write_html_report(path, "t", rows, series, &err));
   CHECK(test::read_file(path).find("</html>") != std::string::npos);
   CHECK_FALSE(std::filesystem::exists(path + ".tmp"));
-  CHECK_FALSE(write_html_report((dir.path() / "no/such/dir/r.html").string(), "t", rows, series, &err));
+  CHECK_FALSE(
+      write_html_report((dir.path() / "no/such/dir/r.html").string(), "t", rows, series, &err));
   CHECK(err.find("no/such/dir/r.html: cannot write") != std::string::npos);
 }
 

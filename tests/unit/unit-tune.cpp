@@ -19,7 +19,8 @@ TuneOptions options_for(const std::string& trace) {
   return t;
 }
 
-const std::string kTrace = (test::source_dir() / "examples/traces/azure_llm_conv_requests_per_second.csv").string();
+const std::string kTrace =
+    (test::source_dir() / "examples/traces/azure_llm_conv_requests_per_second.csv").string();
 const std::string kConfig = (test::source_dir() / "examples/whatif/config.json").string();
 
 }  // namespace
@@ -29,11 +30,14 @@ TEST_CASE("tune parameters: ranges, lists and errors") {
   CHECK(p.name == "per_replica");
   CHECK(p.values == std::vector<double>{50, 100, 150, 200});
   CHECK(parse_tune_param("x=0.1:0.3:0.1").values == std::vector<double>{0.1, 0.2, 0.3});
-  CHECK(parse_tune_param("params.metrics[0].target=60,70,85").values == std::vector<double>{60, 70, 85});
+  CHECK(parse_tune_param("params.metrics[0].target=60,70,85").values ==
+        std::vector<double>{60, 70, 85});
   CHECK_THROWS_WITH(parse_tune_param("x=5:1:1"), "--param x=5:1:1: needs LO <= HI and STEP > 0");
-  CHECK_THROWS_WITH(parse_tune_param("x=1:2"), "--param x=1:2: expected NAME=LO:HI:STEP with numbers");
+  CHECK_THROWS_WITH(parse_tune_param("x=1:2"),
+                    "--param x=1:2: expected NAME=LO:HI:STEP with numbers");
   CHECK_THROWS_WITH(parse_tune_param("x=1,b"), "--param x=1,b: not a number: \"b\"");
-  CHECK_THROWS_WITH(parse_tune_param("nothing"), "--param nothing: expected NAME=LO:HI:STEP or NAME=V1,V2,...");
+  CHECK_THROWS_WITH(parse_tune_param("nothing"),
+                    "--param nothing: expected NAME=LO:HI:STEP or NAME=V1,V2,...");
 }
 
 TEST_CASE("tune SLOs") {
@@ -42,7 +46,8 @@ TEST_CASE("tune SLOs") {
   CHECK(s.limit == doctest::Approx(0.01));
   CHECK(parse_tune_slo("flips<=20").limit == 20);
   CHECK_THROWS_WITH(parse_tune_slo("latency=5"),
-                    "--slo latency=5: unknown metric 'latency' (under, under_seconds, flips, errors, shortfall, recover, scale_events)");
+                    "--slo latency=5: unknown metric 'latency' (under, under_seconds, flips, "
+                    "errors, shortfall, recover, scale_events)");
 }
 
 TEST_CASE("the grid runs every setting in order; parallel equals serial; the best meets the SLO") {
@@ -96,9 +101,11 @@ TEST_CASE("the grid runs every setting in order; parallel equals serial; the bes
   std::string snippet = tune_snippet(config, t, best);
   Value v = parse_json(snippet);
   REQUIRE(v.find("params"));
-  CHECK(v.find("params")->find("metrics")->as_array()[0].find("target")->as_number() == best.values[0]);
+  CHECK(v.find("params")->find("metrics")->as_array()[0].find("target")->as_number() ==
+        best.values[0]);
   CHECK(v.find("params")->find("metrics")->as_array()[0].find("signal")->as_string() == "cpu");
-  CHECK(v.find("behavior")->find("scaleDown")->find("stabilizationWindowSeconds")->as_number() == best.values[1]);
+  CHECK(v.find("behavior")->find("scaleDown")->find("stabilizationWindowSeconds")->as_number() ==
+        best.values[1]);
   std::ostringstream table;
   print_tune_table(serial, t, table);
   CHECK(table.str().find("best") != std::string::npos);
@@ -107,7 +114,8 @@ TEST_CASE("the grid runs every setting in order; parallel equals serial; the bes
 TEST_CASE("a grid larger than the cap is sampled at random, distinct and reproducible") {
   Config config = load_config(kConfig);
   TuneOptions t = options_for(kTrace);
-  t.params = {parse_tune_param("params.metrics[0].target=40:95:5"), parse_tune_param("maxReplicas=5:20:1")};
+  t.params = {parse_tune_param("params.metrics[0].target=40:95:5"),
+              parse_tune_param("maxReplicas=5:20:1")};
   t.max_runs = 7;
   t.jobs = 2;
   TuneResult a = tune(config, t);
@@ -123,11 +131,14 @@ TEST_CASE("a grid larger than the cap is sampled at random, distinct and reprodu
 
 TEST_CASE("bare names are params unless they are policy keys; replay.* is the config root") {
   test::TempDir dir;
-  dir.write("p.lua", "return { params = { per_replica = 10 }, decide = function(ctx, p)\n"
-                     "  local rps = ctx:signal('requests_per_second')\n"
-                     "  if not rps then return nil end\n"
-                     "  return { replicas = math.ceil(rps / p.per_replica) } end }\n");
-  auto cfg = dir.write("c.json", R"({"policies": [{"name": "p", "script": "p.lua", "minReplicas": 1, "maxReplicas": 50}],
+  dir.write("p.lua",
+            "return { params = { per_replica = 10 }, decide = function(ctx, p)\n"
+            "  local rps = ctx:signal('requests_per_second')\n"
+            "  if not rps then return nil end\n"
+            "  return { replicas = math.ceil(rps / p.per_replica) } end }\n");
+  auto cfg = dir.write(
+      "c.json",
+      R"({"policies": [{"name": "p", "script": "p.lua", "minReplicas": 1, "maxReplicas": 50}],
                                      "replay": {"demand": "requests_per_second", "capacity_per_replica": 2}})");
   Config config = load_config(cfg.string());
   TuneOptions t = options_for(kTrace);
@@ -136,8 +147,8 @@ TEST_CASE("bare names are params unless they are policy keys; replay.* is the co
   TuneResult r = tune(config, t);
   REQUIRE(r.runs.size() == 4);
   for (const auto& run : r.runs) REQUIRE(run.error.empty());
-  CHECK(r.runs[0].summary.max_replicas <= 2);   // per_replica=1, capped by maxReplicas=2
-  CHECK(r.runs[1].summary.max_replicas > 2);    // per_replica=1, max 50
+  CHECK(r.runs[0].summary.max_replicas <= 2);  // per_replica=1, capped by maxReplicas=2
+  CHECK(r.runs[1].summary.max_replicas > 2);   // per_replica=1, max 50
   CHECK(r.runs[3].summary.max_replicas < r.runs[1].summary.max_replicas);  // per_replica=4
   Value v = parse_json(tune_snippet(config, t, r.runs[1]));
   CHECK(v.find("params")->find("per_replica")->as_number() == 1);
