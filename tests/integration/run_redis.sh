@@ -69,4 +69,29 @@ expect "and the process keeps running" kill -0 "$run_pid"
 kill -TERM "$run_pid"; wait "$run_pid"; rc=$?; run_pid=""
 expect "SIGTERM stops cleanly" test $rc -eq 0
 expect "no secret-like text or crash in the log" bash -c "! grep -qiE 'password|segmentation|abort' '$work/run.log'"
+# Crash and restart: a cooldown started before kill -9 still holds after the restart, because the
+# scale event was persisted with the decision.
+redis-cli -p "$rport" del celery >/dev/null
+for i in $(seq 95); do echo "task$i"; done | xargs redis-cli -p "$rport" rpush celery >/dev/null
+sed -e 's/"minReplicas": 1/"cooldown": {"scaleUp": "1h"}, "minReplicas": 1/' -e 's/state.json/state2.json/' \
+    -e 's/replicas.txt/replicas2.txt/' "$work/config.json" > "$work/config2.json"
+cp "$SRC/policies/queue.lua" "$work/queue.lua"
+"$LUASCALE" run "$work/config2.json" --once --listen off 2>/dev/null
+expect "first step 2 -> 4" test "$(cat "$work/replicas2.txt")" = 4
+"$LUASCALE" run "$work/config2.json" --listen off 2>"$work/run2.log" &
+run_pid=$!
+sleep 2
+kill -9 "$run_pid"; wait "$run_pid" 2>/dev/null; run_pid=""
+for i in $(seq 200); do echo "more$i"; done | xargs redis-cli -p "$rport" rpush celery >/dev/null
+"$LUASCALE" run "$work/config2.json" --listen "127.0.0.1:$hport" 2>"$work/run3.log" &
+run_pid=$!
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$hport/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
+sleep 1.5
+expect "after kill -9 and restart the cooldown still holds the count" test "$(cat "$work/replicas2.txt")" = 4
+expect "and /decisions says why" bash -c "curl -sf http://127.0.0.1:$hport/decisions | grep -q '\"bound_by\": \"cooldown\"'"
+kill -TERM "$run_pid"; wait "$run_pid"; run_pid=""
+expect "the state file is valid JSON after all that" python3 -c "import json,sys; json.load(open('$work/state2.json'))"
+rm -f "$work/state2.json"
+"$LUASCALE" run "$work/config2.json" --once --listen off 2>/dev/null
+expect "without the state the same tick would scale (4 -> 8)" test "$(cat "$work/replicas2.txt")" = 8
 exit $fail
