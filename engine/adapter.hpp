@@ -73,12 +73,22 @@ struct ApplyOutcome {
   std::string error;
 };
 
+// One step of a capacity plan: from `time` on, the target should have `capacity`.
+struct PlannedCapacity {
+  double time = 0;             // unix seconds
+  std::int64_t capacity = 0;   // >= 0
+};
+
 // Context the engine hands to a decision it actuates (for annotations, logs).
 struct ActuationInfo {
   std::string policy;
   std::string reason;
   std::string bound_by;
   std::int64_t recommended = 0;
+  // The policy's planned counts for the coming hours (a decision's `plan` list, e.g. a
+  // forecast), ascending by time; empty when the policy returned none. Actuators that can
+  // publish a plan ahead of time (aws-asg-scheduled) use it; the others ignore it.
+  std::vector<PlannedCapacity> plan;
 };
 
 class Actuator {
