@@ -12,9 +12,9 @@
 //   POST /_control/groups       [{name, min, max, desired}]          replace the groups
 //   POST /_control/credentials  [{access_key_id, secret_access_key, session_token?}]
 //   POST /_control/faults       [{action: "SetDesiredCapacity"|"*", kind: "throttle"|"500"|
-//                                 "activity"|"slow", count: N, delay_ms}]   appended to a queue
+//                                 "activity"|"validation"|"slow", count: N, delay_ms}]   appended to a queue
 //   POST /_control/sts          {token, role_arn, duration_seconds}  what STS accepts/issues
-//   POST /_control/imds         {role, duration_seconds, expire_tokens: bool}
+//   POST /_control/imds         {role, duration_seconds, expire_tokens: true}
 //   POST /_control/page_size    {n}                                  DescribeScheduledActions page
 //   GET  /_control/state        {groups, scheduled, requests, signature_failures, sts_calls,
 //                                imds_token_calls, imds_credential_calls}
@@ -43,7 +43,7 @@ const state = {
   signature_failures: 0,
   sts: {token: null, role_arn: null, duration_seconds: 3600},
   sts_calls: 0,
-  imds: {role: 'luascale-node-role', duration_seconds: 21600, expire_tokens: false, tokens: {}},
+  imds: {role: 'luascale-node-role', duration_seconds: 21600, tokens: {}},
   imds_token_calls: 0,
   imds_credential_calls: 0,
   page_size: 100,
@@ -333,7 +333,7 @@ function handleImds(req, res) {
     return res.end(token);
   }
   const token = req.headers['x-aws-ec2-metadata-token'];
-  const valid = token && state.imds.tokens[token] && state.imds.tokens[token] > Date.now() && !state.imds.expire_tokens;
+  const valid = token && state.imds.tokens[token] && state.imds.tokens[token] > Date.now();
   if (!valid) return send(res, 401, '', 'text/plain');
   const base = '/latest/meta-data/iam/security-credentials/';
   if (url === base) return send(res, 200, state.imds.role, 'text/plain');
@@ -379,6 +379,9 @@ function handleControl(req, res, body) {
       Object.assign(state.sts, input);
       return json(200, {ok: true});
     case '/_control/imds':
+      // expire_tokens: every IMDS session token issued so far stops working (401).
+      if (input.expire_tokens) state.imds.tokens = {};
+      delete input.expire_tokens;
       Object.assign(state.imds, input);
       return json(200, {ok: true});
     case '/_control/page_size':
@@ -431,6 +434,10 @@ function handle(req, res, body) {
   const run = () => {
     if (fault && fault.kind === 'throttle') { record.error = 'Throttling'; return sendError(res, 400, 'Throttling', 'Rate exceeded'); }
     if (fault && fault.kind === '500') { record.error = 'InternalFailure'; return sendError(res, 500, 'InternalFailure', 'An internal error occurred'); }
+    if (fault && fault.kind === 'validation') {
+      record.error = 'ValidationError';
+      return sendError(res, 400, 'ValidationError', fault.message || 'Injected validation error');
+    }
     if (fault && fault.kind === 'activity') {
       record.error = 'ScalingActivityInProgress';
       return sendError(res, 400, 'ScalingActivityInProgress', 'Scaling activity 1234 is in progress and blocks this action.');
