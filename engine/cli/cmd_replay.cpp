@@ -2,7 +2,10 @@
 // per (trace, policy); runs the pairs in parallel with --jobs, results identical to a serial run.
 #include <unistd.h>
 
+#include <utility>
+
 #include <atomic>
+#include <boost/asio/io_context.hpp>
 #include <cstring>
 #include <cstdio>
 #include <filesystem>
@@ -21,6 +24,42 @@
 
 namespace luascale::cli {
 namespace {
+
+// --actuate: the config's target actuator, driven synchronously on a private io_context.
+class SyncActuation final : public ReplayActuation {
+ public:
+  SyncActuation(const PolicyConfig& pc, const std::string& config_dir) : ctx_{io_, config_dir} {
+    for (const auto& f : builtin_actuators()) {
+      if (pc.target.kind == f.kind) actuator_ = f.make(ctx_, pc.name, pc.target.options);
+    }
+    if (!actuator_) {
+      throw std::runtime_error(pc.key_path + ".target.kind: --actuate needs an actuator kind, not \"" +
+                               pc.target.kind + "\"");
+    }
+  }
+  ReadOutcome read() override {
+    return wait<ReadOutcome>([&](auto done) { actuator_->read(std::move(done)); });
+  }
+  ApplyOutcome apply(std::int64_t desired, const ActuationInfo& info) override {
+    return wait<ApplyOutcome>([&](auto done) { actuator_->apply(desired, info, std::move(done)); });
+  }
+
+ private:
+  template <typename T, typename Start>
+  T wait(Start start) {
+    std::optional<T> result;
+    start(std::function<void(T)>([&](T v) { result = std::move(v); }));
+    io_.restart();
+    while (!result && io_.run_one()) {
+    }
+    if (!result) throw std::runtime_error("actuator finished without an answer");
+    return std::move(*result);
+  }
+
+  boost::asio::io_context io_;
+  AdapterContext ctx_;
+  std::unique_ptr<Actuator> actuator_;
+};
 
 struct Job {
   PolicyConfig pc;
@@ -181,6 +220,9 @@ int cmd_replay(const ReplayOptionsCli& o) {
       }
       ReplayOptions jo = ro;
       jo.series = &j.series;
+      std::unique_ptr<SyncActuation> actuation;
+      if (o.actuate) actuation = std::make_unique<SyncActuation>(j.pc, config.dir);
+      jo.actuation = actuation.get();
       j.summary = replay_trace(*rt, *trace, jo, csv.get());
       if (csv_file.is_open()) {
         csv_file.flush();
@@ -192,7 +234,9 @@ int cmd_replay(const ReplayOptionsCli& o) {
     }
   };
 
-  const unsigned workers = std::max(1, std::min<int>(o.jobs, static_cast<int>(jobs.size())));
+  // --actuate drives real targets: one job at a time, in order.
+  const unsigned workers =
+      o.actuate ? 1 : std::max(1, std::min<int>(o.jobs, static_cast<int>(jobs.size())));
   if (workers <= 1) {
     for (auto& j : jobs) run_job(*j);
   } else {

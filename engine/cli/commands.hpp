@@ -43,6 +43,7 @@ struct ReplayOptionsCli {
   PrometheusPullCli pull;             // --prometheus URL --query NAME=PROMQL ...: the trace pulled
   std::string report;                 // --report: the HTML report file
   std::string report_title;
+  bool actuate = false;               // --actuate: drive the config's real target actuator
 };
 int cmd_replay(const ReplayOptionsCli& o);
 

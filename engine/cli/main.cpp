@@ -59,6 +59,8 @@ int main(int argc, char** argv) {
   r->add_option("--from", replay.from, "Start at this time (unix seconds or RFC 3339)");
   r->add_option("--to", replay.to, "Stop after this time (unix seconds or RFC 3339)");
   r->add_flag("--quiet", replay.quiet, "Print only the summary table");
+  r->add_flag("--actuate", replay.actuate,
+              "Closed loop through the config's target actuator (e.g. aws-asg at a test endpoint) instead of the simulated target");
 
   RunOptionsCli run;
   auto* u = app.add_subcommand("run", "Run every policy on its interval against live signals and actuate (sidecar mode)");

@@ -313,8 +313,22 @@ ReplaySummary replay_trace(PolicyRuntime& policy, TraceReader& trace, const Repl
         else ++sum.rows;
       }
     }
+    auto actuation_error = [&](const std::string& e) {
+      ++sum.actuation_errors;
+      if (sum.first_actuation_error.empty()) sum.first_actuation_error = format_timestamp(now) + ": " + e;
+    };
+    std::optional<TargetState> actual;  // --actuate: what the real target reports
+    if (opts.actuation) {
+      ReadOutcome read = opts.actuation->read();
+      if (read.state) {
+        actual = read.state;
+        if (actual->replicas != target.count()) target.set(now, actual->replicas);
+      } else {
+        actuation_error(read.error);
+      }
+    }
     const std::int64_t current = target.count();
-    std::int64_t ready = target.ready(now);
+    std::int64_t ready = actual ? actual->ready : target.ready(now);
     std::int64_t nodes_ready = with_nodes ? nodes.ready(now) : 0;
     if (with_nodes)  // replicas wait for room on a ready node
       ready = std::min<std::int64_t>(ready, static_cast<std::int64_t>(std::floor(nodes_ready * model.pods_per_node)));
@@ -370,7 +384,22 @@ ReplaySummary replay_trace(PolicyRuntime& policy, TraceReader& trace, const Repl
       if (last_dir != 0 && dir != last_dir) ++sum.direction_changes;
       last_dir = dir;
       policy.record_scale(now, current, rec.desired);
-      target.set(now, rec.desired);
+      std::int64_t applied = rec.desired;
+      if (opts.actuation) {
+        ActuationInfo info;
+        info.policy = cfg.name;
+        info.reason = rec.reason;
+        info.bound_by = bound_by_name(rec.bound_by);
+        info.recommended = rec.recommended.value_or(rec.desired);
+        ApplyOutcome out = opts.actuation->apply(rec.desired, info);
+        if (out.ok) {
+          applied = out.applied;
+        } else {
+          applied = current;
+          actuation_error(out.error);
+        }
+      }
+      target.set(now, applied);
     }
     if (with_nodes) {
       std::int64_t want = rec.nodes_out && rec.replicas_out
@@ -494,6 +523,9 @@ void print_summary_table(const std::vector<ReplaySummary>& rows, std::ostream& o
   }
   for (const auto& s : rows)
     if (!s.first_error.empty()) out << s.policy << ": first error at " << s.first_error << '\n';
+  for (const auto& s : rows)
+    if (s.actuation_errors > 0)
+      out << s.policy << ": " << s.actuation_errors << " actuation error(s), first at " << s.first_actuation_error << '\n';
 }
 
 }  // namespace luascale

@@ -19,6 +19,16 @@ namespace luascale {
 
 class ReplaySeries;
 
+// Closed loop through a real actuator (`replay --actuate`): the recorded signals drive the
+// policy on the virtual clock, but the target's count is read from, and every change sent to,
+// an actuator (e.g. aws-asg pointed at a test endpoint). Both calls are synchronous.
+class ReplayActuation {
+ public:
+  virtual ~ReplayActuation() = default;
+  virtual ReadOutcome read() = 0;
+  virtual ApplyOutcome apply(std::int64_t desired, const ActuationInfo& info) = 0;
+};
+
 struct ReplayOptions {
   std::optional<std::int64_t> start_replicas;  // else target.replicas, else a "replicas" column, else min
   double ready_delay_seconds = 0;              // new replicas become ready after this
@@ -26,6 +36,7 @@ struct ReplayOptions {
   std::optional<double> end_time;              // stop after
   DemandModel model;
   ReplaySeries* series = nullptr;              // when set, receives the plotted ticks
+  ReplayActuation* actuation = nullptr;        // not owned; null = the simulated target
 };
 
 struct ReplaySummary {
@@ -40,6 +51,8 @@ struct ReplaySummary {
   double replica_seconds = 0;
   std::map<std::string, std::int64_t> bound_by;  // ticks where a guardrail changed the count
   std::string first_error;                        // "<time>: <error>"
+  std::int64_t actuation_errors = 0;              // failed reads/applies (with --actuate)
+  std::string first_actuation_error;              // "<time>: <error>"
   // With a demand model:
   bool has_demand = false, has_nodes = false, has_cost = false;
   std::int64_t under_ticks = 0;     // ticks under-provisioned

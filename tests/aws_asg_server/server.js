@@ -102,6 +102,12 @@ function verifySignature(req, body) {
   }
   const amzDate = req.headers['x-amz-date'] || '';
   if (amzDate.slice(0, 8) !== date) return ['IncompleteSignature', 'Date mismatch in credential scope'];
+  const m2 = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(amzDate);
+  if (!m2) return ['IncompleteSignature', 'X-Amz-Date is malformed'];
+  const signedAt = Date.UTC(+m2[1], +m2[2] - 1, +m2[3], +m2[4], +m2[5], +m2[6]);
+  if (Math.abs(Date.now() - signedAt) > 5 * 60 * 1000) {
+    return ['RequestExpired', 'Request has expired.'];
+  }
   const names = signedHeaders.split(';');
   for (const needed of ['host', 'x-amz-date']) {
     if (!names.includes(needed)) return ['IncompleteSignature', `${needed} is not signed`];
@@ -125,11 +131,18 @@ function verifySignature(req, body) {
     method: req.method, path: req.url, host: headers.host, headers, body,
     service, region, doNotModifyHeaders: true,
   };
-  aws4.sign(opts, {accessKeyId: keyId, secretAccessKey: known.secret,
-                   sessionToken: known.token || undefined});
+  const signer = new aws4.RequestSigner(opts, {accessKeyId: keyId, secretAccessKey: known.secret,
+                                               sessionToken: known.token || undefined});
+  // With doNotModifyHeaders aws4 would take the server's clock for the string to sign; the
+  // request's own X-Amz-Date is the one that counts.
+  signer.datetime = amzDate;
+  signer.sign();
   const expected = opts.headers.Authorization || opts.headers.authorization;
   void q;
   if (expected !== auth) {
+    process.stderr.write(`SignatureDoesNotMatch for ${keyId}: canonical request the server ` +
+                         `computed:\n${signer.canonicalString()}\nreceived: ${auth}\nexpected: ${expected}\n` +
+                         `raw headers: ${JSON.stringify(req.rawHeaders.filter((h, i) => i % 2 === 0 || !/^AWS4|^[A-Za-z0-9+/=]{40,}$/.test(h)))}\n`);
     return ['SignatureDoesNotMatch',
             'The request signature we calculated does not match the signature you provided.'];
   }
