@@ -12,7 +12,8 @@
 //   POST /_control/groups       [{name, min, max, desired}]          replace the groups
 //   POST /_control/credentials  [{access_key_id, secret_access_key, session_token?}]
 //   POST /_control/faults       [{action: "SetDesiredCapacity"|"*", kind: "throttle"|"500"|
-//                                 "activity"|"validation"|"slow", count: N, delay_ms}]   appended to a queue
+//                                 "activity"|"validation"|"expired"|"slow", count: N,
+//                                 delay_ms, message}]   appended to a queue
 //   POST /_control/sts          {token, role_arn, duration_seconds}  what STS accepts/issues
 //   POST /_control/imds         {role, duration_seconds, expire_tokens: true}
 //   POST /_control/page_size    {n}                                  DescribeScheduledActions page
@@ -447,6 +448,10 @@ function handle(req, res, body) {
   const run = () => {
     if (fault && fault.kind === 'throttle') { record.error = 'Throttling'; return sendError(res, 400, 'Throttling', 'Rate exceeded'); }
     if (fault && fault.kind === '500') { record.error = 'InternalFailure'; return sendError(res, 500, 'InternalFailure', 'An internal error occurred'); }
+    if (fault && fault.kind === 'expired') {
+      record.error = 'ExpiredToken';
+      return sendError(res, 400, 'ExpiredToken', 'The security token included in the request is expired');
+    }
     if (fault && fault.kind === 'validation') {
       record.error = 'ValidationError';
       return sendError(res, 400, 'ValidationError', fault.message || 'Injected validation error');

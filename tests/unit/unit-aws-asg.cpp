@@ -317,6 +317,20 @@ TEST_CASE("aws asg: session credentials from IMDS sign the calls, AWS_ENDPOINT_U
   h.check_all_signatures_verified();
 }
 
+TEST_CASE("aws asg: ExpiredToken fetches fresh credentials and resends once") {
+  AsgHarness h;
+  auto a = h.make(kTarget, std::map<std::string, std::string>{
+                               {"AWS_REGION", "us-east-1"},
+                               {"AWS_ENDPOINT_URL", h.server.url()},
+                               {"AWS_EC2_METADATA_SERVICE_ENDPOINT", h.server.url()}});
+  h.server.control("faults", R"([{"action": "SetDesiredCapacity", "kind": "expired"}])");
+  const auto out = h.apply(*a, 6);
+  CHECK_MESSAGE(out.ok, out.error);
+  CHECK(h.desired() == 6);
+  CHECK(h.server.state().find("imds_credential_calls")->as_int() == 2);
+  CHECK(h.count("SetDesiredCapacity") == 2);
+}
+
 TEST_CASE("aws asg scheduled: a plan becomes scheduled actions, republishing replaces them") {
   AsgHarness h;
   h.server.control("page_size", R"({"n": 2})");  // DescribeScheduledActions pages

@@ -255,11 +255,12 @@ struct PlanPublish : std::enable_shared_from_this<PlanPublish> {
       if (!g.query.ok()) return self->finish(apply_error(self->core->where() + ": " + g.query.error));
       int clamped = 0;
       for (auto& a : self->wanted) {
+        // A desired count must lie in [min, max]; a floor (MinSize) only must not exceed max.
         auto& v = a.desired ? a.desired : a.min_size;
-        const auto c = std::clamp(*v, g.group->min_size, g.group->max_size);
+        const auto c = a.desired ? std::clamp(*v, g.group->min_size, g.group->max_size)
+                                 : std::min(*v, g.group->max_size);
         if (c != *v) ++clamped;
-        if (a.desired) *v = c;
-        if (a.min_size) *v = std::min(*v, g.group->max_size);  // a floor may exceed min, not max
+        *v = c;
       }
       if (clamped) {
         self->clamp_note = std::to_string(clamped) + " step(s) clamped to group bounds [" +
