@@ -1,4 +1,5 @@
 // adapters/builtin_adapters.cpp — the one explicit table from adapter name to factory.
+#include "adapters/actuators/aws_asg/asg_actuator.hpp"
 #include "adapters/actuators/file/file_actuator.hpp"
 #include "adapters/actuators/kubernetes/kubernetes_actuator.hpp"
 #include "adapters/actuators/log/log_actuator.hpp"
@@ -8,22 +9,7 @@
 #include "adapters/sources/redis/redis_source.hpp"
 #include "engine/adapter.hpp"
 
-#include "adapters/actuators/aws_asg/asg_actuator.hpp"
-
 namespace luascale {
-namespace {
-
-// aws-asg / aws-asg-scheduled: a bad target block still yields an actuator, one that reports
-// the problem on every call (the loader has already rejected unknown keys).
-template <bool Scheduled>
-std::unique_ptr<Actuator> make_aws_asg(AdapterContext& ctx, const std::string& policy,
-                                       const Value& target) {
-  aws::AsgTargetConfig config;
-  aws::parse_asg_target(target, &config);
-  return aws::make_asg_actuator(ctx, policy, std::move(config), Scheduled);
-}
-
-}  // namespace
 
 const std::vector<SourceFactory>& builtin_sources() {
   static const std::vector<SourceFactory> table = {
@@ -40,8 +26,8 @@ const std::vector<ActuatorFactory>& builtin_actuators() {
       actuators::log_actuator_factory(),
       actuators::file_actuator_factory(),
       kube::kubernetes_actuator_factory(),
-      {"aws-asg", aws::asg_target_keys(false), &make_aws_asg<false>},
-      {"aws-asg-scheduled", aws::asg_target_keys(true), &make_aws_asg<true>},
+      aws::asg_actuator_factory(),
+      aws::asg_scheduled_actuator_factory(),
   };
   return table;
 }

@@ -452,4 +452,24 @@ std::unique_ptr<Actuator> make_asg_actuator(AdapterContext& ctx, const std::stri
   return std::make_unique<AsgActuator>(core, scheduled);
 }
 
+namespace {
+
+template <bool Scheduled>
+std::unique_ptr<Actuator> make_from_target(AdapterContext& ctx, const std::string& policy,
+                                           const Value& target) {
+  AsgTargetConfig config;
+  parse_asg_target(target, &config);
+  return make_asg_actuator(ctx, policy, std::move(config), Scheduled);
+}
+
+}  // namespace
+
+ActuatorFactory asg_actuator_factory() {
+  return {"aws-asg", asg_target_keys(false), &make_from_target<false>};
+}
+
+ActuatorFactory asg_scheduled_actuator_factory() {
+  return {"aws-asg-scheduled", asg_target_keys(true), &make_from_target<true>};
+}
+
 }  // namespace luascale::aws

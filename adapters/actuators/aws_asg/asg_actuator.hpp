@@ -74,6 +74,12 @@ class PlanPublisher {
                        std::function<void(ApplyOutcome)> done) = 0;
 };
 
+// The name -> factory entries for adapters/builtin_adapters.cpp: "aws-asg" and
+// "aws-asg-scheduled". A bad target block still yields an actuator, one that reports the
+// problem on every call (the loader has already rejected unknown keys).
+ActuatorFactory asg_actuator_factory();
+ActuatorFactory asg_scheduled_actuator_factory();
+
 // Scheduled action name for a step: prefix + "20261123T100000Z" (UTC).
 std::string scheduled_action_name(const std::string& prefix, Clock::time_point t);
 
