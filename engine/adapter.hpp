@@ -88,7 +88,7 @@ struct ActuationInfo {
   // The policy's planned counts for the coming hours (a decision's `plan` list, e.g. a
   // forecast), ascending by time; empty when the policy returned none. Actuators that can
   // publish a plan ahead of time (aws-asg-scheduled) use it; the others ignore it.
-  std::vector<PlannedCapacity> plan;
+  std::vector<PlannedCapacity> plan = {};
 };
 
 class Actuator {
