@@ -490,3 +490,6 @@ server.listen(parseInt(arg('--port', '0'), 10), '127.0.0.1', () => {
   process.stdout.write(`listening ${port}\n`);
 });
 for (const sig of ['SIGTERM', 'SIGINT']) process.on(sig, () => server.close(() => process.exit(0)));
+// A test that crashed or was killed cannot stop its server: exit once the parent is gone.
+const parent = process.ppid;
+setInterval(() => { if (process.ppid !== parent) process.exit(0); }, 500).unref();
