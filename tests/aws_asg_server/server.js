@@ -17,6 +17,7 @@
 //   POST /_control/sts          {token, role_arn, duration_seconds}  what STS accepts/issues
 //   POST /_control/imds         {role, duration_seconds, expire_tokens: true}
 //   POST /_control/page_size    {n}                                  DescribeScheduledActions page
+//   GET|POST /_control/metric   {value}                              a number for http-json sources
 //   GET  /_control/state        {groups, scheduled, requests, signature_failures, sts_calls,
 //                                imds_token_calls, imds_credential_calls}
 'use strict';
@@ -398,6 +399,9 @@ function handleControl(req, res, body) {
       delete input.expire_tokens;
       Object.assign(state.imds, input);
       return json(200, {ok: true});
+    case '/_control/metric':  // a number for an http-json source: GET it, POST {value} to set it
+      if (input) state.metric = input.value;
+      return json(200, {value: state.metric === undefined ? 0 : state.metric});
     case '/_control/page_size':
       state.page_size = input.n;
       return json(200, {ok: true});

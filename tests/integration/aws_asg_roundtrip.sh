@@ -3,7 +3,8 @@
 # recorded trace of running pods and drives the aws-asg actuator against the test Auto Scaling
 # endpoint (tests/aws_asg_server, every signature checked with npm aws4); the group's desired
 # capacity follows the policy, clamped to the group's max, through injected Throttling and
-# ScalingActivityInProgress answers.
+# ScalingActivityInProgress answers. Then sidecar mode: `luascale run --once` with an http-json
+# signal sets the group the same way.
 set -u
 : "${LUASCALE:?} ${SRC:?}"
 work=$(mktemp -d)
@@ -90,7 +91,36 @@ state=$(control state); [ -n "${KEEP_WORK:-}" ] && echo "$state" > "$work/state.
 expect "the held change is applied at the next tick (desired $(desired))" test "$(desired)" = 20
 expect "the summary reports the held tick" grep -q "1 actuation error(s), first at .*scaling activity in progress" "$work/out2"
 
+# Sidecar mode: `luascale run --once` reads a signal (http-json), decides, and sets the group
+# (from 5, so the scale-up limit max(2x, 4) allows 8 at once).
+control groups '[{"name": "workers", "min": 1, "max": 20, "desired": 5}]' >/dev/null
+control metric '{"value": 73}' >/dev/null
+cat > "$work/per_node.lua" <<'LUA'
+return { decide = function(ctx)
+  local load = ctx:signal("load")
+  if not load then return nil end
+  return { nodes = math.ceil(load / 10), reason = "load " .. load }
+end }
+LUA
+cat > "$work/run.json" <<JSON
+{
+  "policies": [{
+    "name": "workers", "script": "per_node.lua", "interval": "15s",
+    "target": { "kind": "aws-asg", "group": "workers", "region": "us-east-1", "endpoint": "$url" },
+    "minReplicas": 1, "maxReplicas": 50,
+    "signals": { "load": { "source": "http-json", "url": "$url/_control/metric", "pointer": "/value" } }
+  }],
+  "state_file": "$work/state.json"
+}
+JSON
+"$LUASCALE" run "$work/run.json" --once --listen off >"$work/run.out" 2>&1
+expect "run --once exits 0" test $? -eq 0
+state=$(control state)
+expect "run --once set the group to ceil(73 / 10) = 8 (desired $(desired))" test "$(desired)" = 8
+expect "every request's signature verified by aws4 (run)" test "$(failures)" = 0
+
 if [ $fail -ne 0 ]; then
+  echo "--- run"; cat "$work/run.out"
   echo "--- stdout"; cat "$work/out"; echo "--- stderr"; cat "$work/err"; cat "$work/out2" "$work/err2"
   echo "--- server"; tail -20 "$work/server.log"
 fi
