@@ -227,7 +227,10 @@ PolicyConfig read_policy(Reader& r, const Value& p, std::size_t index, const std
     if (*d <= 0) r.problem(path + ".interval", "must be > 0");
     else pc.interval_seconds = *d;
   }
-  if (auto d = r.duration(p, path, "history")) pc.history_seconds = *d;
+  if (auto d = r.duration(p, path, "history")) {
+    pc.history_seconds = *d;
+    pc.history_set = true;
+  }
 
   // Target.
   if (const Value* t = r.object(p, path, "target")) {

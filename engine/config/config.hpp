@@ -38,6 +38,7 @@ struct PolicyConfig {
   Value params = Value::object();
   double interval_seconds = 15;
   double history_seconds = 3600;  // how far back ctx:signal windows can reach
+  bool history_set = false;       // "history" given: keep every sample of it (else at most 512)
   TargetConfig target;
   GuardrailConfig guard;
   std::vector<SignalConfig> signals;

@@ -43,6 +43,8 @@ std::size_t PolicyRuntime::add_signal(const std::string& name) {
   std::size_t capacity =
       static_cast<std::size_t>(std::ceil(cfg_.history_seconds / cfg_.interval_seconds)) + 2;
   if (capacity > (1u << 20)) capacity = 1u << 20;
+  // Without an explicit "history", a short interval keeps the last 512 samples (8 KiB), not an hour.
+  if (!cfg_.history_set && capacity > 512) capacity = 512;
   return signals_.add(name, stale, capacity);
 }
 

@@ -19,8 +19,11 @@ std::optional<Agg> parse_agg(std::string_view n) {
   return std::nullopt;
 }
 
-SignalHistory::SignalHistory(std::size_t capacity)
-    : times_(std::max<std::size_t>(capacity, 2)), values_(std::max<std::size_t>(capacity, 2)) {}
+SignalHistory::SignalHistory(std::size_t capacity) : cap_(std::max<std::size_t>(capacity, 2)) {
+  // Storage grows with the samples (up to the capacity), so an idle or young signal costs little.
+  times_.reserve(std::min<std::size_t>(cap_, 8));
+  values_.reserve(std::min<std::size_t>(cap_, 8));
+}
 
 void SignalHistory::push(double t, double v) {
   if (size_ > 0) {
@@ -31,9 +34,9 @@ void SignalHistory::push(double t, double v) {
       return;
     }
   }
-  if (size_ < times_.size()) {
-    times_[index(size_)] = t;
-    values_[index(size_)] = v;
+  if (size_ < cap_) {  // growing: head_ is 0 and the vectors hold exactly size_ samples
+    times_.push_back(t);
+    values_.push_back(v);
     ++size_;
   } else {
     times_[head_] = t;

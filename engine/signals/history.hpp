@@ -22,9 +22,13 @@ class SignalHistory {
 
   // Appends a sample. A timestamp equal to the newest replaces it; an older one is ignored.
   void push(double timestamp, double value);
-  void clear() { size_ = 0; }
+  void clear() {
+    times_.clear();
+    values_.clear();
+    head_ = size_ = 0;
+  }
   std::size_t size() const { return size_; }
-  std::size_t capacity() const { return times_.size(); }
+  std::size_t capacity() const { return cap_; }
   // i = 0 is the oldest sample held.
   double time_at(std::size_t i) const { return times_[index(i)]; }
   double value_at(std::size_t i) const { return values_[index(i)]; }
@@ -36,6 +40,7 @@ class SignalHistory {
 
  private:
   std::size_t index(std::size_t i) const { return (head_ + i) % times_.size(); }
+  std::size_t cap_ = 2;
   std::vector<double> times_, values_;
   std::size_t head_ = 0, size_ = 0;
 };
