@@ -405,10 +405,9 @@ class Operation : public std::enable_shared_from_this<Operation> {
     finished_ = true;
     timer_.cancel();
     resolver_.cancel();
-    if (conn_) {
-      conn_->close();
-      conn_.reset();
-    }
+    // Close, but keep the connection object until this operation dies: an aborted read or
+    // handshake still pending on it refers to its stream until its handler has run.
+    if (conn_) conn_->close();
     HttpResult result;
     result.error = std::move(error);
     deliver(std::move(result));

@@ -374,6 +374,28 @@ TEST_CASE("https: verification with a test CA, and each way it must fail") {
   }
 }
 
+TEST_CASE("https: a deadline that fires mid-read over TLS ends the request cleanly") {
+  // Regression: the TLS stream must outlive the aborted read still pending on it.
+  luascale::test::TempDir dir;
+  auto pki = luascale::test::make_test_pki(dir.path());
+  TlsServerOptions server_tls;
+  server_tls.cert_file = pki.server_cert.string();
+  server_tls.key_file = pki.server_key.string();
+  std::string error;
+  auto server_ctx = make_server_context(server_tls, &error);
+  REQUIRE_MESSAGE(server_ctx, error);
+  LoopbackServer server([](const RawRequest&) { return ScriptedReply{"", false, true}; },
+                        server_ctx->native_handle());
+  HttpClientOptions options;
+  options.tls.ca_file = pki.ca_cert.string();
+  HttpRequest req = get(server.url("/slow"));
+  req.timeout = std::chrono::milliseconds(300);
+  HttpResult r = http_request_sync(req, options);
+  CHECK(r.error ==
+        "timeout after 300ms (reading response from 127.0.0.1:" + std::to_string(server.port()) +
+            ")");
+}
+
 TEST_CASE("https: bad TLS settings are reported by every https request") {
   luascale::test::TempDir dir;
   HttpClientOptions options;
