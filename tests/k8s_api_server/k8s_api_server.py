@@ -21,6 +21,7 @@ import argparse
 import copy
 import datetime
 import json
+import os
 import re
 import ssl
 import sys
@@ -684,13 +685,22 @@ def main():
         ctx.verify_mode = ssl.CERT_OPTIONAL
     ctx.set_alpn_protocols(["http/1.1"])
 
+    # Exit with the test that started us, even when it crashes before it can stop us.
+    parent = os.getppid()
+
+    def watch_parent():
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(0)
+
+    threading.Thread(target=watch_parent, daemon=True).start()
+
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     server.daemon_threads = True
     server.socket = ctx.wrap_socket(server.socket, server_side=True, do_handshake_on_connect=False)
     tmp = args.port_file + ".tmp"
     with open(tmp, "w") as f:
         f.write(str(server.server_address[1]))
-    import os
     os.replace(tmp, args.port_file)
     server.serve_forever()
 
