@@ -112,6 +112,8 @@ struct PolicyScript::Impl {
 
 namespace {
 
+void budget_hook(lua_State* L, lua_Debug*);
+
 PolicyScript::Impl* impl_of(lua_State* L) {
   return *static_cast<PolicyScript::Impl**>(lua_getextraspace(L));
 }
@@ -120,26 +122,45 @@ PolicyScript::Impl* impl_of(lua_State* L) {
 // Budget: the count hook charges instructions and checks the deadline. Once tripped it fires on
 // every line and instruction, so a script's own pcall cannot swallow the abort.
 
+// True once the evaluation's instruction budget or deadline is used up (sets budget.why).
+bool budget_exhausted(PolicyScript::Impl* h) {
+  if (h->budget.tripped) return true;
+  if (h->budget.remaining < 0) {
+    std::snprintf(h->budget.why, sizeof h->budget.why,
+                  "instruction budget exceeded (%lld instructions)",
+                  static_cast<long long>(h->budget.limit));
+  } else if (SteadyClock::now() > h->budget.deadline) {
+    std::snprintf(h->budget.why, sizeof h->budget.why, "timed out after %gs of wall-clock time",
+                  h->budget.timeout_seconds);
+  } else {
+    return false;
+  }
+  h->budget.tripped = true;
+  return true;
+}
+
+// Re-arms the hook on every line and instruction (so pcall cannot swallow the abort) and raises.
+int raise_budget(lua_State* L, PolicyScript::Impl* h) {
+  lua_sethook(L, budget_hook, LUA_MASKCOUNT | LUA_MASKLINE, 1);
+  if (L != h->L) lua_sethook(h->L, budget_hook, LUA_MASKCOUNT | LUA_MASKLINE, 1);
+  return luaL_error(L, "%s", h->budget.why);
+}
+
 void budget_hook(lua_State* L, lua_Debug*) {
   auto* h = impl_of(L);
   if (!h->budget.active) return;
-  if (!h->budget.tripped) {
-    h->budget.remaining -= lua_gethookcount(L);
-    if (h->budget.remaining < 0) {
-      std::snprintf(h->budget.why, sizeof h->budget.why,
-                    "instruction budget exceeded (%lld instructions)",
-                    static_cast<long long>(h->budget.limit));
-    } else if (SteadyClock::now() > h->budget.deadline) {
-      std::snprintf(h->budget.why, sizeof h->budget.why, "timed out after %gs of wall-clock time",
-                    h->budget.timeout_seconds);
-    } else {
-      return;
-    }
-    h->budget.tripped = true;
-  }
-  lua_sethook(L, budget_hook, LUA_MASKCOUNT | LUA_MASKLINE, 1);
-  if (L != h->L) lua_sethook(h->L, budget_hook, LUA_MASKCOUNT | LUA_MASKLINE, 1);
-  luaL_error(L, "%s", h->budget.why);
+  if (!h->budget.tripped) h->budget.remaining -= lua_gethookcount(L);
+  if (!budget_exhausted(h)) return;
+  raise_budget(L, h);
+}
+
+// Charges `units` of work a C library function does without running Lua instructions (so the
+// hook never sees it) to the evaluation budget, and checks the deadline; raises when used up.
+void charge_work(lua_State* L, std::int64_t units) {
+  auto* h = impl_of(L);
+  if (!h->budget.active) return;
+  h->budget.remaining -= units;
+  if (budget_exhausted(h)) raise_budget(L, h);
 }
 
 void arm_budget(PolicyScript::Impl* h, std::int64_t instructions, double timeout) {
@@ -216,9 +237,17 @@ std::string lua_number_text(lua_State* L, int idx) {
 }
 
 // Raw, allocation-free reads only: safe outside protected mode.
+// At most this many values are converted per call: shared sub-tables are converted each time
+// they are reached, so a small DAG could otherwise expand exponentially.
+constexpr std::size_t kMaxValues = 1'000'000;
+
 bool to_value(lua_State* L, int idx, Value& out, const std::string& path, int depth,
-              std::vector<const void*>& seen, std::string* error) {
+              std::vector<const void*>& seen, std::size_t& values, std::string* error) {
   idx = lua_absindex(L, idx);
+  if (++values > kMaxValues) {
+    if (error) *error = path + ": more than 1000000 values (shared sub-tables count each time)";
+    return false;
+  }
   switch (lua_type(L, idx)) {
     case LUA_TNIL: out = Value(); return true;
     case LUA_TBOOLEAN: out = Value(lua_toboolean(L, idx) != 0); return true;
@@ -277,7 +306,7 @@ bool to_value(lua_State* L, int idx, Value& out, const std::string& path, int de
     for (lua_Integer i = 1; i <= count && ok; ++i) {
       lua_rawgeti(L, idx, i);
       ok = to_value(L, -1, a[static_cast<std::size_t>(i - 1)], path + "[" + std::to_string(i) + "]",
-                    depth + 1, seen, error);
+                    depth + 1, seen, values, error);
       lua_pop(L, 1);
     }
     out = Value(std::move(a));
@@ -299,7 +328,7 @@ bool to_value(lua_State* L, int idx, Value& out, const std::string& path, int de
         break;
       }
       Value e;
-      ok = to_value(L, -1, e, path + "." + key, depth + 1, seen, error);
+      ok = to_value(L, -1, e, path + "." + key, depth + 1, seen, values, error);
       o.emplace_back(std::move(key), std::move(e));
       lua_pop(L, 1);
     }
@@ -406,6 +435,7 @@ int l_collectgarbage(lua_State* L) {
   }
   if (std::strcmp(opt, "collect") == 0 || std::strcmp(opt, "step") == 0) {
     lua_gc(L, LUA_GCCOLLECT);
+    charge_work(L, kHookEvery);  // a full collection is costly: check the deadline after each
     lua_pushinteger(L, 0);
     return 1;
   }
@@ -414,6 +444,168 @@ int l_collectgarbage(lua_State* L) {
     return 1;
   }
   return luaL_error(L, "collectgarbage(\"%s\") is not allowed in the policy sandbox", opt);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Guards on library functions that loop in C, where the instruction hook never fires.
+
+// Worst-case number of steps Lua's backtracking matcher may take for `pattern` over a subject
+// of n bytes: start positions x pattern items x the ways k variable-length quantifiers (*, +, -,
+// %b) can split the subject, C(n+k, k), x 2 per optional item (?). Plain searches cost n x m.
+double pattern_cost(const char* p, std::size_t plen, std::size_t n, bool plain) {
+  const double nn = static_cast<double>(n) + 1;
+  if (plain) return nn * static_cast<double>(plen > 0 ? plen : 1);
+  std::size_t i = 0;
+  const bool anchored = plen > 0 && p[0] == '^';
+  if (anchored) i = 1;
+  double items = 1, optional = 1;
+  int k = 0;
+  bool specials = false;
+  while (i < plen) {
+    const char c = p[i];
+    if (c == '(' || c == ')') { ++i; specials = true; continue; }
+    if (c == '$' && i + 1 == plen) { ++i; continue; }
+    if (c == '%') {
+      specials = true;
+      if (i + 1 >= plen) break;
+      const char d = p[i + 1];
+      if (d == 'b') { i += 4; ++k; items += 1; continue; }
+      if (d == 'f') {
+        i += 2;
+        if (i < plen && p[i] == '[') {
+          ++i;
+          if (i < plen && p[i] == '^') ++i;
+          do {
+            if (i >= plen) break;
+            if (p[i++] == '%' && i < plen) ++i;
+          } while (i < plen && p[i] != ']');
+          ++i;
+        }
+        continue;
+      }
+      if (d >= '0' && d <= '9') { i += 2; items += nn; continue; }  // back-reference: O(n)
+      i += 2;
+    } else if (c == '[') {
+      specials = true;
+      ++i;
+      if (i < plen && p[i] == '^') ++i;
+      do {
+        if (i >= plen) break;
+        if (p[i++] == '%' && i < plen) ++i;
+      } while (i < plen && p[i] != ']');
+      ++i;
+    } else {
+      if (c == '.' || c == '^' || c == '$') specials = true;
+      ++i;
+    }
+    items += 1;
+    if (i < plen) {
+      const char q = p[i];
+      if (q == '*' || q == '+' || q == '-') { ++k; ++i; specials = true; }
+      else if (q == '?') { optional *= 2; ++i; specials = true; }
+    }
+  }
+  if (!specials && !anchored) return nn * static_cast<double>(plen > 0 ? plen : 1);
+  double splits = 1;
+  for (int j = 1; j <= k && splits < 1e30; ++j) splits *= (static_cast<double>(n) + j) / j;
+  return (anchored ? 1.0 : nn) * items * optional * splits;
+}
+
+constexpr double kMaxPatternCost = 2e8;  // ~1 s of matching in the worst case
+
+// string.find/match/gmatch/gsub: refuses a pattern whose worst-case backtracking over this
+// subject is out of bounds (the matcher runs in C, out of the hook's reach), then calls the
+// library function (upvalue 1) and checks the deadline.
+int l_pattern_guard(lua_State* L) {
+  std::size_t n = 0, plen = 0;
+  luaL_checklstring(L, 1, &n);
+  const char* pat = luaL_checklstring(L, 2, &plen);
+  const char* fname = lua_tostring(L, lua_upvalueindex(2));
+  const bool plain = std::strcmp(fname, "find") == 0 && lua_toboolean(L, 4);
+  const double cost = pattern_cost(pat, plen, n, plain);
+  if (cost > kMaxPatternCost)
+  {
+    char msg[384];
+    std::snprintf(msg, sizeof msg,
+                  "string.%s: pattern '%.64s' is too costly for a %zu-byte subject (worst-case "
+                  "backtracking of %.3g steps exceeds the sandbox limit of %.3g); anchor it "
+                  "with ^ or use fewer *, +, - items",
+                  fname, pat, n, cost, kMaxPatternCost);
+    return luaL_error(L, "%s", msg);
+  }
+  const int nargs = lua_gettop(L);
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_call(L, nargs, LUA_MULTRET);
+  charge_work(L, static_cast<std::int64_t>(cost / 1e4));
+  return lua_gettop(L);
+}
+
+// string.rep: the library loops n times even when the result is empty.
+int l_string_rep(lua_State* L) {
+  std::size_t l = 0, lsep = 0;
+  luaL_checklstring(L, 1, &l);
+  lua_Integer n = luaL_checkinteger(L, 2);
+  luaL_optlstring(L, 3, "", &lsep);
+  if (n <= 0 || l + lsep == 0) {
+    lua_pushliteral(L, "");
+    return 1;
+  }
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_call(L, lua_gettop(L) - 1, 1);
+  return 1;
+}
+
+// table.move(a1, f, e, t [, a2]) copies e - f + 1 elements in C: charge them to the budget.
+int l_table_move(lua_State* L) {
+  lua_Integer f = luaL_checkinteger(L, 2);
+  lua_Integer e = luaL_checkinteger(L, 3);
+  if (e >= f) {
+    const lua_Unsigned count = static_cast<lua_Unsigned>(e) - static_cast<lua_Unsigned>(f);
+    charge_work(L, count >= static_cast<lua_Unsigned>(INT64_MAX / 2) ? INT64_MAX / 2
+                                                                     : static_cast<std::int64_t>(count) + 1);
+  }
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+  return lua_gettop(L);
+}
+
+// table.insert/remove/sort shift or sort #t elements in C; a __len metamethod could claim any
+// length, so the sandbox refuses it there (plain tables are bounded by the memory cap).
+int l_table_len_guard(lua_State* L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  if (luaL_getmetafield(L, 1, "__len") != LUA_TNIL)
+    return luaL_error(L, "table.%s on a table with a __len metamethod is not allowed in the "
+                         "policy sandbox", lua_tostring(L, lua_upvalueindex(2)));
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+  return lua_gettop(L);
+}
+
+// setmetatable refuses __gc: finalizers run at arbitrary points, including outside any
+// evaluation budget (state saving, lua_close), where an endless loop would hang the engine.
+int l_setmetatable(lua_State* L) {
+  if (lua_type(L, 2) == LUA_TTABLE) {
+    lua_pushliteral(L, "__gc");
+    if (lua_rawget(L, 2) != LUA_TNIL)
+      return luaL_error(L, "__gc metamethods are not allowed in the policy sandbox");
+    lua_pop(L, 1);
+  }
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_call(L, lua_gettop(L) - 1, 1);
+  return 1;
+}
+
+// Replaces table[field] (table at index t) by `guard` with upvalues (original, field name).
+void guard_field(lua_State* L, int t, const char* field, lua_CFunction guard) {
+  lua_getfield(L, t, field);
+  lua_pushstring(L, field);
+  lua_pushcclosure(L, guard, 2);
+  lua_setfield(L, t, field);
 }
 
 // load(chunk [, name [, mode [, env]]]): text chunks only; default env = the policy's.
@@ -575,6 +767,7 @@ int setup_sandbox(lua_State* L) {
   lua_setfield(L, 1, "collectgarbage");
   lua_pushcfunction(L, l_require);
   lua_setfield(L, 1, "require");
+  guard_field(L, 1, "setmetatable", l_setmetatable);
 
   // string without dump
   lua_newtable(L);
@@ -587,6 +780,8 @@ int setup_sandbox(lua_State* L) {
   }
   lua_pop(L, 1);
   add_denied(L, lua_gettop(L), "dump", "string.dump");
+  for (const char* f : {"find", "match", "gmatch", "gsub"}) guard_field(L, lua_gettop(L), f, l_pattern_guard);
+  guard_field(L, lua_gettop(L), "rep", l_string_rep);
   make_readonly_proxy(L, "string");
   // Strings index the proxy; their metatable is hidden.
   lua_pushliteral(L, "");
@@ -598,6 +793,10 @@ int setup_sandbox(lua_State* L) {
   lua_pop(L, 2);
   lua_setfield(L, 1, "string");
 
+  lua_getglobal(L, "table");
+  guard_field(L, lua_gettop(L), "move", l_table_move);
+  for (const char* f : {"insert", "remove", "sort"}) guard_field(L, lua_gettop(L), f, l_table_len_guard);
+  lua_pop(L, 1);
   for (const char* lib : {"table", "math", "utf8", "coroutine"}) {
     lua_getglobal(L, lib);
     make_readonly_proxy(L, lib);
@@ -1088,7 +1287,8 @@ Value PolicyScript::state(std::string* error) const {
   Value out;
   std::vector<const void*> seen;
   std::string err;
-  if (!to_value(L, 2, out, "ctx.state", 0, seen, &err)) {
+  std::size_t values = 0;
+  if (!to_value(L, 2, out, "ctx.state", 0, seen, values, &err)) {
     if (error) *error = policy_prefix(h->name) + err;
     out = Value();
   }
@@ -1142,7 +1342,8 @@ Value PolicyScript::params() const {
   Value out;
   std::vector<const void*> seen;
   std::string err;
-  to_value(h->L, 1, out, "params", 0, seen, &err);
+  std::size_t values = 0;
+  to_value(h->L, 1, out, "params", 0, seen, values, &err);
   lua_settop(h->L, 0);
   return out;
 }
