@@ -239,13 +239,13 @@ std::string lua_number_text(lua_State* L, int idx) {
 // Raw, allocation-free reads only: safe outside protected mode.
 // At most this many values are converted per call: shared sub-tables are converted each time
 // they are reached, so a small DAG could otherwise expand exponentially.
-constexpr std::size_t kMaxValues = 1'000'000;
+constexpr std::size_t kMaxValues = 100'000;
 
 bool to_value(lua_State* L, int idx, Value& out, const std::string& path, int depth,
               std::vector<const void*>& seen, std::size_t& values, std::string* error) {
   idx = lua_absindex(L, idx);
   if (++values > kMaxValues) {
-    if (error) *error = path + ": more than 1000000 values (shared sub-tables count each time)";
+    if (error) *error = path + ": more than 100000 values (shared sub-tables count each time)";
     return false;
   }
   switch (lua_type(L, idx)) {
@@ -600,6 +600,32 @@ int l_setmetatable(lua_State* L) {
   return 1;
 }
 
+// The message handler xpcall installs. When the budget trips, the hook raises from inside
+// itself, and Lua runs the error handler with hooks disabled: a looping handler would then run
+// forever. So once the budget is spent, the script's handler is skipped.
+int l_xpcall_handler(lua_State* L) {
+  if (impl_of(L)->budget.tripped) {
+    lua_settop(L, 1);
+    return 1;
+  }
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_call(L, lua_gettop(L) - 1, 1);
+  return 1;
+}
+
+// xpcall(f, msgh, ...): msgh wrapped by l_xpcall_handler.
+int l_xpcall(lua_State* L) {
+  luaL_checktype(L, 2, LUA_TFUNCTION);
+  lua_pushvalue(L, 2);
+  lua_pushcclosure(L, l_xpcall_handler, 1);
+  lua_replace(L, 2);
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+  return lua_gettop(L);
+}
+
 // Replaces table[field] (table at index t) by `guard` with upvalues (original, field name).
 void guard_field(lua_State* L, int t, const char* field, lua_CFunction guard) {
   lua_getfield(L, t, field);
@@ -768,6 +794,7 @@ int setup_sandbox(lua_State* L) {
   lua_pushcfunction(L, l_require);
   lua_setfield(L, 1, "require");
   guard_field(L, 1, "setmetatable", l_setmetatable);
+  guard_field(L, 1, "xpcall", l_xpcall);
 
   // string without dump
   lua_newtable(L);

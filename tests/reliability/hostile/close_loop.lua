@@ -1,0 +1,5 @@
+-- expect: instruction budget exceeded
+return { decide = function(ctx)
+  local x <close> = setmetatable({}, { __close = function() while true do end end })
+  error("boom")
+end }

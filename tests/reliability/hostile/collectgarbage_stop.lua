@@ -1,0 +1,2 @@
+-- expect: collectgarbage("stop") is not allowed
+return { decide = function(ctx) collectgarbage("stop") end }

@@ -1,0 +1,7 @@
+-- expect: instruction budget exceeded
+return { decide = function(ctx)
+  while true do
+    local co = coroutine.create(function() while true do end end)
+    coroutine.resume(co)
+  end
+end }

@@ -1,0 +1,2 @@
+-- expect: not available
+return { decide = function(ctx) debug.sethook() end }

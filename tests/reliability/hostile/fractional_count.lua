@@ -1,0 +1,2 @@
+-- expect: must be integers
+return { decide = function(ctx) return { replicas = 2.5 } end }

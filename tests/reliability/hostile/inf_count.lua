@@ -1,0 +1,2 @@
+-- expect: inf
+return { decide = function(ctx) return { replicas = math.huge } end }

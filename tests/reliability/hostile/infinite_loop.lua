@@ -1,0 +1,2 @@
+-- expect: instruction budget exceeded
+return { decide = function(ctx) while true do end end }

@@ -1,0 +1,2 @@
+-- expect-load: instruction budget exceeded|timed out
+while true do end

@@ -1,0 +1,2 @@
+-- expect: loadfile is not allowed
+return { decide = function(ctx) loadfile("/etc/passwd") return { replicas = 1 } end }

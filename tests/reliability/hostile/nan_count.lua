@@ -1,0 +1,2 @@
+-- expect: NaN
+return { decide = function(ctx) return { replicas = 0/0 } end }

@@ -1,0 +1,2 @@
+-- expect: os.exit is not allowed
+return { decide = function(ctx) os.exit(3) end }

@@ -1,0 +1,2 @@
+-- expect: not available
+return { decide = function(ctx) package.loadlib("libc.so.6", "system") end }

@@ -1,0 +1,4 @@
+-- expect: instruction budget exceeded
+return { decide = function(ctx)
+  while true do pcall(function() while true do end end) end
+end }

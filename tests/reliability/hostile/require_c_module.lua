@@ -1,0 +1,2 @@
+-- expect: not found
+return { decide = function(ctx) require("socket.core") end }

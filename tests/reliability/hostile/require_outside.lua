@@ -1,0 +1,2 @@
+-- expect: not allowed
+return { decide = function(ctx) require("../../etc/passwd") end }

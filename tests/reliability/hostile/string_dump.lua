@@ -1,0 +1,2 @@
+-- expect: string.dump is not allowed
+return { decide = function(ctx) string.dump(function() end) end }

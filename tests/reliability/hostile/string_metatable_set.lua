@@ -1,0 +1,2 @@
+-- expect: table expected
+return { decide = function(ctx) setmetatable("", {}) end }

@@ -1,0 +1,2 @@
+-- expect: decide must return a table
+return { decide = function(ctx) return "10" end }
