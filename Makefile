@@ -7,7 +7,8 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 PACKAGES := g++ make cmake pkg-config ccache python3 tzdata \
             liblua5.4-dev libboost-dev libssl-dev nlohmann-json3-dev doctest-dev \
             libcli11-dev libhowardhinnant-date-dev libpugixml-dev libyaml-dev \
-            redis-server redis-tools prometheus kubectl nodejs openssl curl chromium
+            redis-server redis-tools prometheus kubectl nodejs openssl curl chromium \
+            clang libclang-rt-14-dev
 
 DEMO_TRACE  := examples/traces/nasa_http_1995_requests_per_minute.csv
 DEMO_CONFIG := examples/demo/config.json

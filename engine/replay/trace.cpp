@@ -417,6 +417,11 @@ std::optional<double> parse_timestamp(std::string_view s) {
 
 std::string format_timestamp(double t) {
   if (!std::isfinite(t)) return "?";
+  if (std::fabs(t) > 1e15) {  // beyond any calendar date we print; the casts below would overflow
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "%.17g", t);
+    return buf;
+  }
   double whole = std::floor(t);
   auto secs = static_cast<std::int64_t>(whole);
   int ms = static_cast<int>(std::lround((t - whole) * 1000));
