@@ -82,6 +82,9 @@ Value parse_json(std::string_view text) {
     err.line = line;
     err.column = col;
     throw err;
+  } catch (const nlohmann::json::exception& e) {
+    // Other parser failures (a number out of double range, ...) are malformed JSON too.
+    throw JsonError(std::string("invalid JSON: ") + e.what());
   }
 }
 

@@ -72,7 +72,7 @@ with tempfile.TemporaryDirectory(prefix="luascale-http-") as d:
             line = p.stderr.readline()
             if not line:
                 break
-            m = re.search(r"serving .* on (\S+)", line)
+            m = re.search(r"serving .* on (127\.0\.0\.1:[0-9]+)", line)
             if m:
                 addr = m.group(1)
         assert addr, "server did not start"

@@ -6,7 +6,7 @@ mean evaluation time in the last window / first window. Exits 1 when a bound is 
 (RSS ratio > MAX_RSS_RATIO, or fewer than MIN_DONE of the due evaluations done).
 The warm-up must outlast the /decisions ring filling (100 decisions per policy = 100 intervals),
 which is expected growth, not a leak.
-Usage: load.py LUASCALE [POLICIES] [SECONDS] [WARMUP] [INTERVAL]"""
+Usage: load.py LUASCALE [POLICIES] [SECONDS] [WARMUP] [INTERVAL] [MIN_DONE]"""
 import json, os, re, subprocess, sys, tempfile, time, urllib.request
 
 luascale = sys.argv[1]
@@ -14,7 +14,8 @@ N = int(sys.argv[2]) if len(sys.argv) > 2 else 1000
 SECONDS = float(sys.argv[3]) if len(sys.argv) > 3 else 40
 WARMUP = float(sys.argv[4]) if len(sys.argv) > 4 else 10
 INTERVAL = float(sys.argv[5]) if len(sys.argv) > 5 else 1.0  # seconds
-MAX_RSS_RATIO, MIN_DONE = 3.0, 0.5  # generous: CI windows end before the /decisions ring is full
+MAX_RSS_RATIO = 3.0  # generous: CI windows end before the /decisions ring is full
+MIN_DONE = float(sys.argv[6]) if len(sys.argv) > 6 else 0.5  # share of due evaluations done
 
 def metrics(base):
     text = urllib.request.urlopen(base + "/metrics", timeout=10).read().decode()
@@ -56,7 +57,7 @@ end }
             line = p.stderr.readline()
             if not line:
                 break
-            m = re.search(r"serving .* on (\S+)", line)
+            m = re.search(r"serving .* on (127\.0\.0\.1:[0-9]+)", line)
             if m:
                 base = "http://" + m.group(1)
         assert base, "server did not start"

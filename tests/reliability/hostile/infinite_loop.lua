@@ -1,2 +1,2 @@
--- expect: instruction budget exceeded
+-- expect: instruction budget exceeded|timed out
 return { decide = function(ctx) while true do end end }
