@@ -158,7 +158,16 @@ struct PolicyTask : std::enable_shared_from_this<PolicyTask> {
   std::optional<std::int64_t> recommended, desired, current;
   double last_decision_time = 0;
   std::size_t lua_memory = 0;
-  std::deque<Value> recent;
+  // Recent decisions for /decisions, kept compact (thousands of policies x dozens each).
+  struct Recent {
+    double time;
+    EvalOutcome::Status status;
+    BoundBy bound_by;
+    std::int64_t current, desired, recommended;  // recommended -1 when none
+    std::string reason, note;
+    std::vector<std::string> logs;
+  };
+  std::deque<Recent> recent;
   Value saved_state;  // the last persisted form, refreshed after each tick
   std::string last_error;
 
@@ -613,20 +622,8 @@ void PolicyTask::finish(std::shared_ptr<TickState>, DecisionRecord rec, const st
   std::string err;
   Value st = rt->save_state(&err);
   const std::string result = status_name(rec.status);
-  Value d = Value::object();
-  d.set("time", format_timestamp(rec.time));
-  d.set("status", result);
-  d.set("current", rec.current);
-  d.set("recommended", rec.recommended ? Value(*rec.recommended) : Value());
-  d.set("desired", rec.desired);
-  d.set("bound_by", bound_by_name(rec.bound_by));
-  d.set("reason", rec.reason);
-  if (!note.empty()) d.set("note", note);
-  if (!rec.logs.empty()) {
-    Value logs = Value::array();
-    for (auto& l : rec.logs) logs.as_array().push_back(l);
-    d.set("logs", logs);
-  }
+  Recent d{rec.time, rec.status, rec.bound_by, rec.current, rec.desired, rec.recommended.value_or(-1),
+           rec.reason, note, rec.logs};
   {
     std::lock_guard<std::mutex> lock(mu);
     ++ticks;
@@ -772,7 +769,23 @@ std::string Runner::decisions_json(const std::string& policy) const {
     if (!policy.empty() && t->cfg.name != policy) continue;
     std::lock_guard<std::mutex> l2(t->mu);
     Value list = Value::array();
-    for (auto it = t->recent.rbegin(); it != t->recent.rend(); ++it) list.as_array().push_back(*it);
+    for (auto it = t->recent.rbegin(); it != t->recent.rend(); ++it) {
+      Value d = Value::object();
+      d.set("time", format_timestamp(it->time));
+      d.set("status", status_name(it->status));
+      d.set("current", it->current);
+      d.set("recommended", it->recommended >= 0 ? Value(it->recommended) : Value());
+      d.set("desired", it->desired);
+      d.set("bound_by", bound_by_name(it->bound_by));
+      d.set("reason", it->reason);
+      if (!it->note.empty()) d.set("note", it->note);
+      if (!it->logs.empty()) {
+        Value logs = Value::array();
+        for (const auto& l : it->logs) logs.as_array().push_back(l);
+        d.set("logs", logs);
+      }
+      list.as_array().push_back(std::move(d));
+    }
     out.set(t->cfg.name, list);
   }
   return to_json(out, 1) + "\n";
