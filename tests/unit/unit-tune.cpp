@@ -50,7 +50,7 @@ TEST_CASE("tune SLOs") {
                     "errors, shortfall, recover, scale_events)");
 }
 
-TEST_CASE("the grid runs every setting in order; parallel equals serial; the best meets the SLO") {
+TEST_CASE("the grid runs every setting in order and parallel equals serial and the best meets the SLO") {
   Config config = load_config(kConfig);
   TuneOptions t = options_for(kTrace);
   t.params = {parse_tune_param("params.metrics[0].target=50:90:20"),
@@ -129,7 +129,7 @@ TEST_CASE("a grid larger than the cap is sampled at random, distinct and reprodu
   }
 }
 
-TEST_CASE("bare names are params unless they are policy keys; replay.* is the config root") {
+TEST_CASE("bare names are params unless they are policy keys and replay.* is the config root") {
   test::TempDir dir;
   dir.write("p.lua",
             "return { params = { per_replica = 10 }, decide = function(ctx, p)\n"
@@ -156,7 +156,7 @@ TEST_CASE("bare names are params unless they are policy keys; replay.* is the co
   CHECK(v.find("replay")->find("capacity_per_replica")->as_number() == 2);
 }
 
-TEST_CASE("bad settings fail the run with the config's message; a bad path fails up front") {
+TEST_CASE("bad settings fail the run with the config's message and a bad path fails up front") {
   Config config = load_config(kConfig);
   TuneOptions t = options_for(kTrace);
   t.params = {parse_tune_param("minReplicas=-1,1")};
