@@ -5,6 +5,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "adapters/kubernetes/leader_election.hpp"
 #include "engine/cli/commands.hpp"
 
 namespace luascale::cli {
@@ -18,6 +19,7 @@ AdapterCatalog adapter_catalog(bool require_known) {
   c.sources = &builtin_sources();
   c.actuators = &builtin_actuators();
   c.require_known = require_known;
+  c.leader_election_keys = &kube::leader_election_keys();
   return c;
 }
 

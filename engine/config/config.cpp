@@ -349,7 +349,13 @@ Config parse_config(const std::string& text, const std::string& path, const Adap
   Reader r(path, problems);
   const Value& root = cfg.raw;
   if (!root.is_object()) throw ConfigError({path + ": the config must be a JSON object"});
-  r.only_keys(root, "", {"policies", "server", "state_file", "replay"});
+  r.only_keys(root, "", {"policies", "server", "state_file", "replay", "leader_election"});
+  if (const Value* le = r.object(root, "", "leader_election")) {
+    r.only_keys(*le, "leader_election", {"enabled"}, catalog.leader_election_keys);
+    const Value* en = le->find("enabled");
+    if (en && !en->is_bool()) r.problem("leader_election.enabled", "must be true or false");
+    if (!en || (en->is_bool() && en->as_bool())) cfg.leader_election = *le;
+  }
   const Value* pols = root.find("policies");
   if (!pols || !pols->is_array() || pols->as_array().empty()) {
     r.problem("policies", "required: a non-empty array of policies");

@@ -65,6 +65,7 @@ struct Config {
   ServerConfig server;
   std::string state_file;
   ReplayConfig replay;
+  Value leader_election;       // the "leader_election" object (null when absent or disabled)
   Value raw;                   // the parsed document
 };
 
@@ -79,6 +80,7 @@ struct AdapterCatalog {
   const std::vector<SourceFactory>* sources = nullptr;
   const std::vector<ActuatorFactory>* actuators = nullptr;
   bool require_known = false;  // unknown source/kind names are errors (run mode)
+  const std::vector<ConfigKey>* leader_election_keys = nullptr;  // keys of "leader_election"
 };
 
 Config load_config(const std::string& path, const AdapterCatalog& catalog = {});

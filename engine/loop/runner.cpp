@@ -145,7 +145,7 @@ struct PolicyTask : std::enable_shared_from_this<PolicyTask> {
   Strand strand;
   asio::steady_timer timer;
   std::chrono::steady_clock::time_point next_due;
-  bool in_flight = false;
+  std::atomic<bool> in_flight{false};
   bool retired = false;
 
   // Guarded by mu: everything the HTTP surface and the state saver read.
@@ -321,7 +321,7 @@ struct Runner::Impl {
     Config cfg;
     std::vector<std::string> problems;
     try {
-      AdapterCatalog cat{&source_factories, &actuator_factories, true};
+      AdapterCatalog cat{&source_factories, &actuator_factories, true, opts.leader_election_keys};
       cfg = load_config(opts.config_path, cat);
     } catch (const ConfigError& e) {
       problems = e.problems;
@@ -422,13 +422,32 @@ struct Runner::Impl {
     if (poll_timer) poll_timer->cancel();
     if (save_timer) save_timer->cancel();
     save_state();
-    // In-flight fetches and actuations finish on their own, but not for ever.
-    stop_timer = std::make_unique<asio::steady_timer>(io, std::chrono::seconds(10));
-    stop_timer->async_wait([this](boost::system::error_code ec) {
-      if (ec) return;
+    // In-flight fetches and actuations finish on their own, but not for ever: poll until every
+    // policy is idle (then the loop runs out of work and returns), giving up after 10 s.
+    stop_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    stop_timer = std::make_unique<asio::steady_timer>(io);
+    wait_idle();
+  }
+  std::chrono::steady_clock::time_point stop_deadline;
+  void wait_idle() {
+    bool busy = false;
+    {
+      std::lock_guard<std::mutex> lock(tasks_mu);
+      for (auto& t : tasks) busy = busy || t->in_flight;
+    }
+    if (!busy) {
+      save_state();  // whatever the last in-flight ticks changed
+      return;
+    }
+    if (std::chrono::steady_clock::now() > stop_deadline) {
       log_event("warn", "", "stop", "in-flight work still running after 10s; exiting without it");
       save_state();
       io.stop();
+      return;
+    }
+    stop_timer->expires_after(std::chrono::milliseconds(50));
+    stop_timer->async_wait([this](boost::system::error_code ec) {
+      if (!ec) wait_idle();
     });
   }
   std::unique_ptr<asio::steady_timer> stop_timer;
@@ -667,7 +686,7 @@ bool Runner::start(std::string* error) {
   Impl& m = *impl_;
   std::vector<std::string> problems;
   try {
-    AdapterCatalog cat{&m.source_factories, &m.actuator_factories, true};
+    AdapterCatalog cat{&m.source_factories, &m.actuator_factories, true, m.opts.leader_election_keys};
     m.config = load_config(m.opts.config_path, cat);
   } catch (const ConfigError& e) {
     problems = e.problems;
