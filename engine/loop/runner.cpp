@@ -168,7 +168,8 @@ struct PolicyTask : std::enable_shared_from_this<PolicyTask> {
     std::vector<std::string> logs;
   };
   std::deque<Recent> recent;
-  Value saved_state;  // the last persisted form, refreshed after each tick
+  Value saved_state;  // the last persisted form (refreshed after a scale, else every 10 s)
+  double last_snapshot = -1e300;
   std::string last_error;
 
   PolicyTask(Runner::Impl* o, asio::io_context& io, PolicyConfig c)
@@ -395,7 +396,7 @@ struct Runner::Impl {
     asio::post(io, [this] {
       if (state_dirty || stopped) return;
       state_dirty = true;
-      save_timer->expires_after(std::chrono::seconds(1));
+      save_timer->expires_after(std::chrono::seconds(2));
       save_timer->async_wait([this](boost::system::error_code ec) {
         state_dirty = false;
         if (!ec) save_state();
@@ -638,8 +639,17 @@ void PolicyTask::evaluate(std::shared_ptr<TickState> ts, std::int64_t current_co
 }
 
 void PolicyTask::finish(std::shared_ptr<TickState>, DecisionRecord rec, const std::string& note) {
+  // The persisted form is rebuilt after a scale (so the scale event reaches the state file at
+  // once) and otherwise at most every 10 s: converting a long recommendation history on every
+  // tick of every policy would cost more than the evaluations themselves.
   std::string err;
-  Value st = rt->save_state(&err);
+  const bool scaled = rec.desired != rec.current;
+  Value st;
+  bool snapshot = scaled || rec.time - last_snapshot >= 10 || saved_state.is_null();
+  if (snapshot) {
+    st = rt->save_state(&err);
+    last_snapshot = rec.time;
+  }
   const std::string result = status_name(rec.status);
   Recent d{rec.time, rec.status, rec.bound_by, rec.current, rec.desired, rec.recommended.value_or(-1),
            rec.reason, note, rec.logs};
@@ -656,7 +666,7 @@ void PolicyTask::finish(std::shared_ptr<TickState>, DecisionRecord rec, const st
     last_error = rec.status == EvalOutcome::Status::Error ? rec.reason : "";
     recent.push_back(std::move(d));
     while (recent.size() > owner->opts.decisions_kept) recent.pop_front();
-    if (err.empty()) saved_state = std::move(st);
+    if (snapshot && err.empty()) saved_state = std::move(st);
   }
   if (rec.status == EvalOutcome::Status::Error)
     log_event("error", cfg.name, "evaluation_error", rec.reason + " (holding " + std::to_string(rec.desired) + ")");
@@ -666,7 +676,7 @@ void PolicyTask::finish(std::shared_ptr<TickState>, DecisionRecord rec, const st
   if (!note.empty()) log_event(note.rfind("actuation failed", 0) == 0 ? "error" : "info", cfg.name, "actuation", note);
   if (!err.empty()) log_event("warn", cfg.name, "state", "state not persisted: " + err);
   in_flight = false;
-  owner->mark_dirty(rec.desired != rec.current);
+  if (snapshot) owner->mark_dirty(scaled);
   owner->tick_finished();
 }
 
@@ -702,6 +712,13 @@ bool Runner::start(std::string* error) {
   }
   m.state_file = m.opts.state_file.empty() ? m.config.state_file : m.opts.state_file;
   if (!m.state_file.empty()) {
+    // Temp files a killed process left behind (".state.json.tmp.<pid>").
+    std::error_code ec;
+    std::filesystem::path sp(m.state_file);
+    std::filesystem::path dir = sp.parent_path().empty() ? std::filesystem::path(".") : sp.parent_path();
+    const std::string prefix = "." + sp.filename().string() + ".tmp.";
+    for (const auto& e : std::filesystem::directory_iterator(dir, ec))
+      if (e.path().filename().string().rfind(prefix, 0) == 0) std::filesystem::remove(e.path(), ec);
     Value saved;
     std::string err;
     if (!load_state_file(m.state_file, saved, &err)) {
