@@ -78,6 +78,7 @@ DecisionRecord PolicyRuntime::tick(double now, std::int64_t current, std::int64_
       rec.nodes_out = out.nodes;
       rec.recommended = out.replicas ? out.replicas : out.nodes;
       rec.reason = std::move(out.reason);
+      rec.plan = std::move(out.plan);
       break;
   }
   GuardResult g = guard_.decide(now, current, failed ? std::nullopt : rec.recommended, failed);

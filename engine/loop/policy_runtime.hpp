@@ -25,6 +25,7 @@ struct DecisionRecord {
   std::int64_t desired = 0;                 // the guarded count
   BoundBy bound_by = BoundBy::None;
   std::string reason;                       // the script's reason, or the error
+  std::vector<PlanStep> plan;               // the script's planned capacity, if any
   std::vector<std::string> logs;
 };
 

@@ -170,6 +170,7 @@ struct PolicyTask : std::enable_shared_from_this<PolicyTask> {
   std::deque<Recent> recent;
   Value saved_state;  // the last persisted form (refreshed after a scale, else every 10 s)
   double last_snapshot = -1e300;
+  std::vector<PlanStep> last_plan;  // the plan last accepted by the actuator
   std::string last_error;
 
   PolicyTask(Runner::Impl* o, asio::io_context& io, PolicyConfig c)
@@ -189,6 +190,13 @@ struct PolicyTask : std::enable_shared_from_this<PolicyTask> {
   void evaluate(std::shared_ptr<struct TickState> ts, std::int64_t current, std::int64_t ready);
   void finish(std::shared_ptr<struct TickState> ts, DecisionRecord rec, const std::string& note);
 };
+
+bool same_plan(const std::vector<PlanStep>& a, const std::vector<PlanStep>& b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (a[i].time != b[i].time || a[i].capacity != b[i].capacity) return false;
+  return true;
+}
 
 struct TickState {
   double now = 0;
@@ -612,18 +620,23 @@ void PolicyTask::evaluate(std::shared_ptr<TickState> ts, std::int64_t current_co
     lua_memory = rt->script().memory_used();
   }
   bool leader = !owner->opts.is_leader || owner->opts.is_leader();
-  if (rec.desired == current_count || owner->stopped || retired || !leader) {
+  // A changed plan is published even when the count stays (scheduled-action actuators).
+  bool plan_changed = !rec.plan.empty() && !same_plan(rec.plan, last_plan);
+  if ((rec.desired == current_count && !plan_changed) || owner->stopped || retired || !leader) {
     finish(ts, std::move(rec), leader ? "" : "not the leader: not actuated");
     return;
   }
   ActuationInfo info{cfg.name, rec.reason, bound_by_name(rec.bound_by), rec.recommended.value_or(rec.desired)};
+  for (const auto& step : rec.plan) info.plan.push_back(PlannedCapacity{step.time, step.capacity});
+  std::vector<PlanStep> plan = rec.plan;
   auto self = shared_from_this();
   std::int64_t want = rec.desired;
-  actuator->apply(want, info, [self, ts, rec = std::move(rec), current_count](ApplyOutcome out) mutable {
-    asio::post(self->strand, [self, ts, rec = std::move(rec), out = std::move(out), current_count]() mutable {
+  actuator->apply(want, info, [self, ts, rec = std::move(rec), current_count, plan](ApplyOutcome out) mutable {
+    asio::post(self->strand, [self, ts, rec = std::move(rec), out = std::move(out), current_count, plan]() mutable {
       std::string note = out.note;
       if (out.ok) {
-        self->rt->record_scale(ts->now, current_count, out.applied);
+        self->last_plan = plan;
+        if (out.applied != current_count) self->rt->record_scale(ts->now, current_count, out.applied);
         std::lock_guard<std::mutex> lock(self->mu);
         ++self->actuations;
         rec.desired = out.applied;

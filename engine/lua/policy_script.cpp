@@ -27,6 +27,7 @@ namespace {
 
 constexpr int kHookEvery = 1000;  // instructions between budget checks
 constexpr std::size_t kMaxReason = 1024;
+constexpr int kMaxPlan = 512;  // steps a decision's plan may carry
 constexpr std::size_t kMaxLogLine = 2048;
 constexpr std::size_t kMaxLogLines = 100;
 constexpr int kMaxDepth = 64;
@@ -76,6 +77,8 @@ struct RawDecision {
   bool has_replicas = false, has_nodes = false;
   std::int64_t replicas = 0, nodes = 0;
   char reason[kMaxReason + 1] = {0};
+  int plan_n = 0;
+  PlanStep plan[kMaxPlan];
 };
 
 }  // namespace
@@ -1150,9 +1153,41 @@ int eval_trampoline(lua_State* L) {
       return luaL_error(L, "decide returned a table with a %s key; expected fields replicas, "
                            "nodes, reason", luaL_typename(L, -1));
     const char* k = lua_tostring(L, -1);
-    if (std::strcmp(k, "replicas") && std::strcmp(k, "nodes") && std::strcmp(k, "reason"))
-      return luaL_error(L, "decide returned unknown field '%s' (expected replicas, nodes, reason)", k);
+    if (std::strcmp(k, "replicas") && std::strcmp(k, "nodes") && std::strcmp(k, "reason") && std::strcmp(k, "plan"))
+      return luaL_error(L, "decide returned unknown field '%s' (expected replicas, nodes, reason, plan)", k);
   }
+  // plan = { {time = T, capacity = N}, ... }: increasing times, counts like replicas.
+  d.plan_n = 0;
+  lua_pushliteral(L, "plan");
+  lua_rawget(L, 3);
+  if (!lua_isnil(L, -1)) {
+    if (!lua_istable(L, -1))
+      return luaL_error(L, "decide returned plan = a %s; plan must be a list of {time=T, capacity=N}",
+                        luaL_typename(L, -1));
+    const int plan_idx = lua_gettop(L);
+    const lua_Integer n = static_cast<lua_Integer>(lua_rawlen(L, plan_idx));
+    if (n > kMaxPlan) return luaL_error(L, "decide returned a plan of %I steps; at most %d", n, kMaxPlan);
+    for (lua_Integer i = 1; i <= n; ++i) {
+      lua_rawgeti(L, plan_idx, i);
+      const int step = lua_gettop(L);
+      if (!lua_istable(L, step)) return luaL_error(L, "decide returned plan[%I] = a %s; expected {time=T, capacity=N}", i, luaL_typename(L, step));
+      lua_pushliteral(L, "time");
+      lua_rawget(L, step);
+      if (lua_type(L, -1) != LUA_TNUMBER || !std::isfinite(lua_tonumber(L, -1)))
+        return luaL_error(L, "decide returned plan[%I].time: expected unix seconds", i);
+      const double t = lua_tonumber(L, -1);
+      lua_pop(L, 1);
+      if (d.plan_n > 0 && t <= d.plan[d.plan_n - 1].time)
+        return luaL_error(L, "decide returned plan[%I].time: times must increase", i);
+      std::int64_t cap = 0;
+      if (!read_count(L, step, "capacity", &cap)) return luaL_error(L, "decide returned plan[%I] without capacity", i);
+      d.plan[d.plan_n].time = t;
+      d.plan[d.plan_n].capacity = cap;
+      ++d.plan_n;
+      lua_settop(L, plan_idx);
+    }
+  }
+  lua_pop(L, 1);
   d.has_replicas = read_count(L, 3, "replicas", &d.replicas);
   d.has_nodes = read_count(L, 3, "nodes", &d.nodes);
   if (!d.has_replicas && !d.has_nodes)
@@ -1275,7 +1310,12 @@ EvalOutcome PolicyScript::evaluate(double now, double interval, const TargetView
   h->interval = interval;
   h->target = &target;
   h->logs = &out.logs;
-  h->raw = RawDecision{};
+  // Reset field by field: the struct carries a plan buffer not worth clearing every tick.
+  h->raw.status = 0;
+  h->raw.has_replicas = h->raw.has_nodes = false;
+  h->raw.replicas = h->raw.nodes = 0;
+  h->raw.reason[0] = 0;
+  h->raw.plan_n = 0;
   h->alloc.limit_hit = false;
   lua_settop(L, 0);
   arm_budget(h, h->limits.instructions, h->limits.timeout_seconds);
@@ -1301,6 +1341,7 @@ EvalOutcome PolicyScript::evaluate(double now, double interval, const TargetView
   if (h->raw.has_replicas) out.replicas = h->raw.replicas;
   if (h->raw.has_nodes) out.nodes = h->raw.nodes;
   out.reason = h->raw.reason;
+  out.plan.assign(h->raw.plan, h->raw.plan + h->raw.plan_n);
   return out;
 }
 

@@ -40,12 +40,19 @@ struct TargetView {
   std::optional<std::int64_t> min, max;
 };
 
+// One step of a planned capacity a decision may carry (for scheduled-action actuators).
+struct PlanStep {
+  double time = 0;            // unix seconds
+  std::int64_t capacity = 0;  // count from that time on
+};
+
 struct EvalOutcome {
   enum class Status { Decision, Hold, Error };
   Status status = Status::Hold;
   std::optional<std::int64_t> replicas;
   std::optional<std::int64_t> nodes;
   std::string reason;
+  std::vector<PlanStep> plan;  // optional {plan = {{time=T, capacity=N}, ...}}, times increasing
   std::string error;  // "policy \"api\": policies/x.lua:12: ..." when status == Error
   std::vector<std::string> logs;  // ctx:log / print lines of this evaluation
 };

@@ -26,7 +26,7 @@ TEST_CASE("the ring grows to its capacity, then keeps the newest samples") {
   CHECK(h.time_at(0) == 50);
 }
 
-TEST_CASE("aggregates over (now - window, now]") {
+TEST_CASE("aggregates over the window ending now") {
   SignalHistory h(100);
   std::vector<double> scratch;
   for (int i = 0; i < 10; ++i) h.push(100 + 10 * i, i + 1);  // 1..10 at 100..190

@@ -270,3 +270,18 @@ TEST_CASE("stale signals read as nil; windows aggregate the history") {
   CHECK(d.status == EvalOutcome::Status::Hold);
   CHECK(d.desired == 70);
 }
+
+TEST_CASE("a decision may carry a plan of future capacities; bad plans are rejected") {
+  Run r = run_script(decide("return { nodes = 3, plan = { {time = 2000, capacity = 5}, {time = 5600, capacity = 2} } }"));
+  INFO(r.out.error);
+  REQUIRE(r.out.status == EvalOutcome::Status::Decision);
+  REQUIRE(r.out.plan.size() == 2);
+  CHECK(r.out.plan[0].time == 2000);
+  CHECK(r.out.plan[0].capacity == 5);
+  CHECK(r.out.plan[1].capacity == 2);
+  CHECK(contains(eval_error(decide("return { nodes = 3, plan = 5 }")), "plan must be a list"));
+  CHECK(contains(eval_error(decide("return { nodes = 3, plan = { {time = 2000} } }")), "without capacity"));
+  CHECK(contains(eval_error(decide("return { nodes = 3, plan = { {time = 2000, capacity = -1} } }")), ">= 0"));
+  CHECK(contains(eval_error(decide("return { nodes = 3, plan = { {time = 2000, capacity = 1}, {time = 1000, capacity = 2} } }")), "increase"));
+  CHECK(contains(eval_error(decide("local p = {} for i = 1, 600 do p[i] = {time = i, capacity = 1} end return { nodes = 1, plan = p }")), "at most"));
+}

@@ -33,6 +33,7 @@ struct Fakes {
   std::int64_t last_applied = -1;
   double apply_delay = 0;                // seconds before apply answers
   bool fail_apply = false;
+  std::size_t last_plan_size = 0;
 } g;
 
 class FakeSource : public Source {
@@ -64,7 +65,8 @@ class FakeActuator : public Actuator {
     r.state = TargetState{g.replicas, g.replicas, std::nullopt, std::nullopt};
     asio::post(io_, [done = std::move(done), r] { done(r); });
   }
-  void apply(std::int64_t desired, const ActuationInfo&, std::function<void(ApplyOutcome)> done) override {
+  void apply(std::int64_t desired, const ActuationInfo& info, std::function<void(ApplyOutcome)> done) override {
+    g.last_plan_size = info.plan.size();
     auto t = std::make_shared<asio::steady_timer>(io_, std::chrono::milliseconds(static_cast<long>(g.apply_delay * 1000)));
     t->async_wait([t, desired, done = std::move(done)](boost::system::error_code) {
       ApplyOutcome o;
@@ -389,4 +391,29 @@ TEST_CASE("every series the Grafana dashboard queries is exported") {
   }
   CHECK(found >= 10);
   CHECK(metrics.find("\nprocess_resident_memory_bytes") != std::string::npos);
+}
+
+TEST_CASE("a plan is handed to the actuator when it changes, even when the count stays") {
+  reset();
+  g.values["q"] = 30;  // count 3 = current: only the plan can trigger an apply
+  TempDir dir;
+  dir.write("p.lua", R"(return { decide = function(ctx)
+    local q = ctx:signal("queue")
+    local hour = math.floor(ctx.now / 3600) * 3600
+    return { replicas = math.ceil(q / 10), plan = { {time = hour + 3600, capacity = 4}, {time = hour + 7200, capacity = 2} } }
+  end })");
+  dir.write("c.json", config("", "200ms"));
+  asio::io_context io;
+  RunOptions ro;
+  ro.config_path = (dir.path() / "c.json").string();
+  ro.listen = "off";
+  Runner r(io, ro, fake_sources(), fake_actuators());
+  std::string err;
+  REQUIRE_MESSAGE(r.start(&err), err);
+  REQUIRE(run_until(io, [&] { return g.applies >= 1; }, 5));
+  CHECK(g.last_plan_size == 2);
+  CHECK(g.last_applied == 3);
+  io.run_for(std::chrono::milliseconds(800));  // more ticks, same plan (unless the hour turns)
+  CHECK(g.applies <= 2);
+  r.stop();
 }
