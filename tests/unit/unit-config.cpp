@@ -90,7 +90,7 @@ TEST_CASE("problems are reported together, each with its key path") {
   CHECK(minmax);
 }
 
-TEST_CASE("malformed JSON names line and column; missing policies is an error") {
+TEST_CASE("malformed JSON names line and column, missing policies is an error") {
   auto p = problems("{\n  \"policies\": [\n    {\"name\": \"a\",, }\n  ]\n}");
   REQUIRE(p.size() == 1);
   CHECK(p[0].rfind("c.json:3:18: syntax error", 0) == 0);

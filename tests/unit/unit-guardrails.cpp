@@ -57,7 +57,7 @@ TEST_CASE("behavior rate limit counts scale events in the period (TestScalingWit
   CHECK(r.bound_by == BoundBy::ScaleUpLimit);
 }
 
-TEST_CASE("behavior defaults: scale-up max(+4 pods, +100%) per 15 s; scale-down 100%/15 s") {
+TEST_CASE("behavior defaults: scale-up max(+4 pods, +100%) per 15 s, scale-down 100%/15 s") {
   Guardrails g(from_json(R"({"name":"a","script":"x.lua","maxReplicas":1000,
       "behavior":{"scaleDown":{"stabilizationWindowSeconds":0}}})"));
   auto r = g.decide(0, 3, 100, false);
@@ -71,7 +71,7 @@ TEST_CASE("behavior defaults: scale-up max(+4 pods, +100%) per 15 s; scale-down 
   CHECK(r.desired == 1);  // Percent 100 allows everything down at once, window 0
 }
 
-TEST_CASE("stabilization straddling current stays put; selectPolicy Min and Disabled") {
+TEST_CASE("stabilization straddling current stays put, selectPolicy Min and Disabled") {
   Guardrails g(from_json(R"({"name":"a","script":"x.lua","maxReplicas":100,
       "behavior":{"scaleUp":{"stabilizationWindowSeconds":60},"scaleDown":{"stabilizationWindowSeconds":60}}})"));
   g.decide(0, 10, 10, false);
@@ -91,7 +91,7 @@ TEST_CASE("stabilization straddling current stays put; selectPolicy Min and Disa
   CHECK(r.desired == 12);  // min(10+2, ceil(15))
 }
 
-TEST_CASE("failures hold the count; fallback after N consecutive failures; cooldown") {
+TEST_CASE("failures hold the count, fallback after N consecutive failures, cooldown") {
   Guardrails g(from_json(R"({"name":"a","script":"x.lua","fallback":{"failureThreshold":2,"replicas":6}})"));
   auto r = g.decide(0, 3, std::nullopt, true);
   CHECK(r.desired == 3);

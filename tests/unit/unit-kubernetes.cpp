@@ -624,7 +624,7 @@ TEST_CASE("kubernetes source: pods joined with metrics, pending pods, replicas")
                        std::runtime_error);
 }
 
-TEST_CASE("leader election: one leader; the other takes over when it dies or releases") {
+TEST_CASE("leader election: one leader, the other takes over when it dies or releases") {
   K8sTestServer server(kSeed);
   boost::asio::io_context io;
   auto kc = server.token_kubeconfig("scaler-token");

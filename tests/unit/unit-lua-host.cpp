@@ -243,7 +243,7 @@ TEST_CASE("the runtime holds the count when the script fails and recovers after"
   CHECK(d.desired == 7);
 }
 
-TEST_CASE("stale signals read as nil; windows aggregate the history") {
+TEST_CASE("stale signals read as nil, windows aggregate the history") {
   TempDir dir;
   auto path = dir.write("w.lua", R"(return { decide = function(ctx)
     local last = ctx:signal("v")
@@ -271,7 +271,7 @@ TEST_CASE("stale signals read as nil; windows aggregate the history") {
   CHECK(d.desired == 70);
 }
 
-TEST_CASE("a decision may carry a plan of future capacities; bad plans are rejected") {
+TEST_CASE("a decision may carry a plan of future capacities, bad plans are rejected") {
   Run r = run_script(decide("return { nodes = 3, plan = { {time = 2000, capacity = 5}, {time = 5600, capacity = 2} } }"));
   INFO(r.out.error);
   REQUIRE(r.out.status == EvalOutcome::Status::Decision);

@@ -36,7 +36,7 @@ int run(const std::vector<std::string>& paths, std::string* output) {
 
 }  // namespace
 
-TEST_CASE("a failing case is reported with file, line and the difference; exit code 1") {
+TEST_CASE("a failing case is reported with file, line and the difference, exit code 1") {
   TempDir dir;
   dir.write("double.lua", kDoublePolicy);
   auto test = dir.write("double_test.lua", R"(return {
@@ -156,7 +156,7 @@ TEST_CASE("test files run in a restricted environment") {
   CHECK(out.find("0 passed, 4 failed") != std::string::npos);
 }
 
-TEST_CASE("a folder is searched recursively; nothing found is a failure") {
+TEST_CASE("a folder is searched recursively, nothing found is a failure") {
   TempDir dir;
   dir.write("a/double.lua", kDoublePolicy);
   dir.write("a/b/c_test.lua",

@@ -31,7 +31,7 @@ std::unique_ptr<PolicyRuntime> runtime(const TempDir& dir, double interval, std:
 }
 }  // namespace
 
-TEST_CASE("ticks step by the interval from the first row; rows feed signals as of each tick") {
+TEST_CASE("ticks step by the interval from the first row, rows feed signals as of each tick") {
   TempDir dir;
   auto rt = runtime(dir, 60);
   auto trace = TraceReader::from_text("timestamp,queue\n0,10\n30,50\n60,40\n120,20\n", TraceReader::Format::Csv, "t.csv");

@@ -231,7 +231,7 @@ TEST_CASE("a source that never answers times out: the count is held, nothing app
   CHECK(m.find("luascale_evaluations_total{policy=\"work\",result=\"hold\"} 1") != std::string::npos);
 }
 
-TEST_CASE("script errors hold the count and are counted; the HTTP surface reports them") {
+TEST_CASE("script errors hold the count and are counted, the HTTP surface reports them") {
   reset();
   g.values["q"] = -5;
   TempDir dir;
@@ -292,7 +292,7 @@ TEST_CASE("ticks never overlap: a slow actuator makes later ticks count as misse
   CHECK(std::stoi(m.substr(pos + key.size())) >= 3);  // ~1.5 s of 250 ms ticks while applying
 }
 
-TEST_CASE("hot reload: a broken config is rejected and the old one keeps running; a good one swaps") {
+TEST_CASE("hot reload: a broken config is rejected and the old one keeps running, a good one swaps") {
   reset();
   g.values["q"] = 50;
   TempDir dir;
