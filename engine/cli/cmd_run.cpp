@@ -43,6 +43,8 @@ int cmd_run(const RunOptionsCli& o) {
       }
       elector->start();
       ro.is_leader = [p = elector.get()] { return p->is_leader(); };
+      // On shutdown, stop campaigning and release the lease so a standby takes over at once.
+      ro.on_stop = [p = elector.get()] { p->stop(); };
     }
   }
   Runner runner(io, ro, builtin_sources(), builtin_actuators());
@@ -55,12 +57,6 @@ int cmd_run(const RunOptionsCli& o) {
   for (int i = 1; i < o.threads; ++i) workers.emplace_back([&io] { io.run(); });
   io.run();
   for (auto& w : workers) w.join();
-  if (elector) {  // release the lease so a standby takes over at once
-    bool released = false;
-    io.restart();
-    elector->stop([&] { released = true; });
-    for (int i = 0; i < 100 && !released; ++i) io.run_for(std::chrono::milliseconds(50));
-  }
   return 0;
 }
 

@@ -427,6 +427,7 @@ struct Runner::Impl {
       for (auto& t : tasks) t->retire();
     }
     if (server) server->stop();
+    if (opts.on_stop) opts.on_stop();
     if (signals) signals->cancel();
     if (poll_timer) poll_timer->cancel();
     if (save_timer) save_timer->cancel();

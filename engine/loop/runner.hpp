@@ -28,6 +28,9 @@ struct RunOptions {
   bool log_json = true;          // JSON Lines logs on stderr; false = text
   // Whether this process may actuate (leader election); null = always.
   std::function<bool()> is_leader;
+  // Called once when the runner stops (e.g. to stop a leader elector, whose timers would
+  // otherwise keep the loop running).
+  std::function<void()> on_stop;
   // Keys the "leader_election" block may hold (validated with the config); null = none.
   const std::vector<ConfigKey>* leader_election_keys = nullptr;
 };
