@@ -666,7 +666,7 @@ void PolicyTask::finish(std::shared_ptr<TickState>, DecisionRecord rec, const st
   }
   const std::string result = status_name(rec.status);
   Recent d{rec.time, rec.status, rec.bound_by, rec.current, rec.desired, rec.recommended.value_or(-1),
-           rec.reason, note, rec.logs};
+           rec.reason, note, std::move(rec.logs)};  // logs are not used after this
   {
     std::lock_guard<std::mutex> lock(mu);
     ++ticks;
