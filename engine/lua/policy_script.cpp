@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <cmath>
 #include <ctime>
+#include <time.h>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -35,7 +36,17 @@ constexpr int kMaxDepth = 64;
 const char* const kSafeKey = "luascale.safe";
 const char* const kLoadedKey = "luascale.loaded";
 
-using SteadyClock = std::chrono::steady_clock;
+// The evaluation deadline is checked on a coarse monotonic clock: a vDSO memory read instead of
+// a timer read (a few milliseconds of resolution against deadlines of tenths of seconds and up).
+struct SteadyClock {
+  using duration = std::chrono::nanoseconds;
+  using time_point = std::chrono::time_point<SteadyClock, duration>;
+  static time_point now() noexcept {
+    timespec ts;
+    ::clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return time_point(duration(static_cast<std::int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec));
+  }
+};
 
 struct AllocState {
   std::size_t used = 0;
@@ -95,6 +106,8 @@ struct PolicyScript::Impl {
   int decide_ref = LUA_NOREF, params_ref = LUA_NOREF, ctx_ref = LUA_NOREF;
   int target_ref = LUA_NOREF, env_ref = LUA_NOREF, sigindex_ref = LUA_NOREF;
   int sigcache_ref = LUA_NOREF;
+  int eval_ref = LUA_NOREF;          // eval_trampoline closed over its interned field names
+  bool collect_logs = true;
   SignalTable* signals = nullptr;
   std::vector<double> scratch;       // percentile scratch, reused
   std::string file_buf;              // module source being loaded, reused
@@ -973,6 +986,7 @@ int l_ctx_signal(lua_State* L) {
 
 int l_ctx_log(lua_State* L) {
   auto* h = impl_of(L);
+  if (!h->collect_logs) return 0;
   int n = lua_gettop(L);
   for (int i = 2; i <= n; ++i) luaL_tolstring(L, i, nullptr);
   if (!h->logs || h->logs->size() >= kMaxLogLines) return 0;
@@ -1084,9 +1098,19 @@ int attach_trampoline(lua_State* L) {
   return 0;
 }
 
+// The field names eval_trampoline reads and writes, interned once as its upvalues (a C string
+// key would be hashed and compared against Lua's string cache on every access).
+enum EvalKey { kKeyNow = 1, kKeyInterval, kKeyReplicas, kKeyReady, kKeyMin, kKeyMax, kKeyNodes,
+               kKeyReason, kKeyPlan, kKeyTime, kKeyCapacity, kKeyCount = kKeyCapacity };
+const char* const kEvalKeyNames[] = {nullptr,  "now",    "interval", "replicas", "ready", "min",
+                                     "max",    "nodes",  "reason",   "plan",     "time",  "capacity"};
+
+inline void push_key(lua_State* L, int key) { lua_pushvalue(L, lua_upvalueindex(key)); }
+
 // Reads a decision count field; raises on anything but an integer in [0, kMaxCount].
-bool read_count(lua_State* L, int table, const char* field, std::int64_t* out) {
-  lua_pushstring(L, field);
+bool read_count(lua_State* L, int table, int key, std::int64_t* out) {
+  const char* field = kEvalKeyNames[key];
+  push_key(L, key);
   lua_rawget(L, table);
   int t = lua_type(L, -1);
   if (t == LUA_TNIL) {
@@ -1115,23 +1139,29 @@ bool read_count(lua_State* L, int table, const char* field, std::int64_t* out) {
   return true;
 }
 
+inline void set_number_field(lua_State* L, int table, int key, double v) {
+  push_key(L, key);
+  push_number(L, v);
+  lua_rawset(L, table);
+}
+
+inline void set_count_field(lua_State* L, int table, int key, const std::optional<std::int64_t>& v) {
+  push_key(L, key);
+  if (v) lua_pushinteger(L, static_cast<lua_Integer>(*v)); else lua_pushnil(L);
+  lua_rawset(L, table);
+}
+
 int eval_trampoline(lua_State* L) {
   auto* h = impl_of(L);
   lua_rawgeti(L, LUA_REGISTRYINDEX, h->ctx_ref);  // 1
-  push_number(L, h->now);
-  lua_setfield(L, 1, "now");
-  push_number(L, h->interval);
-  lua_setfield(L, 1, "interval");
+  set_number_field(L, 1, kKeyNow, h->now);
+  set_number_field(L, 1, kKeyInterval, h->interval);
   lua_rawgeti(L, LUA_REGISTRYINDEX, h->target_ref);  // 2
   const TargetView* t = h->target;
-  lua_pushinteger(L, static_cast<lua_Integer>(t->replicas));
-  lua_setfield(L, 2, "replicas");
-  lua_pushinteger(L, static_cast<lua_Integer>(t->ready));
-  lua_setfield(L, 2, "ready");
-  if (t->min) lua_pushinteger(L, static_cast<lua_Integer>(*t->min)); else lua_pushnil(L);
-  lua_setfield(L, 2, "min");
-  if (t->max) lua_pushinteger(L, static_cast<lua_Integer>(*t->max)); else lua_pushnil(L);
-  lua_setfield(L, 2, "max");
+  set_count_field(L, 2, kKeyReplicas, t->replicas);
+  set_count_field(L, 2, kKeyReady, t->ready);
+  set_count_field(L, 2, kKeyMin, t->min);
+  set_count_field(L, 2, kKeyMax, t->max);
   lua_rawgeti(L, LUA_REGISTRYINDEX, h->decide_ref);
   lua_pushvalue(L, 1);
   lua_rawgeti(L, LUA_REGISTRYINDEX, h->params_ref);
@@ -1146,6 +1176,12 @@ int eval_trampoline(lua_State* L) {
   if (type != LUA_TTABLE)
     return luaL_error(L, "decide must return a table like {replicas=N} or nil to hold (it returned "
                          "a %s)", lua_typename(L, type));
+  // Short strings are interned: a valid key is the very string held as an upvalue.
+  const char* const replicas_key = lua_tostring(L, lua_upvalueindex(kKeyReplicas));
+  const char* const nodes_key = lua_tostring(L, lua_upvalueindex(kKeyNodes));
+  const char* const reason_key = lua_tostring(L, lua_upvalueindex(kKeyReason));
+  const char* const plan_key = lua_tostring(L, lua_upvalueindex(kKeyPlan));
+  bool has_plan = false, has_reason = false;
   lua_pushnil(L);
   while (lua_next(L, 3)) {
     lua_pop(L, 1);
@@ -1153,14 +1189,16 @@ int eval_trampoline(lua_State* L) {
       return luaL_error(L, "decide returned a table with a %s key; expected fields replicas, "
                            "nodes, reason", luaL_typename(L, -1));
     const char* k = lua_tostring(L, -1);
-    if (std::strcmp(k, "replicas") && std::strcmp(k, "nodes") && std::strcmp(k, "reason") && std::strcmp(k, "plan"))
+    if (k == plan_key) has_plan = true;
+    else if (k == reason_key) has_reason = true;
+    else if (k != replicas_key && k != nodes_key)
       return luaL_error(L, "decide returned unknown field '%s' (expected replicas, nodes, reason, plan)", k);
   }
   // plan = { {time = T, capacity = N}, ... }: increasing times, counts like replicas.
   d.plan_n = 0;
-  lua_pushliteral(L, "plan");
-  lua_rawget(L, 3);
-  if (!lua_isnil(L, -1)) {
+  if (has_plan) {
+    push_key(L, kKeyPlan);
+    lua_rawget(L, 3);
     if (!lua_istable(L, -1))
       return luaL_error(L, "decide returned plan = a %s; plan must be a list of {time=T, capacity=N}",
                         luaL_typename(L, -1));
@@ -1171,7 +1209,7 @@ int eval_trampoline(lua_State* L) {
       lua_rawgeti(L, plan_idx, i);
       const int step = lua_gettop(L);
       if (!lua_istable(L, step)) return luaL_error(L, "decide returned plan[%I] = a %s; expected {time=T, capacity=N}", i, luaL_typename(L, step));
-      lua_pushliteral(L, "time");
+      push_key(L, kKeyTime);
       lua_rawget(L, step);
       if (lua_type(L, -1) != LUA_TNUMBER || !std::isfinite(lua_tonumber(L, -1)))
         return luaL_error(L, "decide returned plan[%I].time: expected unix seconds", i);
@@ -1180,31 +1218,42 @@ int eval_trampoline(lua_State* L) {
       if (d.plan_n > 0 && t <= d.plan[d.plan_n - 1].time)
         return luaL_error(L, "decide returned plan[%I].time: times must increase", i);
       std::int64_t cap = 0;
-      if (!read_count(L, step, "capacity", &cap)) return luaL_error(L, "decide returned plan[%I] without capacity", i);
+      if (!read_count(L, step, kKeyCapacity, &cap)) return luaL_error(L, "decide returned plan[%I] without capacity", i);
       d.plan[d.plan_n].time = t;
       d.plan[d.plan_n].capacity = cap;
       ++d.plan_n;
       lua_settop(L, plan_idx);
     }
+    lua_pop(L, 1);
   }
-  lua_pop(L, 1);
-  d.has_replicas = read_count(L, 3, "replicas", &d.replicas);
-  d.has_nodes = read_count(L, 3, "nodes", &d.nodes);
+  d.has_replicas = read_count(L, 3, kKeyReplicas, &d.replicas);
+  d.has_nodes = read_count(L, 3, kKeyNodes, &d.nodes);
   if (!d.has_replicas && !d.has_nodes)
     return luaL_error(L, "decide returned a table without replicas or nodes (return nil to hold)");
-  lua_pushliteral(L, "reason");
-  lua_rawget(L, 3);
-  if (lua_type(L, -1) == LUA_TSTRING) {
-    std::size_t n;
-    const char* s = lua_tolstring(L, -1, &n);
-    if (n > kMaxReason) n = kMaxReason;
-    std::memcpy(d.reason, s, n);
-    d.reason[n] = 0;
-  } else if (!lua_isnil(L, -1)) {
-    return luaL_error(L, "decide returned reason = a %s; reason must be a string",
-                      luaL_typename(L, -1));
+  if (has_reason) {
+    push_key(L, kKeyReason);
+    lua_rawget(L, 3);
+    if (lua_type(L, -1) == LUA_TSTRING) {
+      std::size_t n;
+      const char* s = lua_tolstring(L, -1, &n);
+      if (n > kMaxReason) n = kMaxReason;
+      std::memcpy(d.reason, s, n);
+      d.reason[n] = 0;
+    } else {
+      return luaL_error(L, "decide returned reason = a %s; reason must be a string",
+                        luaL_typename(L, -1));
+    }
   }
   d.status = 1;
+  return 0;
+}
+
+// Builds eval_trampoline's closure (its upvalues: the interned field names) once per state.
+int make_eval_trampoline(lua_State* L) {
+  auto* h = impl_of(L);
+  for (int k = 1; k <= kKeyCount; ++k) lua_pushstring(L, kEvalKeyNames[k]);
+  lua_pushcclosure(L, eval_trampoline, kKeyCount);
+  h->eval_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   return 0;
 }
 
@@ -1285,6 +1334,11 @@ std::unique_ptr<PolicyScript> PolicyScript::load(const PolicyLoadOptions& opts, 
     return nullptr;
   }
   lua_settop(L, 0);
+  lua_pushcfunction(L, make_eval_trampoline);
+  if (lua_pcall(L, 0, 0, 0) != LUA_OK) {
+    *error = prefix + "cannot set up the evaluation: out of memory";
+    return nullptr;
+  }
   // Loading leaves garbage (chunk text, require machinery); drop it, then collect a little more
   // eagerly than Lua's default (a cycle when the heap reaches 1.5x the live data, not 2x), which
   // keeps thousands of policies small at a modest CPU cost.
@@ -1309,7 +1363,7 @@ EvalOutcome PolicyScript::evaluate(double now, double interval, const TargetView
   h->now = now;
   h->interval = interval;
   h->target = &target;
-  h->logs = &out.logs;
+  h->logs = h->collect_logs ? &out.logs : nullptr;
   // Reset field by field: the struct carries a plan buffer not worth clearing every tick.
   h->raw.status = 0;
   h->raw.has_replicas = h->raw.has_nodes = false;
@@ -1320,7 +1374,7 @@ EvalOutcome PolicyScript::evaluate(double now, double interval, const TargetView
   lua_settop(L, 0);
   arm_budget(h, h->limits.instructions, h->limits.timeout_seconds);
   lua_pushcfunction(L, message_handler);
-  lua_pushcfunction(L, eval_trampoline);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, h->eval_ref);
   int st = lua_pcall(L, 0, 0, 1);
   disarm_budget(h);
   h->logs = nullptr;
@@ -1415,6 +1469,8 @@ Value PolicyScript::params() const {
   lua_settop(h->L, 0);
   return out;
 }
+
+void PolicyScript::set_collect_logs(bool on) { impl_->collect_logs = on; }
 
 std::size_t PolicyScript::memory_used() const { return impl_->alloc.used; }
 const std::string& PolicyScript::name() const { return impl_->name; }

@@ -71,6 +71,10 @@ class PolicyScript {
   // Signals ctx:signal reads; must outlive evaluations. May be set once before the first tick.
   void attach_signals(SignalTable* signals);
 
+  // Whether ctx:log and print lines are kept in EvalOutcome::logs (default on). Replays that
+  // never show them turn it off: ctx:log then costs a function call and nothing else.
+  void set_collect_logs(bool on);
+
   // Runs decide(ctx, p) once. `now` is unix seconds; `interval` the evaluation interval.
   EvalOutcome evaluate(double now, double interval, const TargetView& target);
 

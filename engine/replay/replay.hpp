@@ -105,11 +105,14 @@ class ReplaySeries {
 class DecisionCsvWriter {
  public:
   explicit DecisionCsvWriter(std::ostream& out);
+  ~DecisionCsvWriter();
   void write(const std::string& policy, const DecisionRecord& rec, std::int64_t ready);
+  // Hands the buffered lines to the stream (replay_trace does this before it returns).
+  void flush();
 
  private:
   std::ostream& out_;
-  std::string line_;  // reused
+  std::string buf_;  // lines not yet written, up to ~64 KiB
 };
 
 // Runs the policy over the trace. Throws TraceError on malformed input, std::runtime_error when

@@ -38,6 +38,16 @@ std::optional<double> parse_number(std::string_view s) {
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
   if (s.empty()) return std::nullopt;
   if (s.front() == '+') s.remove_prefix(1);
+  // Plain integers (timestamps, counts) need no floating-point parse: exact below 2^53.
+  if (!s.empty() && s.size() <= 15) {
+    std::size_t i = s.front() == '-' ? 1 : 0;
+    if (i < s.size()) {
+      std::int64_t n = 0;
+      std::size_t j = i;
+      for (; j < s.size() && s[j] >= '0' && s[j] <= '9'; ++j) n = n * 10 + (s[j] - '0');
+      if (j == s.size()) return static_cast<double>(i ? -n : n);
+    }
+  }
   double v = 0;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
