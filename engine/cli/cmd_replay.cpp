@@ -11,11 +11,13 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <stdexcept>
 #include <thread>
 
 #include "engine/cli/commands.hpp"
 #include "engine/cli/common.hpp"
+#include "engine/cli/progress.hpp"
 #include "engine/core/units.hpp"
 #include "engine/replay/prometheus_trace.hpp"
 #include "engine/replay/replay.hpp"
@@ -202,7 +204,31 @@ int cmd_replay(const ReplayOptionsCli& o) {
     jobs.front()->csv_path = o.out;
   }
 
-  auto run_job = [&](Job& j) {
+  // The progress line (a terminal only): seconds of trace replayed against all the jobs' spans.
+  ProgressBar bar("replay", !o.quiet && is_terminal(2));
+  std::vector<std::optional<double>> spans(jobs.size());
+  if (bar.enabled()) {
+    std::map<std::string, std::optional<double>> by_trace;
+    bool all_known = true;
+    double total = 0;
+    for (std::size_t i = 0; i < jobs.size(); ++i) {
+      const std::string key = trace_group_name(jobs[i]->trace);
+      if (!by_trace.count(key)) {
+        auto span = trace_time_span(jobs[i]->trace, ro.start_time, ro.end_time);
+        by_trace[key] = span ? std::optional<double>(span->second - span->first) : std::nullopt;
+      }
+      spans[i] = by_trace[key];
+      all_known = all_known && spans[i].has_value();
+      total += spans[i].value_or(0);
+    }
+    if (all_known) bar.add_total(total);
+    else spans.assign(jobs.size(), std::nullopt);
+    if (jobs.size() > 1) bar.set_detail("0/" + std::to_string(jobs.size()) + " replays");
+  }
+  std::atomic<std::size_t> jobs_done{0};
+
+  auto run_job = [&](Job& j, std::size_t index) {
+    ReplayBarFeed feed(bar, spans[index]);
     try {
       std::string err;
       auto rt = PolicyRuntime::create(j.pc, &err);
@@ -223,7 +249,9 @@ int cmd_replay(const ReplayOptionsCli& o) {
       std::unique_ptr<SyncActuation> actuation;
       if (o.actuate) actuation = std::make_unique<SyncActuation>(j.pc, config.dir);
       jo.actuation = actuation.get();
+      if (bar.enabled()) jo.progress = &feed;
       j.summary = replay_trace(*rt, *trace, jo, csv.get());
+      feed.finished(j.summary.ticks);
       if (csv_file.is_open()) {
         csv_file.flush();
         if (!csv_file) throw std::runtime_error(j.csv_path + ": write failed");
@@ -232,22 +260,25 @@ int cmd_replay(const ReplayOptionsCli& o) {
     } catch (const std::exception& e) {
       j.error = e.what();
     }
+    const std::size_t done = ++jobs_done;
+    if (jobs.size() > 1) bar.set_detail(std::to_string(done) + "/" + std::to_string(jobs.size()) + " replays");
   };
 
   // --actuate drives real targets: one job at a time, in order.
   const unsigned workers =
       o.actuate ? 1 : std::max(1, std::min<int>(o.jobs, static_cast<int>(jobs.size())));
   if (workers <= 1) {
-    for (auto& j : jobs) run_job(*j);
+    for (std::size_t i = 0; i < jobs.size(); ++i) run_job(*jobs[i], i);
   } else {
     std::atomic<std::size_t> next{0};
     std::vector<std::thread> pool;
     for (unsigned w = 0; w < workers; ++w)
       pool.emplace_back([&] {
-        for (std::size_t i; (i = next++) < jobs.size();) run_job(*jobs[i]);
+        for (std::size_t i; (i = next++) < jobs.size();) run_job(*jobs[i], i);
       });
     for (auto& t : pool) t.join();
   }
+  bar.finish();
 
   int rc = 0;
   for (const auto& j : jobs)

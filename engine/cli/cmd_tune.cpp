@@ -1,14 +1,18 @@
 // engine/cli/cmd_tune.cpp — `luascale tune`: replay a config's policy over a grid of settings and
 // print the Pareto front and the cheapest setting that meets the SLO, as JSON to paste.
+#include <atomic>
 #include <cstdio>
 #include <iomanip>
 #include <iostream>
+#include <memory>
 #include <mutex>
 #include <stdexcept>
 #include <thread>
 
 #include "engine/cli/commands.hpp"
 #include "engine/cli/common.hpp"
+#include "engine/cli/progress.hpp"
+#include "engine/replay/trace.hpp"
 #include "engine/replay/tune.hpp"
 
 namespace luascale::cli {
@@ -44,19 +48,45 @@ int cmd_tune(const TuneOptionsCli& o) {
   if (o.max_runs < 1) throw std::runtime_error("--max-runs: must be >= 1");
   t.max_runs = static_cast<std::size_t>(o.max_runs);
   t.seed = o.seed;
+  t.search = parse_tune_search(o.search);
+  t.start = o.start == "middle" ? TuneStart::Middle : TuneStart::Config;
+  if (!o.from.empty()) {
+    t.start_time = parse_timestamp(o.from);
+    if (!t.start_time) throw std::runtime_error("--from: not a timestamp: " + o.from);
+  }
+  if (!o.to.empty()) {
+    t.end_time = parse_timestamp(o.to);
+    if (!t.end_time) throw std::runtime_error("--to: not a timestamp: " + o.to);
+  }
   t.jobs = o.jobs > 0 ? static_cast<unsigned>(o.jobs)
                       : std::max(1u, std::thread::hardware_concurrency());
   const auto group = traces.groups.front();
   t.open_trace = [group] { return open_trace_args(group); };
+  // On a terminal a progress line (settings done of the total when known ahead, ticks/s);
+  // elsewhere, unless --quiet, a line every 25 settings.
+  ProgressBar bar("tune", !o.quiet && is_terminal(2));
   std::mutex progress_mutex;
-  if (!o.quiet)
-    t.progress = [&](std::size_t done, std::size_t total) {
-      if (done != total && done % 25 != 0) return;
-      std::lock_guard<std::mutex> lock(progress_mutex);
-      std::cerr << "replayed " << done << "/" << total << " settings\n";
+  if (bar.enabled()) {
+    t.progress = [&bar, total_set = std::make_shared<std::atomic<bool>>(false)](std::size_t done,
+                                                                                std::size_t total) {
+      if (total > 0 && !total_set->exchange(true)) bar.add_total(static_cast<double>(total));
+      bar.set_detail(std::to_string(done) + (total ? "/" + std::to_string(total) : "") +
+                     " settings");
+      bar.add_done(total ? 1 : 0, 0);
     };
+    t.ticks_progress = [&bar](std::int64_t ticks) { bar.add_done(0, ticks); };
+  } else if (!o.quiet) {
+    t.progress = [&](std::size_t done, std::size_t total) {
+      if (done == 0 || (done != total && done % 25 != 0)) return;
+      std::lock_guard<std::mutex> lock(progress_mutex);
+      std::cerr << "replayed " << done;
+      if (total) std::cerr << "/" << total;
+      std::cerr << " settings\n";
+    };
+  }
 
   TuneResult r = tune(config, t);
+  bar.finish();
   std::size_t failed = 0;
   for (const auto& run : r.runs)
     if (!run.error.empty()) {
@@ -77,11 +107,15 @@ int cmd_tune(const TuneOptionsCli& o) {
       if (p.name == t.policy) return p;
     return config.policies.front();
   }();
-  std::cout << r.runs.size() << " settings of " << pc.name << " replayed"
-            << (r.sampled
-                    ? " (a random sample of the " +
-                          std::to_string(static_cast<long long>(r.grid_size)) + "-setting grid)"
-                    : "")
+  const std::string grid_text = std::to_string(static_cast<long long>(r.grid_size));
+  std::string how;
+  if (r.search == TuneSearch::Coordinate)
+    how = " (coordinate descent over the " + grid_text + "-setting grid, " +
+          std::to_string(r.sweeps) + (r.sweeps == 1 ? " sweep, " : " sweeps, ") +
+          (r.converged ? "converged" : "stopped at --max-runs") + ")";
+  else if (r.sampled)
+    how = " (a random sample of the " + grid_text + "-setting grid)";
+  std::cout << r.runs.size() << " settings of " << pc.name << " replayed" << how
             << (failed ? ", " + std::to_string(failed) + " failed" : "") << "; Pareto front of "
             << (r.cost_is_money ? "cost" : "replica-hours")
             << ", under-provisioned share and flips:\n\n";

@@ -55,7 +55,10 @@ struct TuneOptionsCli {
   std::vector<std::string> slos;      // --slo under=1%
   std::string policy;                 // --name: the config's policy to tune ("" = the first)
   int jobs = 0;                       // 0 = one per core
-  long long max_runs = 256;           // larger grids are sampled at random
+  long long max_runs = 256;           // at most this many replays
+  std::string search = "auto";        // --search grid|random|coordinate|auto
+  std::string start = "config";       // --search-start config|middle: where coordinate descent starts
+  std::string from, to;               // timestamps bounding each replay
   unsigned long long seed = 1;
   bool quiet = false;
 };

@@ -81,7 +81,13 @@ int main(int argc, char** argv) {
   n->add_option("--slo", tune.slos, "METRIC=LIMIT the best setting must meet: under=1%, flips=20, shortfall=2, recover=300, errors=0 (repeatable)");
   n->add_option("--name", tune.policy, "Policy of the config to tune (default: the first)");
   n->add_option("--jobs", tune.jobs, "Parallel replays (default: one per core)")->check(CLI::Range(1, 256));
-  n->add_option("--max-runs", tune.max_runs, "Replay at most this many settings; a larger grid is sampled at random (default 256)");
+  n->add_option("--max-runs", tune.max_runs, "Replay at most this many settings (default 256)");
+  n->add_option("--search", tune.search, "grid (every setting), random (--max-runs settings at random), coordinate (descent one parameter at a time), or auto: grid when it fits in --max-runs, else coordinate (default)")
+      ->check(CLI::IsMember({"auto", "grid", "random", "coordinate"}));
+  n->add_option("--search-start", tune.start, "Where coordinate descent starts: config (the config's values, default) or middle (the middle of each range)")
+      ->check(CLI::IsMember({"config", "middle"}));
+  n->add_option("--from", tune.from, "Replay from this time (unix seconds or RFC 3339)");
+  n->add_option("--to", tune.to, "Replay up to this time (unix seconds or RFC 3339)");
   n->add_option("--seed", tune.seed, "Seed of the random sample (default 1)");
   n->add_flag("--quiet", tune.quiet, "No progress on stderr");
 

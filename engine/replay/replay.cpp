@@ -388,6 +388,7 @@ ReplaySummary replay_trace(PolicyRuntime& policy, TraceReader& trace, const Repl
 
     DecisionRecord rec = policy.tick(now, current, ready);
     ++sum.ticks;
+    if (opts.progress && (sum.ticks & 4095) == 1) opts.progress->advanced(sum, now);
     switch (rec.status) {
       case EvalOutcome::Status::Decision: ++sum.decisions; break;
       case EvalOutcome::Status::Hold: ++sum.holds; break;

@@ -29,6 +29,16 @@ class ReplayActuation {
   virtual ApplyOutcome apply(std::int64_t desired, const ActuationInfo& info) = 0;
 };
 
+struct ReplaySummary;
+
+// Progress of a long replay (the CLI's progress bar): told every 4096 ticks, from the thread
+// running the replay, with the summary so far (ticks, first_time) and the tick's virtual time.
+class ReplayProgress {
+ public:
+  virtual ~ReplayProgress() = default;
+  virtual void advanced(const ReplaySummary& so_far, double now) = 0;
+};
+
 struct ReplayOptions {
   std::optional<std::int64_t> start_replicas;  // else target.replicas, else a "replicas" column, else min
   double ready_delay_seconds = 0;              // new replicas become ready after this
@@ -37,6 +47,7 @@ struct ReplayOptions {
   DemandModel model;
   ReplaySeries* series = nullptr;              // when set, receives the plotted ticks
   ReplayActuation* actuation = nullptr;        // not owned; null = the simulated target
+  ReplayProgress* progress = nullptr;          // not owned; told at ticks 1, 4097, 8193, ...
 };
 
 struct ReplaySummary {

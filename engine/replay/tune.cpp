@@ -1,4 +1,4 @@
-// engine/replay/tune.cpp — grid / random search over config values by replay.
+// engine/replay/tune.cpp — grid, random and coordinate search over config values by replay.
 #include "engine/replay/tune.hpp"
 
 #include <algorithm>
@@ -6,6 +6,8 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
+#include <numeric>
 #include <optional>
 #include <ostream>
 #include <random>
@@ -124,6 +126,24 @@ void set_path(Value& base, const std::vector<PathStep>& steps, Value v, const st
     if (!next) next = &cur->set(s.key, steps[i + 1].index >= 0 ? Value::array() : Value::object());
     cur = next;
   }
+}
+
+// The number at a key path, if the config holds one there.
+std::optional<double> get_number(const Value& base, const std::vector<PathStep>& steps) {
+  const Value* cur = &base;
+  for (const PathStep& s : steps) {
+    if (s.index >= 0) {
+      if (!cur->is_array() || static_cast<std::size_t>(s.index) >= cur->as_array().size())
+        return std::nullopt;
+      cur = &cur->as_array()[static_cast<std::size_t>(s.index)];
+    } else {
+      if (!cur->is_object()) return std::nullopt;
+      cur = cur->find(s.key);
+      if (!cur) return std::nullopt;
+    }
+  }
+  if (!cur->is_number()) return std::nullopt;
+  return cur->as_number();
 }
 
 std::size_t policy_index(const Config& config, const std::string& name) {
@@ -254,6 +274,130 @@ double tune_cost(const TuneResult& r, const ReplaySummary& s) {
   return r.cost_is_money ? s.cost : s.replica_hours();
 }
 
+const char* tune_search_name(TuneSearch s) {
+  switch (s) {
+    case TuneSearch::Auto:
+      return "auto";
+    case TuneSearch::Grid:
+      return "grid";
+    case TuneSearch::Random:
+      return "random";
+    case TuneSearch::Coordinate:
+      return "coordinate";
+  }
+  return "?";
+}
+
+TuneSearch parse_tune_search(const std::string& text) {
+  for (TuneSearch s :
+       {TuneSearch::Auto, TuneSearch::Grid, TuneSearch::Random, TuneSearch::Coordinate})
+    if (text == tune_search_name(s)) return s;
+  throw std::runtime_error("--search " + text + ": expected grid, random, coordinate or auto");
+}
+
+bool operator<(const TuneScore& a, const TuneScore& b) {
+  if (a.failed != b.failed) return b.failed;
+  if (a.violation != b.violation) return a.violation < b.violation;
+  if (a.cost != b.cost) return a.cost < b.cost;
+  if (a.under != b.under) return a.under < b.under;
+  return a.flips < b.flips;
+}
+
+TuneScore tune_score(const TuneResult& r, const TuneOptions& opts, const TuneRun& run) {
+  TuneScore s;
+  if (!run.error.empty()) {
+    s.failed = true;
+    return s;
+  }
+  bool errors_bound = false;
+  auto excess = [&](double value, double limit) {
+    if (value <= limit + 1e-12) return 0.0;
+    return (value - limit) / (limit != 0 ? std::fabs(limit) : 1.0);
+  };
+  for (const auto& slo : opts.slos) {
+    errors_bound = errors_bound || slo.metric == "errors";
+    s.violation += excess(slo_metric(run.summary, slo.metric), slo.limit);
+  }
+  if (!errors_bound) s.violation += excess(static_cast<double>(run.summary.errors), 0);
+  s.cost = tune_cost(r, run.summary);
+  s.under = run.summary.under_share();
+  s.flips = static_cast<double>(run.summary.direction_changes);
+  return s;
+}
+
+CoordinateOutcome coordinate_descent(
+    const std::vector<std::size_t>& sizes, std::vector<std::size_t> start, std::size_t budget,
+    const std::function<std::vector<TuneScore>(const std::vector<std::vector<std::size_t>>&)>&
+        score) {
+  if (start.size() != sizes.size()) throw std::runtime_error("coordinate descent: bad start point");
+  for (std::size_t k = 0; k < sizes.size(); ++k)
+    if (sizes[k] == 0 || start[k] >= sizes[k])
+      throw std::runtime_error("coordinate descent: bad start point");
+  CoordinateOutcome out;
+  std::map<std::vector<std::size_t>, TuneScore> memo;
+  // Scores the settings not seen yet, in order, as far as the budget allows.
+  auto evaluate = [&](const std::vector<std::vector<std::size_t>>& settings) {
+    std::vector<std::vector<std::size_t>> fresh;
+    for (const auto& s : settings) {
+      if (memo.size() + fresh.size() >= budget) break;
+      if (memo.count(s) || std::find(fresh.begin(), fresh.end(), s) != fresh.end()) continue;
+      fresh.push_back(s);
+    }
+    if (fresh.empty()) return;
+    std::vector<TuneScore> scores = score(fresh);
+    if (scores.size() != fresh.size()) throw std::runtime_error("coordinate descent: lost scores");
+    for (std::size_t i = 0; i < fresh.size(); ++i) memo.emplace(fresh[i], scores[i]);
+  };
+  evaluate({start});
+  out.best = start;
+  if (memo.empty()) return out;  // a budget of zero
+  for (bool moved = true; moved;) {
+    moved = false;
+    ++out.sweeps;
+    bool exhausted = false;
+    for (std::size_t k = 0; k < sizes.size() && !exhausted; ++k) {
+      if (sizes[k] < 2) continue;
+      // The line through the current point along parameter k, nearest values first.
+      std::vector<std::size_t> order(sizes[k]);
+      std::iota(order.begin(), order.end(), std::size_t{0});
+      const std::size_t here = out.best[k];
+      std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+        auto da = a > here ? a - here : here - a, db = b > here ? b - here : here - b;
+        return da < db;
+      });
+      std::vector<std::vector<std::size_t>> line;
+      for (std::size_t v : order) {
+        line.push_back(out.best);
+        line.back()[k] = v;
+      }
+      evaluate(line);
+      const TuneScore current = memo.at(out.best);
+      std::vector<std::size_t> pick = out.best;
+      TuneScore pick_score = current;
+      for (const auto& s : line) {  // nearest first: a tie keeps the nearer value
+        auto it = memo.find(s);
+        if (it == memo.end()) {
+          exhausted = true;  // the budget ran out before this value
+          continue;
+        }
+        if (it->second < pick_score) {
+          pick = s;
+          pick_score = it->second;
+        }
+      }
+      if (pick != out.best) {
+        out.best = pick;
+        moved = true;
+      }
+      exhausted = exhausted || memo.size() >= budget;
+    }
+    if (exhausted) break;
+    if (!moved) out.converged = true;
+  }
+  out.evaluations = memo.size();
+  return out;
+}
+
 TuneResult tune(const Config& config, const TuneOptions& opts) {
   if (opts.params.empty()) throw std::runtime_error("give at least one --param NAME=LO:HI:STEP");
   if (!opts.open_trace) throw std::runtime_error("no trace");
@@ -271,11 +415,80 @@ TuneResult tune(const Config& config, const TuneOptions& opts) {
   result.grid_size = 1;
   for (const auto& p : opts.params) result.grid_size *= static_cast<double>(p.values.size());
   const std::size_t cap = std::max<std::size_t>(opts.max_runs, 1);
-  std::vector<std::vector<std::size_t>> picks;  // value indices per run
-  if (result.grid_size <= static_cast<double>(cap)) {
+  const bool fits = result.grid_size <= static_cast<double>(cap);
+  result.search = opts.search;
+  if (result.search == TuneSearch::Auto)
+    result.search = fits ? TuneSearch::Grid : TuneSearch::Coordinate;
+  if (result.search == TuneSearch::Grid && !fits)
+    throw std::runtime_error("the grid has " + value_text(result.grid_size) +
+                             " settings, more than --max-runs " + std::to_string(cap) +
+                             ": raise --max-runs or use --search coordinate or random");
+  result.cost_is_money =
+      config.replay.model.price_per_replica_hour > 0 || config.replay.model.price_per_node_hour > 0;
+
+  // Replays a batch of settings (value indices) in parallel and appends them to the runs.
+  std::size_t done_total = 0;
+  auto run_batch = [&](const std::vector<std::vector<std::size_t>>& picks, std::size_t total) {
+    const std::size_t first = result.runs.size();
+    result.runs.resize(first + picks.size());
+    for (std::size_t r = 0; r < picks.size(); ++r)
+      for (std::size_t k = 0; k < opts.params.size(); ++k)
+        result.runs[first + r].values.push_back(opts.params[k].values[picks[r][k]]);
+    std::atomic<std::size_t> next{first}, done{done_total};
+    if (opts.progress) opts.progress(done_total, total);  // the total, before the first result
+    auto worker = [&] {
+      for (std::size_t r; (r = next++) < result.runs.size();) {
+        TuneRun& run = result.runs[r];
+        // Hands tick counts to ticks_progress as the replay goes.
+        struct TickFeed final : ReplayProgress {
+          const TuneOptions& o;
+          std::int64_t told = 0;
+          explicit TickFeed(const TuneOptions& opts) : o(opts) {}
+          void advanced(const ReplaySummary& so_far, double) override { tell(so_far.ticks); }
+          void tell(std::int64_t ticks) {
+            if (ticks > told) o.ticks_progress(ticks - told);
+            told = std::max(told, ticks);
+          }
+        } feed(opts);
+        try {
+          Value raw = apply_setting(config, pi, opts, run.values);
+          Config cfg = parse_config(to_json(raw, 2), config.path);
+          std::string err;
+          auto rt = PolicyRuntime::create(cfg.policies[pi], &err);
+          if (!rt) throw std::runtime_error(err);
+          ReplayOptions ro;
+          ro.ready_delay_seconds = cfg.replay.ready_delay_seconds;
+          ro.model = cfg.replay.model;
+          ro.start_time = opts.start_time;
+          ro.end_time = opts.end_time;
+          if (opts.ticks_progress) ro.progress = &feed;
+          auto trace = opts.open_trace();
+          run.summary = replay_trace(*rt, *trace, ro, nullptr);
+          if (opts.ticks_progress) feed.tell(run.summary.ticks);
+        } catch (const std::exception& e) {
+          run.error = e.what();
+        }
+        std::size_t d = ++done;
+        if (opts.progress) opts.progress(d, total);
+      }
+    };
+    const unsigned workers =
+        std::max(1u, std::min<unsigned>(opts.jobs, static_cast<unsigned>(picks.size())));
+    if (workers == 1) {
+      worker();
+    } else {
+      std::vector<std::thread> pool;
+      for (unsigned w = 0; w < workers; ++w) pool.emplace_back(worker);
+      for (auto& t : pool) t.join();
+    }
+    done_total = done;
+  };
+
+  std::vector<std::vector<std::size_t>> grid;  // every setting, the last parameter fastest
+  if (fits) {
     std::vector<std::size_t> idx(opts.params.size(), 0);
-    for (;;) {  // an odometer over the value indices, the last parameter fastest
-      picks.push_back(idx);
+    for (;;) {  // an odometer over the value indices
+      grid.push_back(idx);
       bool wrapped = true;
       for (std::size_t k = opts.params.size(); k-- > 0;) {
         if (++idx[k] < opts.params[k].values.size()) {
@@ -286,53 +499,63 @@ TuneResult tune(const Config& config, const TuneOptions& opts) {
       }
       if (wrapped) break;
     }
-  } else {
-    result.sampled = true;
-    std::mt19937_64 rng(opts.seed);
-    std::set<std::vector<std::size_t>> seen;
-    for (std::size_t attempts = 0; picks.size() < cap && attempts < cap * 20; ++attempts) {
-      std::vector<std::size_t> idx;
-      for (const auto& p : opts.params)
-        idx.push_back(std::uniform_int_distribution<std::size_t>(0, p.values.size() - 1)(rng));
-      if (seen.insert(idx).second) picks.push_back(std::move(idx));
-    }
   }
-
-  result.runs.resize(picks.size());
-  for (std::size_t r = 0; r < picks.size(); ++r)
-    for (std::size_t k = 0; k < opts.params.size(); ++k)
-      result.runs[r].values.push_back(opts.params[k].values[picks[r][k]]);
-
-  std::atomic<std::size_t> next{0}, done{0};
-  auto worker = [&] {
-    for (std::size_t r; (r = next++) < result.runs.size();) {
-      TuneRun& run = result.runs[r];
-      try {
-        Value raw = apply_setting(config, pi, opts, run.values);
-        Config cfg = parse_config(to_json(raw, 2), config.path);
-        std::string err;
-        auto rt = PolicyRuntime::create(cfg.policies[pi], &err);
-        if (!rt) throw std::runtime_error(err);
-        ReplayOptions ro;
-        ro.ready_delay_seconds = cfg.replay.ready_delay_seconds;
-        ro.model = cfg.replay.model;
-        auto trace = opts.open_trace();
-        run.summary = replay_trace(*rt, *trace, ro, nullptr);
-      } catch (const std::exception& e) {
-        run.error = e.what();
+  switch (result.search) {
+    case TuneSearch::Auto:
+    case TuneSearch::Grid:
+      run_batch(grid, grid.size());
+      break;
+    case TuneSearch::Random: {
+      std::mt19937_64 rng(opts.seed);
+      std::vector<std::vector<std::size_t>> picks;
+      if (fits) {  // the whole grid, in a random order
+        picks = grid;
+        for (std::size_t i = picks.size(); i > 1; --i)
+          std::swap(picks[i - 1], picks[std::uniform_int_distribution<std::size_t>(0, i - 1)(rng)]);
+      } else {
+        result.sampled = true;
+        std::set<std::vector<std::size_t>> seen;
+        for (std::size_t attempts = 0; picks.size() < cap && attempts < cap * 20; ++attempts) {
+          std::vector<std::size_t> idx;
+          for (const auto& p : opts.params)
+            idx.push_back(std::uniform_int_distribution<std::size_t>(0, p.values.size() - 1)(rng));
+          if (seen.insert(idx).second) picks.push_back(std::move(idx));
+        }
       }
-      std::size_t d = ++done;
-      if (opts.progress) opts.progress(d, result.runs.size());
+      run_batch(picks, picks.size());
+      break;
     }
-  };
-  const unsigned workers =
-      std::max(1u, std::min<unsigned>(opts.jobs, static_cast<unsigned>(result.runs.size())));
-  if (workers == 1) {
-    worker();
-  } else {
-    std::vector<std::thread> pool;
-    for (unsigned w = 0; w < workers; ++w) pool.emplace_back(worker);
-    for (auto& t : pool) t.join();
+    case TuneSearch::Coordinate: {
+      std::vector<std::size_t> sizes, start;
+      const Value* policies = config.raw.find("policies");
+      const Value* policy = policies && policies->is_array() && pi < policies->as_array().size()
+                                ? &policies->as_array()[pi]
+                                : nullptr;
+      for (const auto& p : opts.params) {
+        sizes.push_back(p.values.size());
+        std::size_t at = (p.values.size() - 1) / 2;
+        if (opts.start == TuneStart::Config && policy) {
+          Target t = resolve(p.name, *policy);
+          if (auto v = get_number(t.root ? config.raw : *policy, t.steps)) {
+            at = 0;  // the nearest value (the lower of two as near)
+            for (std::size_t i = 1; i < p.values.size(); ++i)
+              if (std::fabs(p.values[i] - *v) < std::fabs(p.values[at] - *v)) at = i;
+          }
+        }
+        start.push_back(at);
+      }
+      auto outcome = coordinate_descent(sizes, start, cap, [&](const auto& batch) {
+        const std::size_t first = result.runs.size();
+        run_batch(batch, 0);
+        std::vector<TuneScore> scores;
+        for (std::size_t r = first; r < result.runs.size(); ++r)
+          scores.push_back(tune_score(result, opts, result.runs[r]));
+        return scores;
+      });
+      result.sweeps = outcome.sweeps;
+      result.converged = outcome.converged;
+      break;
+    }
   }
 
   for (const auto& run : result.runs)

@@ -1,12 +1,14 @@
 // engine/replay/tune.hpp — tuning by replay: one config's policy replayed over a trace for every
-// setting of a parameter grid (or a random sample of it when the grid is too large), in
-// parallel, with the Pareto front of cost (replica-hours) against under-provisioned share and
-// churn (direction changes), and the cheapest setting that meets an SLO.
+// setting of a parameter grid (or a random sample of it, or a coordinate descent over it when
+// the grid is too large), in parallel, with the Pareto front of cost (replica-hours) against
+// under-provisioned share and churn (direction changes), and the cheapest setting that meets an
+// SLO.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,17 +40,69 @@ struct TuneSlo {
 TuneSlo parse_tune_slo(const std::string& arg);  // "under=1%"; throws std::runtime_error
 double slo_metric(const ReplaySummary& s, const std::string& metric);
 
+// How the settings to replay are chosen.
+enum class TuneSearch {
+  Auto,        // Grid when the grid fits in max_runs, else Coordinate
+  Grid,        // every setting (at most max_runs, else an error)
+  Random,      // max_runs distinct settings drawn at random (seeded), or the whole grid if smaller
+  Coordinate,  // coordinate descent from a start point (see coordinate_descent), at most max_runs
+};
+const char* tune_search_name(TuneSearch s);
+TuneSearch parse_tune_search(const std::string& text);  // throws std::runtime_error
+
+// Where coordinate descent starts.
+enum class TuneStart {
+  Config,  // each parameter at the grid value nearest its value in the config (else the middle)
+  Middle,  // each parameter at the middle of its values
+};
+
 struct TuneOptions {
   std::vector<TuneParam> params;
   std::vector<TuneSlo> slos;   // errors=0 is implied unless an errors bound is given
   std::string policy;          // which policy of the config ("" = the first)
-  std::size_t max_runs = 256;  // a larger grid is sampled at random, this many settings
-  std::uint64_t seed = 1;      // for the random sample
-  unsigned jobs = 1;           // parallel replays (one PolicyRuntime and Lua state each)
+  std::size_t max_runs = 256;  // at most this many replays
+  TuneSearch search = TuneSearch::Auto;
+  TuneStart start = TuneStart::Config;         // coordinate descent only
+  std::uint64_t seed = 1;                      // for the random sample
+  std::optional<double> start_time, end_time;  // replay only this part of the trace (unix s)
+  unsigned jobs = 1;  // parallel replays (one PolicyRuntime and Lua state each)
   // Opens the trace afresh for each replay. Throws TraceError.
   std::function<std::unique_ptr<TraceReader>()> open_trace;
-  std::function<void(std::size_t done, std::size_t total)> progress;  // may be null; any thread
+  // Settings replayed so far, of `total` (0 when not known ahead: coordinate descent). May be
+  // null; called from any thread.
+  std::function<void(std::size_t done, std::size_t total)> progress;
+  // Ticks replayed since the last call (every 4096 ticks of each replay, and at its end). May be
+  // null; called from any thread.
+  std::function<void(std::int64_t ticks)> ticks_progress;
 };
+
+// How good a setting is, for the search: a failed setting ranks last; one that breaks an SLO
+// ranks after every one that meets them all, by how far it misses (the sum of each bound's excess
+// relative to the bound); then the cheaper, then less under-provisioned, then fewer flips.
+struct TuneScore {
+  bool failed = false;
+  double violation = 0;  // 0 = meets every SLO bound
+  double cost = 0, under = 0, flips = 0;
+};
+bool operator<(const TuneScore& a, const TuneScore& b);
+
+// Coordinate descent over a grid of value indices (sizes[k] values for parameter k): from
+// `start`, replay every value of one parameter with the others held (one batch, which the
+// caller may run in parallel), move to the best when it is strictly better than the current
+// point, and go on to the next parameter; a sweep is one pass over all parameters, and sweeps
+// repeat until one moves nowhere. Settings are memoised (never scored twice), and at most
+// `budget` are scored in all; a parameter's values nearest the current one go first when the
+// budget runs out mid-line. `score` gets each batch of new settings and returns one score each.
+struct CoordinateOutcome {
+  std::vector<std::size_t> best;  // where the descent ended
+  std::size_t evaluations = 0;    // settings scored
+  int sweeps = 0;
+  bool converged = false;  // the last sweep moved nowhere (else the budget ran out)
+};
+CoordinateOutcome coordinate_descent(
+    const std::vector<std::size_t>& sizes, std::vector<std::size_t> start, std::size_t budget,
+    const std::function<std::vector<TuneScore>(const std::vector<std::vector<std::size_t>>&)>&
+        score);
 
 struct TuneRun {
   std::vector<double> values;  // one per TuneOptions::params
@@ -59,17 +113,23 @@ struct TuneRun {
 };
 
 struct TuneResult {
-  std::vector<TuneRun> runs;   // in grid (or sample) order, whatever the number of jobs
-  double grid_size = 0;        // settings in the full grid
-  bool sampled = false;        // runs are a random sample of the grid
-  int best = -1;               // index of the cheapest run meeting the SLO, -1 when none
-  bool cost_is_money = false;  // cost is the replay's priced cost (else replica-hours)
+  std::vector<TuneRun> runs;  // in grid (sample, search) order, whatever the number of jobs
+  double grid_size = 0;       // settings in the full grid
+  TuneSearch search = TuneSearch::Grid;  // the search used (never Auto)
+  bool sampled = false;                  // runs are a random sample of the grid
+  int sweeps = 0;                        // coordinate descent: sweeps done
+  bool converged = false;                // coordinate descent: the last sweep moved nowhere
+  int best = -1;                         // index of the cheapest run meeting the SLO, -1 when none
+  bool cost_is_money = false;            // cost is the replay's priced cost (else replica-hours)
 };
 
 // The cost a run is ranked by: the priced cost when the replay has prices, else replica-hours.
 double tune_cost(const TuneResult& r, const ReplaySummary& s);
 
-// Runs the grid. `config` is the loaded config (its raw document is modified per setting and
+// The score of a run (cost as tune_cost(), violations of opts.slos, errors=0 implied).
+TuneScore tune_score(const TuneResult& r, const TuneOptions& opts, const TuneRun& run);
+
+// Runs the search. `config` is the loaded config (its raw document is modified per setting and
 // re-parsed). Throws std::runtime_error for a bad parameter path or an empty grid.
 TuneResult tune(const Config& config, const TuneOptions& opts);
 
