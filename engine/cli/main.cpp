@@ -58,7 +58,7 @@ int main(int argc, char** argv) {
   r->add_option("--ready-delay", replay.ready_delay, "New replicas become ready after this long (e.g. 90s)");
   r->add_option("--from", replay.from, "Start at this time (unix seconds or RFC 3339)");
   r->add_option("--to", replay.to, "Stop after this time (unix seconds or RFC 3339)");
-  r->add_flag("--quiet", replay.quiet, "Print only the summary table");
+  r->add_flag("--quiet", replay.quiet, "Print only the summary table (no progress line on a terminal)");
   r->add_flag("--actuate", replay.actuate,
               "Closed loop through the config's target actuator (e.g. aws-asg at a test endpoint) instead of the simulated target");
 
@@ -89,7 +89,7 @@ int main(int argc, char** argv) {
   n->add_option("--from", tune.from, "Replay from this time (unix seconds or RFC 3339)");
   n->add_option("--to", tune.to, "Replay up to this time (unix seconds or RFC 3339)");
   n->add_option("--seed", tune.seed, "Seed of the random sample (default 1)");
-  n->add_flag("--quiet", tune.quiet, "No progress on stderr");
+  n->add_flag("--quiet", tune.quiet, "No progress on stderr (no progress line on a terminal)");
 
   TestOptions test;
   auto* t = app.add_subcommand("test", "Run policy test files (*_test.lua)");
