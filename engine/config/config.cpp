@@ -284,7 +284,11 @@ PolicyConfig read_policy(Reader& r, const Value& p, std::size_t index, const std
   }
   if (const Value* l = r.object(p, path, "limits")) {
     const std::string lp = path + ".limits";
-    r.only_keys(*l, lp, {"instructions", "memory", "timeout"});
+    r.only_keys(*l, lp, {"instructions", "memory", "timeout", "shared_state"});
+    if (const Value* ss = l->find("shared_state")) {
+      if (!ss->is_bool()) r.problem(lp + ".shared_state", "must be true or false");
+      else pc.limits.shared_state = ss->as_bool();
+    }
     if (auto i = r.integer(*l, lp, "instructions", 1000, 100'000'000'000)) pc.limits.instructions = *i;
     if (const Value* m = l->find("memory")) {
       std::optional<double> bytes;

@@ -21,7 +21,8 @@ PolicyRuntime::PolicyRuntime(const PolicyConfig& cfg, std::unique_ptr<PolicyScri
   view_.name = cfg_.name;
 }
 
-std::unique_ptr<PolicyRuntime> PolicyRuntime::create(const PolicyConfig& cfg, std::string* error) {
+std::unique_ptr<PolicyRuntime> PolicyRuntime::create(const PolicyConfig& cfg, std::string* error,
+                                                     LuaStatePool* pool) {
   PolicyLoadOptions opts;
   opts.name = cfg.name;
   opts.script_path = cfg.script_path;
@@ -29,6 +30,7 @@ std::unique_ptr<PolicyRuntime> PolicyRuntime::create(const PolicyConfig& cfg, st
   opts.stdlib_dir = stdlib_dir();
   opts.params = cfg.params;
   opts.limits = cfg.limits;
+  if (cfg.limits.shared_state) opts.pool = pool;
   auto script = PolicyScript::load(opts, error);
   if (!script) return nullptr;
   std::unique_ptr<PolicyRuntime> rt(new PolicyRuntime(cfg, std::move(script)));

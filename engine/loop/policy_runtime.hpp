@@ -32,7 +32,10 @@ struct DecisionRecord {
 class PolicyRuntime {
  public:
   // Loads the script and sets up signals for every configured signal. nullptr + *error on failure.
-  static std::unique_ptr<PolicyRuntime> create(const PolicyConfig& cfg, std::string* error);
+  // With a pool, the policy shares the pool's Lua state for its script unless its config says
+  // limits.shared_state = false.
+  static std::unique_ptr<PolicyRuntime> create(const PolicyConfig& cfg, std::string* error,
+                                               LuaStatePool* pool = nullptr);
 
   // Adds a signal not in the config (replay columns, eval inputs); returns its index.
   std::size_t add_signal(const std::string& name);

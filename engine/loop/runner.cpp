@@ -22,9 +22,12 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <condition_variable>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <sstream>
+#include <thread>
 
 #include "engine/loop/policy_runtime.hpp"
 #include "engine/replay/trace.hpp"
@@ -168,7 +171,7 @@ struct PolicyTask : std::enable_shared_from_this<PolicyTask> {
     std::vector<std::string> logs;
   };
   std::deque<Recent> recent;
-  Value saved_state;  // the last persisted form (refreshed after a scale, else every 10 s)
+  std::shared_ptr<const Value> saved_state;  // the last persisted form (refreshed after a scale, else every 10 s)
   double last_snapshot = -1e300;
   std::vector<PlanStep> last_plan;  // the plan last accepted by the actuator
   std::string last_error;
@@ -205,6 +208,62 @@ struct TickState {
   std::chrono::steady_clock::time_point started;
 };
 
+struct StateSnapshot {
+  double saved_at = 0;
+  std::vector<std::pair<std::string, std::shared_ptr<const Value>>> policies;
+};
+
+// A thread that writes the newest state snapshot (older unwritten ones are superseded).
+class StateWriter {
+ public:
+  StateWriter() : thread_([this] { loop(); }) {}
+  ~StateWriter() {
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      quit_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  void submit(const std::string& path, StateSnapshot snap, bool wait) {
+    std::unique_lock<std::mutex> lk(mu_);
+    path_ = path;
+    pending_ = std::move(snap);
+    const std::uint64_t mine = ++submitted_;
+    cv_.notify_all();
+    if (wait) done_cv_.wait(lk, [&] { return written_ >= mine; });
+  }
+
+ private:
+  void loop() {
+    std::unique_lock<std::mutex> lk(mu_);
+    for (;;) {
+      cv_.wait(lk, [&] { return quit_ || pending_; });
+      if (!pending_) return;  // quitting with nothing left to write
+      StateSnapshot snap = std::move(*pending_);
+      pending_.reset();
+      const std::uint64_t upto = submitted_;
+      const std::string path = path_;
+      lk.unlock();
+      Value policies = Value::object();
+      for (auto& [name, v] : snap.policies) policies.set(name, *v);
+      std::string err;
+      if (!save_state_file(path, policies, snap.saved_at, &err))
+        log_event("error", "", "state", "state not saved: " + err);
+      lk.lock();
+      written_ = upto;
+      done_cv_.notify_all();
+    }
+  }
+  std::mutex mu_;
+  std::condition_variable cv_, done_cv_;
+  std::optional<StateSnapshot> pending_;
+  std::string path_;
+  std::uint64_t submitted_ = 0, written_ = 0;
+  bool quit_ = false;
+  std::thread thread_;  // last: starts after the members it uses
+};
+
 struct Runner::Impl {
   asio::io_context& io;
   RunOptions opts;
@@ -225,6 +284,9 @@ struct Runner::Impl {
   std::size_t once_remaining = 0;
   double started_at = wall_now();
 
+  LuaStatePool lua_states;  // policies running the same script share a Lua state
+  StateWriter state_writer;  // writes state snapshots off the loop thread
+
   Impl(asio::io_context& i, RunOptions o, const std::vector<SourceFactory>& s, const std::vector<ActuatorFactory>& a)
       : io(i), opts(std::move(o)), source_factories(s), actuator_factories(a), actx{i, ""} {}
 
@@ -235,7 +297,7 @@ struct Runner::Impl {
     for (const auto& pc : cfg.policies) {
       auto task = std::make_shared<PolicyTask>(this, io, pc);
       std::string err;
-      task->rt = PolicyRuntime::create(pc, &err);
+      task->rt = PolicyRuntime::create(pc, &err, &lua_states);
       if (!task->rt) {
         problems.push_back(err);
         continue;
@@ -354,7 +416,7 @@ struct Runner::Impl {
         if (o->cfg.name != t->cfg.name) continue;
         std::lock_guard<std::mutex> lock(o->mu);
         std::string err;
-        if (!o->saved_state.is_null() && !t->rt->restore_state(o->saved_state, &err))
+        if (o->saved_state && !t->rt->restore_state(*o->saved_state, &err))
           log_event("warn", t->cfg.name, "state", "state not carried over: " + err);
         t->saved_state = o->saved_state;
       }
@@ -372,18 +434,22 @@ struct Runner::Impl {
     return true;
   }
 
-  void save_state() {
+  // Collects every policy's last persisted form (shared, not copied) and hands the snapshot to
+  // the writer thread: serialising and fsyncing 1,000 policies' state takes tens of
+  // milliseconds, which on the loop thread would delay every tick due meanwhile. `wait` (stop)
+  // returns once this snapshot is on disk.
+  void save_state(bool wait = false) {
     if (state_file.empty()) return;
-    Value policies = Value::object();
+    StateSnapshot snap;
+    snap.saved_at = wall_now();
     {
       std::lock_guard<std::mutex> lock(tasks_mu);
       for (auto& t : tasks) {
         std::lock_guard<std::mutex> l2(t->mu);
-        if (!t->saved_state.is_null()) policies.set(t->cfg.name, t->saved_state);
+        if (t->saved_state) snap.policies.emplace_back(t->cfg.name, t->saved_state);
       }
     }
-    std::string err;
-    if (!save_state_file(state_file, policies, wall_now(), &err)) log_event("error", "", "state", "state not saved: " + err);
+    state_writer.submit(state_file, std::move(snap), wait);
   }
 
   bool state_dirty = false, urgent_pending = false;
@@ -431,7 +497,7 @@ struct Runner::Impl {
     if (signals) signals->cancel();
     if (poll_timer) poll_timer->cancel();
     if (save_timer) save_timer->cancel();
-    save_state();
+    save_state(true);
     // In-flight fetches and actuations finish on their own, but not for ever: poll until every
     // policy is idle (then the loop runs out of work and returns), giving up after 10 s.
     stop_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
@@ -446,12 +512,12 @@ struct Runner::Impl {
       for (auto& t : tasks) busy = busy || t->in_flight;
     }
     if (!busy) {
-      save_state();  // whatever the last in-flight ticks changed
+      save_state(true);  // whatever the last in-flight ticks changed
       return;
     }
     if (std::chrono::steady_clock::now() > stop_deadline) {
       log_event("warn", "", "stop", "in-flight work still running after 10s; exiting without it");
-      save_state();
+      save_state(true);
       io.stop();
       return;
     }
@@ -659,7 +725,7 @@ void PolicyTask::finish(std::shared_ptr<TickState>, DecisionRecord rec, const st
   std::string err;
   const bool scaled = rec.desired != rec.current;
   Value st;
-  bool snapshot = scaled || rec.time - last_snapshot >= 10 || saved_state.is_null();
+  bool snapshot = scaled || rec.time - last_snapshot >= 10 || !saved_state;
   if (snapshot) {
     st = rt->save_state(&err);
     last_snapshot = rec.time;
@@ -680,7 +746,7 @@ void PolicyTask::finish(std::shared_ptr<TickState>, DecisionRecord rec, const st
     last_error = rec.status == EvalOutcome::Status::Error ? rec.reason : "";
     recent.push_back(std::move(d));
     while (recent.size() > owner->opts.decisions_kept) recent.pop_front();
-    if (snapshot && err.empty()) saved_state = std::move(st);
+    if (snapshot && err.empty()) saved_state = std::make_shared<const Value>(std::move(st));
   }
   if (rec.status == EvalOutcome::Status::Error)
     log_event("error", cfg.name, "evaluation_error", rec.reason + " (holding " + std::to_string(rec.desired) + ")");
@@ -744,7 +810,7 @@ bool Runner::start(std::string* error) {
       for (auto& t : tasks) {
         if (const Value* s = saved.find(t->cfg.name)) {
           if (!t->rt->restore_state(*s, &err)) log_event("warn", t->cfg.name, "state", "state not restored: " + err);
-          else t->saved_state = *s;
+          else t->saved_state = std::make_shared<const Value>(*s);
         }
       }
     }

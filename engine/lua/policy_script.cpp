@@ -17,6 +17,8 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <mutex>
 #include <sstream>
 
 #include "engine/core/units.hpp"
@@ -34,7 +36,7 @@ constexpr std::size_t kMaxLogLines = 100;
 constexpr int kMaxDepth = 64;
 
 const char* const kSafeKey = "luascale.safe";
-const char* const kLoadedKey = "luascale.loaded";
+const char* const kChunksKey = "luascale.chunks";  // compiled chunks by name + source, per state
 
 // The evaluation deadline is checked on a coarse monotonic clock: a vDSO memory read instead of
 // a timer read (a few milliseconds of resolution against deadlines of tenths of seconds and up).
@@ -50,7 +52,8 @@ struct SteadyClock {
 
 struct AllocState {
   std::size_t used = 0;
-  std::size_t limit = 0;
+  std::size_t limit = 0;                 // the state's cap (summed over the policies sharing it)
+  std::size_t eval_cap = SIZE_MAX;       // during a call into a policy: what it may grow the heap to
   bool limit_hit = false;
 };
 
@@ -62,7 +65,7 @@ void* capped_alloc(void* ud, void* ptr, std::size_t osize, std::size_t nsize) {
     std::free(ptr);
     return nullptr;
   }
-  if (nsize > old && a->used - old + nsize > a->limit) {
+  if (nsize > old && (a->used - old + nsize > a->limit || a->used - old + nsize > a->eval_cap)) {
     a->limit_hit = true;
     return nullptr;
   }
@@ -94,9 +97,40 @@ struct RawDecision {
 
 }  // namespace
 
-struct PolicyScript::Impl {
+// One lua_State and the policies loaded into it. Policies that run the same script may share a
+// host (LuaStatePool): each keeps its own environment, module instances, ctx and ctx.state; the
+// compiled chunks, the sandboxed libraries and the allocator are shared. Every call into the
+// state holds `mutex` and names the policy it runs for in `current`.
+struct LuaHost {
   lua_State* L = nullptr;
   AllocState alloc;
+  PolicyScript::Impl* current = nullptr;
+  std::size_t users = 0;
+  std::mutex mutex;
+  ~LuaHost() {
+    if (L) lua_close(L);
+  }
+};
+
+struct LuaStatePool::Impl {
+  std::mutex mutex;
+  std::map<std::string, std::weak_ptr<LuaHost>> hosts;
+};
+
+LuaStatePool::LuaStatePool() : impl_(std::make_unique<Impl>()) {}
+LuaStatePool::~LuaStatePool() = default;
+
+std::size_t LuaStatePool::states() const {
+  std::lock_guard<std::mutex> lk(impl_->mutex);
+  std::size_t n = 0;
+  for (const auto& [k, w] : impl_->hosts) n += w.expired() ? 0 : 1;
+  return n;
+}
+
+struct PolicyScript::Impl {
+  std::shared_ptr<LuaHost> host;
+  lua_State* L = nullptr;            // host->L
+  AllocState& alloc() { return host->alloc; }
   Budget budget;
   LuaLimits limits;
   std::string name;
@@ -107,6 +141,8 @@ struct PolicyScript::Impl {
   int target_ref = LUA_NOREF, env_ref = LUA_NOREF, sigindex_ref = LUA_NOREF;
   int sigcache_ref = LUA_NOREF;
   int eval_ref = LUA_NOREF;          // eval_trampoline closed over its interned field names
+  int loaded_ref = LUA_NOREF;        // this policy's require cache (module instances)
+  bool joined = false;               // counted in host->users and host->alloc.limit
   bool collect_logs = true;
   SignalTable* signals = nullptr;
   std::vector<double> scratch;       // percentile scratch, reused
@@ -118,11 +154,22 @@ struct PolicyScript::Impl {
   double interval = 15;
   const TargetView* target = nullptr;
   const Value* push_arg = nullptr;   // value for the push trampoline
+  const std::string* load_source = nullptr;  // the script's text while loading
   std::vector<std::string>* logs = nullptr;
   RawDecision raw;
 
   ~Impl() {
-    if (L) lua_close(L);
+    if (!host) return;
+    std::lock_guard<std::mutex> lk(host->mutex);
+    if (L)
+      for (int ref : {decide_ref, params_ref, ctx_ref, target_ref, env_ref, sigindex_ref, sigcache_ref,
+                      eval_ref, loaded_ref})
+        luaL_unref(L, LUA_REGISTRYINDEX, ref);
+    if (joined) {
+      host->alloc.limit -= limits.memory_bytes;
+      --host->users;
+    }
+    if (host->current == this) host->current = nullptr;
   }
 };
 
@@ -131,7 +178,7 @@ namespace {
 void budget_hook(lua_State* L, lua_Debug*);
 
 PolicyScript::Impl* impl_of(lua_State* L) {
-  return *static_cast<PolicyScript::Impl**>(lua_getextraspace(L));
+  return (*static_cast<LuaHost**>(lua_getextraspace(L)))->current;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -188,11 +235,14 @@ void arm_budget(PolicyScript::Impl* h, std::int64_t instructions, double timeout
   h->budget.deadline = SteadyClock::now() + std::chrono::duration_cast<SteadyClock::duration>(
                                                 std::chrono::duration<double>(timeout));
   h->budget.why[0] = 0;
+  AllocState& a = h->alloc();
+  a.eval_cap = a.used + h->limits.memory_bytes;
   lua_sethook(h->L, budget_hook, LUA_MASKCOUNT, kHookEvery);
 }
 
 void disarm_budget(PolicyScript::Impl* h) {
   h->budget.active = false;
+  h->alloc().eval_cap = SIZE_MAX;
   lua_sethook(h->L, budget_hook, LUA_MASKCOUNT, kHookEvery);
 }
 
@@ -450,7 +500,9 @@ int l_collectgarbage(lua_State* L) {
     return 1;
   }
   if (std::strcmp(opt, "collect") == 0 || std::strcmp(opt, "step") == 0) {
-    lua_gc(L, LUA_GCCOLLECT);
+    // In a state shared by many policies a full collection would walk all of them: one step.
+    if ((*static_cast<LuaHost**>(lua_getextraspace(L)))->users > 1) lua_gc(L, LUA_GCSTEP, 0);
+    else lua_gc(L, LUA_GCCOLLECT);
     charge_work(L, kHookEvery);  // a full collection is costly: check the deadline after each
     lua_pushinteger(L, 0);
     return 1;
@@ -699,6 +751,41 @@ void push_new_env(lua_State* L) {
   lua_setmetatable(L, -2);
 }
 
+// Pushes the compiled chunk for (chunkname, source): compiled once per state, so policies that
+// share a state share its prototypes. Raises on syntax errors (file:line) and memory.
+void push_compiled_chunk(lua_State* L, const std::string& source, const std::string& chunkname) {
+  lua_getfield(L, LUA_REGISTRYINDEX, kChunksKey);
+  lua_pushlstring(L, chunkname.data(), chunkname.size());
+  lua_pushliteral(L, "\n");
+  lua_pushlstring(L, source.data(), source.size());
+  lua_concat(L, 3);  // the key: name and text, so an edited file compiles anew
+  lua_pushvalue(L, -1);
+  if (lua_rawget(L, -3) == LUA_TFUNCTION) {
+    lua_replace(L, -3);
+    lua_pop(L, 1);
+    return;
+  }
+  lua_pop(L, 1);
+  if (luaL_loadbufferx(L, source.data(), source.size(), chunkname.c_str(), "t") != LUA_OK) lua_error(L);
+  lua_pushvalue(L, -2);
+  lua_pushvalue(L, -2);
+  lua_rawset(L, -5);  // chunks[key] = f
+  lua_replace(L, -3);
+  lua_pop(L, 1);
+}
+
+// Gives the chunk at `f` a fresh _ENV upvalue holding the table on top of the stack (popped).
+// Closures made by earlier runs of the chunk keep their own _ENV: the upvalue is replaced by a
+// new one (taken from an empty chunk), not assigned.
+void bind_env(lua_State* L, int f) {
+  f = lua_absindex(L, f);
+  if (luaL_loadbufferx(L, "", 0, "=env", "t") != LUA_OK) lua_error(L);
+  lua_insert(L, -2);
+  lua_setupvalue(L, -2, 1);
+  lua_upvaluejoin(L, f, 1, -1, 1);
+  lua_pop(L, 1);
+}
+
 // Reads a module file into h->file_buf; never raises. False + h->errbuf on failure.
 bool read_module_file(PolicyScript::Impl* h, const char* name) noexcept {
   try {
@@ -746,7 +833,7 @@ int l_require(lua_State* L) {
   auto* h = impl_of(L);
   const char* name = luaL_checkstring(L, 1);
   lua_settop(L, 1);
-  lua_getfield(L, LUA_REGISTRYINDEX, kLoadedKey);  // 2
+  lua_rawgeti(L, LUA_REGISTRYINDEX, h->loaded_ref);  // 2
   lua_pushvalue(L, 1);
   lua_rawget(L, 2);
   if (lua_islightuserdata(L, -1)) return luaL_error(L, "circular require of module '%s'", name);
@@ -757,11 +844,9 @@ int l_require(lua_State* L) {
     lua_call(L, 0, 1);
   } else {
     if (!read_module_file(h, name)) return luaL_error(L, "%s", h->errbuf);
-    if (luaL_loadbufferx(L, h->file_buf.data(), h->file_buf.size(), h->chunk_buf.c_str(), "t") !=
-        LUA_OK)
-      return lua_error(L);
+    push_compiled_chunk(L, h->file_buf, h->chunk_buf);
     push_new_env(L);
-    lua_setupvalue(L, -2, 1);
+    bind_env(L, -2);
     lua_pushvalue(L, 1);
     lua_pushlightuserdata(L, h);  // loading sentinel
     lua_rawset(L, 2);
@@ -883,7 +968,7 @@ int setup_sandbox(lua_State* L) {
   lua_pushvalue(L, 1);
   lua_setfield(L, LUA_REGISTRYINDEX, kSafeKey);
   lua_newtable(L);
-  lua_setfield(L, LUA_REGISTRYINDEX, kLoadedKey);
+  lua_setfield(L, LUA_REGISTRYINDEX, kChunksKey);
   return 0;
 }
 
@@ -1008,13 +1093,17 @@ int l_ctx_log(lua_State* L) {
 // ---------------------------------------------------------------------------------------------
 // Loading and evaluation trampolines (run under lua_pcall).
 
-// Stack in: the loaded chunk. Runs it, validates the policy table, builds params and ctx.
+// Compiles (or reuses) the script h->load_source, runs it in a new environment, validates the
+// policy table, builds params and ctx.
 int load_trampoline(lua_State* L) {
   auto* h = impl_of(L);
+  lua_newtable(L);
+  h->loaded_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  push_compiled_chunk(L, *h->load_source, h->chunk_buf);
   push_new_env(L);
   lua_pushvalue(L, -1);
   h->env_ref = luaL_ref(L, LUA_REGISTRYINDEX);
-  lua_setupvalue(L, 1, 1);
+  bind_env(L, -2);
   lua_call(L, 0, 1);
   if (!lua_istable(L, -1))
     return luaL_error(L, "%s: the script must return a table {params=..., decide=function(ctx, p)} "
@@ -1259,7 +1348,7 @@ int make_eval_trampoline(lua_State* L) {
 
 std::string pcall_error(PolicyScript::Impl* h, int status) {
   const char* msg = lua_type(h->L, -1) == LUA_TSTRING ? lua_tostring(h->L, -1) : "";
-  if (status == LUA_ERRMEM || (h->alloc.limit_hit && std::strstr(msg, "not enough memory"))) {
+  if (status == LUA_ERRMEM || (h->alloc().limit_hit && std::strstr(msg, "not enough memory"))) {
     char buf[128];
     std::snprintf(buf, sizeof buf, "memory limit exceeded (%zu MiB per policy)",
                   h->limits.memory_bytes >> 20);
@@ -1276,6 +1365,29 @@ std::string policy_prefix(const std::string& name) { return "policy \"" + name +
 
 PolicyScript::PolicyScript() : impl_(std::make_unique<Impl>()) {}
 PolicyScript::~PolicyScript() = default;
+
+namespace {
+
+std::shared_ptr<LuaHost> acquire_host(const PolicyLoadOptions& opts) {
+  if (!opts.pool) return std::make_shared<LuaHost>();
+  std::error_code ec;
+  std::string key = std::filesystem::weakly_canonical(opts.script_path, ec).string();
+  if (ec) key = opts.script_path;
+  key += '\n';
+  key += opts.stdlib_dir;
+  auto& pool = *opts.pool->impl_;
+  std::lock_guard<std::mutex> lk(pool.mutex);
+  for (auto it = pool.hosts.begin(); it != pool.hosts.end();)  // forget states nobody uses
+    it = it->second.expired() ? pool.hosts.erase(it) : std::next(it);
+  std::shared_ptr<LuaHost> host = pool.hosts[key].lock();
+  if (!host) {
+    host = std::make_shared<LuaHost>();
+    pool.hosts[key] = host;
+  }
+  return host;
+}
+
+}  // namespace
 
 std::unique_ptr<PolicyScript> PolicyScript::load(const PolicyLoadOptions& opts, std::string* error) {
   std::unique_ptr<PolicyScript> ps(new PolicyScript());
@@ -1298,57 +1410,73 @@ std::unique_ptr<PolicyScript> PolicyScript::load(const PolicyLoadOptions& opts, 
   ss << in.rdbuf();
   const std::string source = ss.str();
 
-  h->alloc.limit = opts.limits.memory_bytes;
-  h->L = lua_newstate(capped_alloc, &h->alloc);
-  if (!h->L) {
-    *error = prefix + "cannot create a Lua state";
-    return nullptr;
+  h->host = acquire_host(opts);
+  LuaHost& host = *h->host;
+  std::lock_guard<std::mutex> lk(host.mutex);
+  host.current = h;
+  host.alloc.limit += opts.limits.memory_bytes;
+  ++host.users;
+  h->joined = true;
+  if (!host.L) {
+    lua_State* fresh = lua_newstate(capped_alloc, &host.alloc);
+    if (!fresh) {
+      *error = prefix + "cannot create a Lua state";
+      return nullptr;
+    }
+    *static_cast<LuaHost**>(lua_getextraspace(fresh)) = &host;
+    h->L = fresh;
+    arm_budget(h, opts.limits.instructions * 4, opts.limits.load_timeout_seconds);
+    lua_pushcfunction(fresh, message_handler);
+    lua_pushcfunction(fresh, setup_sandbox);
+    int st = lua_pcall(fresh, 0, 0, 1);
+    disarm_budget(h);
+    if (st != LUA_OK) {
+      *error = prefix + "sandbox setup failed: " + pcall_error(h, st);
+      lua_close(fresh);
+      h->L = nullptr;
+      return nullptr;
+    }
+    lua_settop(fresh, 0);
+    // Collect a little more eagerly than Lua's default (a cycle when the heap reaches 1.5x the
+    // live data, not 2x), which keeps thousands of policies small at a modest CPU cost.
+    lua_gc(fresh, LUA_GCINC, 150, 0, 0);
+    host.L = fresh;
   }
-  *static_cast<Impl**>(lua_getextraspace(h->L)) = h;
+  h->L = host.L;
   lua_State* L = h->L;
-  arm_budget(h, opts.limits.instructions * 4, opts.limits.load_timeout_seconds);
-
-  lua_pushcfunction(L, message_handler);
-  lua_pushcfunction(L, setup_sandbox);
-  int st = lua_pcall(L, 0, 0, 1);
-  if (st != LUA_OK) {
-    *error = prefix + "sandbox setup failed: " + pcall_error(h, st);
-    return nullptr;
-  }
   lua_settop(L, 0);
-  const std::string chunkname = "@" + h->display_path;
+  arm_budget(h, opts.limits.instructions * 4, opts.limits.load_timeout_seconds);
+  h->chunk_buf = "@" + h->display_path;
+  h->load_source = &source;
+  h->push_arg = &opts.params;
   lua_pushcfunction(L, message_handler);
   lua_pushcfunction(L, load_trampoline);
-  st = luaL_loadbufferx(L, source.data(), source.size(), chunkname.c_str(), "t");
-  if (st != LUA_OK) {
-    *error = prefix + pcall_error(h, st);
-    disarm_budget(h);
-    return nullptr;
-  }
-  h->push_arg = &opts.params;
-  st = lua_pcall(L, 1, 0, 1);
+  int st = lua_pcall(L, 0, 0, 1);
   h->push_arg = nullptr;
+  h->load_source = nullptr;
   disarm_budget(h);
   if (st != LUA_OK) {
     *error = prefix + pcall_error(h, st);
+    lua_settop(L, 0);
     return nullptr;
   }
   lua_settop(L, 0);
   lua_pushcfunction(L, make_eval_trampoline);
   if (lua_pcall(L, 0, 0, 0) != LUA_OK) {
     *error = prefix + "cannot set up the evaluation: out of memory";
+    lua_settop(L, 0);
     return nullptr;
   }
-  // Loading leaves garbage (chunk text, require machinery); drop it, then collect a little more
-  // eagerly than Lua's default (a cycle when the heap reaches 1.5x the live data, not 2x), which
-  // keeps thousands of policies small at a modest CPU cost.
-  lua_gc(L, LUA_GCCOLLECT);
-  lua_gc(L, LUA_GCINC, 150, 0, 0);
+  // Loading leaves garbage (chunk text, require machinery): a private state drops it now; a
+  // shared one (where a full collection would walk every policy) lets the collector catch up.
+  if (host.users == 1) lua_gc(L, LUA_GCCOLLECT);
   return ps;
 }
 
 void PolicyScript::attach_signals(SignalTable* signals) {
   Impl* h = impl_.get();
+  std::lock_guard<std::mutex> lk(h->host->mutex);
+  h->host->current = h;
   h->signals = signals;
   lua_settop(h->L, 0);
   lua_pushcfunction(h->L, attach_trampoline);
@@ -1358,6 +1486,8 @@ void PolicyScript::attach_signals(SignalTable* signals) {
 
 EvalOutcome PolicyScript::evaluate(double now, double interval, const TargetView& target) {
   Impl* h = impl_.get();
+  std::lock_guard<std::mutex> lk(h->host->mutex);
+  h->host->current = h;
   lua_State* L = h->L;
   EvalOutcome out;
   h->now = now;
@@ -1370,7 +1500,7 @@ EvalOutcome PolicyScript::evaluate(double now, double interval, const TargetView
   h->raw.replicas = h->raw.nodes = 0;
   h->raw.reason[0] = 0;
   h->raw.plan_n = 0;
-  h->alloc.limit_hit = false;
+  h->alloc().limit_hit = false;
   lua_settop(L, 0);
   arm_budget(h, h->limits.instructions, h->limits.timeout_seconds);
   lua_pushcfunction(L, message_handler);
@@ -1383,7 +1513,7 @@ EvalOutcome PolicyScript::evaluate(double now, double interval, const TargetView
     out.status = EvalOutcome::Status::Error;
     out.error = policy_prefix(h->name) + pcall_error(h, st);
     lua_settop(L, 0);
-    if (h->alloc.limit_hit) lua_gc(L, LUA_GCCOLLECT);
+    if (h->alloc().limit_hit) lua_gc(L, LUA_GCCOLLECT);
     return out;
   }
   lua_settop(L, 0);
@@ -1401,6 +1531,8 @@ EvalOutcome PolicyScript::evaluate(double now, double interval, const TargetView
 
 Value PolicyScript::state(std::string* error) const {
   Impl* h = impl_.get();
+  std::lock_guard<std::mutex> lk(h->host->mutex);
+  h->host->current = h;
   lua_State* L = h->L;
   lua_settop(L, 0);
   lua_rawgeti(L, LUA_REGISTRYINDEX, h->ctx_ref);
@@ -1441,6 +1573,8 @@ int params_trampoline(lua_State* L) {
 
 bool PolicyScript::set_state(const Value& state, std::string* error) {
   Impl* h = impl_.get();
+  std::lock_guard<std::mutex> lk(h->host->mutex);
+  h->host->current = h;
   lua_settop(h->L, 0);
   h->push_arg = &state;
   lua_pushcfunction(h->L, message_handler);
@@ -1458,6 +1592,8 @@ bool PolicyScript::set_state(const Value& state, std::string* error) {
 
 Value PolicyScript::params() const {
   Impl* h = impl_.get();
+  std::lock_guard<std::mutex> lk(h->host->mutex);
+  h->host->current = h;
   lua_settop(h->L, 0);
   lua_pushcfunction(h->L, params_trampoline);
   if (lua_pcall(h->L, 0, 1, 0) != LUA_OK) return Value();
@@ -1472,7 +1608,15 @@ Value PolicyScript::params() const {
 
 void PolicyScript::set_collect_logs(bool on) { impl_->collect_logs = on; }
 
-std::size_t PolicyScript::memory_used() const { return impl_->alloc.used; }
+std::size_t PolicyScript::memory_used() const {
+  std::lock_guard<std::mutex> lk(impl_->host->mutex);
+  return impl_->host->users ? impl_->host->alloc.used / impl_->host->users : impl_->host->alloc.used;
+}
+
+std::size_t PolicyScript::state_users() const {
+  std::lock_guard<std::mutex> lk(impl_->host->mutex);
+  return impl_->host->users;
+}
 const std::string& PolicyScript::name() const { return impl_->name; }
 
 }  // namespace luascale

@@ -21,7 +21,10 @@ struct LuaLimits {
   std::size_t memory_bytes = 32u << 20;     // per lua_State
   double timeout_seconds = 1.0;             // wall clock per evaluation
   double load_timeout_seconds = 2.0;        // wall clock for loading the script and its requires
+  bool shared_state = true;                 // `run` may share one state among policies of a script
 };
+
+class LuaStatePool;
 
 struct PolicyLoadOptions {
   std::string name;          // policy name, used in every error
@@ -30,6 +33,25 @@ struct PolicyLoadOptions {
   std::string stdlib_dir;    // folder holding luascale/<module>.lua
   Value params;              // config overrides, shallow-merged over the script's params
   LuaLimits limits;
+  // When set, the policy joins the pool's state for its script (created on first use) instead of
+  // getting a private one: it keeps its own environment, module instances, ctx and ctx.state;
+  // the compiled chunks and libraries are shared, and so is the memory cap (the sum of the
+  // members' caps; one evaluation may still grow the heap by at most its own cap).
+  LuaStatePool* pool = nullptr;
+};
+
+// The shared Lua states of `luascale run`, keyed by script. Thread-safe; states live as long as
+// a policy uses them, so the pool may be destroyed before its policies.
+class LuaStatePool {
+ public:
+  LuaStatePool();
+  ~LuaStatePool();
+  LuaStatePool(const LuaStatePool&) = delete;
+  LuaStatePool& operator=(const LuaStatePool&) = delete;
+  std::size_t states() const;  // states in use
+
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
 };
 
 // What the engine tells the script about its target.
@@ -85,7 +107,10 @@ class PolicyScript {
   bool set_state(const Value& state, std::string* error);
   // The merged params as a value (what `p` holds at load time).
   Value params() const;
+  // The Lua memory this policy accounts for: its state's, divided among the policies sharing it.
   std::size_t memory_used() const;
+  // Policies in this policy's Lua state (1 unless it came from a LuaStatePool).
+  std::size_t state_users() const;
   const std::string& name() const;
 
  // Implementation detail, public so the Lua C callbacks in the .cpp can name it.
