@@ -6,18 +6,22 @@
 --   value == nil        the pod's metric is missing
 --   pods the source knows are deleted or failed are simply not in the list.
 -- Every function returns proposal, info (info.ratio, info.reason) or nil, error_message.
+-- Library functions as locals: a global read goes through the sandbox's environment chain.
+local type, ipairs, tostring, error, assert = type, ipairs, tostring, error, assert
+local floor, ceil, abs = math.floor, math.ceil, math.abs
+local format, concat = string.format, table.concat
 local M = {}
 
 M.DEFAULT_TOLERANCE = 0.1
 
 -- Quantity.MilliValue(): rounds up to the next milli-unit.
 local function milli(x)
-  return math.ceil(x * 1000 - 1e-7)
+  return ceil(x * 1000 - 1e-7)
 end
 
 -- Integer division with truncation toward zero (Go int64 division on non-negative values).
 local function idiv(a, b)
-  return math.floor(a / b)
+  return floor(a / b)
 end
 
 -- tolerances(t) -> up, down. t: nil (0.1 each), a number, or {scale_up=, scale_down=}.
@@ -36,8 +40,8 @@ function M.within(ratio, up, down)
 end
 
 local function fmt(x)
-  if x == math.floor(x) and math.abs(x) < 1e15 then return string.format("%d", x) end
-  return string.format("%.4g", x)
+  if x == floor(x) and abs(x) < 1e15 then return format("%d", x) end
+  return format("%.4g", x)
 end
 M.fmt = fmt
 
@@ -79,7 +83,7 @@ local function plain_replicas(g, current, up, down, ratio_of, fill_down, request
   local scale_up_with_unready = #g.unready > 0 and ratio > 1
   if #g.missing == 0 and not scale_up_with_unready then
     if M.within(ratio, up, down) then return current, ratio, ratio end
-    return math.ceil(ratio * ready_count), ratio, ratio
+    return ceil(ratio * ready_count), ratio, ratio
   end
   -- Conservative re-check with the missing (and, on scale-up, unready) pods filled in.
   if ratio < 1 then
@@ -102,7 +106,7 @@ local function plain_replicas(g, current, up, down, ratio_of, fill_down, request
      (ratio > 1 and new_ratio < 1) then
     return current, ratio, new_ratio
   end
-  local new = math.ceil(new_ratio * n)
+  local new = ceil(new_ratio * n)
   if (new_ratio < 1 and new > current) or (new_ratio > 1 and new < current) then
     return current, ratio, new_ratio
   end
@@ -129,9 +133,9 @@ function M.utilization(pods, target, current, tolerance)
   return proposal, {
     ratio = ratio, recheck_ratio = new_ratio, ready = #g.ready, missing = #g.missing,
     unready = #g.unready,
-    reason = string.format("utilization %d%% vs target %s%% (ratio %.3f%s)",
-      math.floor(ratio * target + 0.5), fmt(target), ratio,
-      new_ratio ~= ratio and string.format(", re-checked %.3f", new_ratio) or ""),
+    reason = format("utilization %d%% vs target %s%% (ratio %.3f%s)",
+      floor(ratio * target + 0.5), fmt(target), ratio,
+      new_ratio ~= ratio and format(", re-checked %.3f", new_ratio) or ""),
   }
 end
 
@@ -149,8 +153,8 @@ function M.average_value_pods(pods, target, current, tolerance)
   return proposal, {
     ratio = ratio, recheck_ratio = new_ratio, ready = #g.ready, missing = #g.missing,
     unready = #g.unready,
-    reason = string.format("average %s vs target %s (ratio %.3f%s)", fmt(ratio * target), fmt(target),
-      ratio, new_ratio ~= ratio and string.format(", re-checked %.3f", new_ratio) or ""),
+    reason = format("average %s vs target %s (ratio %.3f%s)", fmt(ratio * target), fmt(target),
+      ratio, new_ratio ~= ratio and format(", re-checked %.3f", new_ratio) or ""),
   }
 end
 
@@ -160,11 +164,11 @@ function M.average_value_total(usage, target, status_replicas, tolerance)
   local ratio = milli(usage) / (milli(target) * status_replicas)
   local proposal = status_replicas
   if not M.within(ratio, up, down) then
-    proposal = math.ceil(milli(usage) / milli(target))
+    proposal = ceil(milli(usage) / milli(target))
   end
   return proposal, {
     ratio = ratio,
-    reason = string.format("total %s / target %s per replica (ratio %.3f)", fmt(usage), fmt(target), ratio),
+    reason = format("total %s / target %s per replica (ratio %.3f)", fmt(usage), fmt(target), ratio),
   }
 end
 
@@ -174,15 +178,15 @@ function M.value(usage, target, current, ready, tolerance)
   local ratio = milli(usage) / milli(target)
   local proposal
   if current == 0 then
-    proposal = math.ceil(ratio)
+    proposal = ceil(ratio)
   elseif M.within(ratio, up, down) then
     proposal = current
   else
-    proposal = math.ceil(ratio * ready)
+    proposal = ceil(ratio * ready)
   end
   return proposal, {
     ratio = ratio,
-    reason = string.format("value %s vs target %s (ratio %.3f)", fmt(usage), fmt(target), ratio),
+    reason = format("value %s vs target %s (ratio %.3f)", fmt(usage), fmt(target), ratio),
   }
 end
 
@@ -234,13 +238,13 @@ function M.replicas(metrics, values, target, tolerance)
     end
   end
   if best == nil then
-    return nil, "no valid metric (" .. table.concat(invalid, "; ") .. ")"
+    return nil, "no valid metric (" .. concat(invalid, "; ") .. ")"
   end
   if #invalid > 0 then
     if best < target.replicas then
-      return nil, "not scaling down on partial data (" .. table.concat(invalid, "; ") .. ")"
+      return nil, "not scaling down on partial data (" .. concat(invalid, "; ") .. ")"
     end
-    best_reason = best_reason .. " [invalid: " .. table.concat(invalid, "; ") .. "]"
+    best_reason = best_reason .. " [invalid: " .. concat(invalid, "; ") .. "]"
   end
   return best, best_reason
 end

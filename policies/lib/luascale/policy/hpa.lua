@@ -1,5 +1,6 @@
 -- luascale.policy.hpa — the HPA policy body (see policies/hpa.lua for params).
 local hpa = require "luascale.hpa"
+local type, ipairs, assert = type, ipairs, assert
 
 local M = {}
 
