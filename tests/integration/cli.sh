@@ -1,15 +1,7 @@
 #!/usr/bin/env bash
 # CLI behaviour end to end: exit codes, error texts that name the file and line, JSON output,
 # the decisions CSV and the state file.
-set -u
-: "${LUASCALE:?} ${SRC:?}"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-fail=0
-expect() {  # expect NAME CONDITION...
-  local name=$1; shift
-  if "$@"; then echo "ok: $name"; else echo "FAIL: $name"; fail=1; fi
-}
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 # eval: a decision as JSON.
 out=$("$LUASCALE" eval "$SRC/policies/hpa.lua" --params '{"metrics":[{"signal":"rps","type":"AverageValue","target":10}]}' \

@@ -2,15 +2,7 @@
 # The progress line of `replay` and `tune`: drawn on stderr when it is a terminal (a real
 # pseudo-terminal here, from python3's pty module), at most ten redraws a second and cleared at
 # the end; absent with --quiet, and absent when stderr is a pipe or a file.
-set -u
-: "${LUASCALE:?} ${SRC:?}"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-fail=0
-expect() {  # expect NAME CONDITION...
-  local name=$1; shift
-  if "$@"; then echo "ok: $name"; else echo "FAIL: $name"; fail=1; fi
-}
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 # Runs a command with stderr on a pseudo-terminal (80 columns) and stdout to a file; writes what
 # the terminal received to $work/NAME.tty, stdout to $work/NAME.out, and the exit status and

@@ -2,15 +2,7 @@
 # The HTML replay report renders in a real browser: headless Chromium dumps the DOM (the
 # expected elements exist) and takes a screenshot that is not blank. Chromium is a test
 # dependency (Makefile PACKAGES), so its absence is a failure, not a skip.
-set -u
-: "${LUASCALE:?} ${SRC:?}"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-fail=0
-expect() {  # expect NAME CONDITION...
-  local name=$1; shift
-  if "$@"; then echo "ok: $name"; else echo "FAIL: $name"; fail=1; fi
-}
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 chromium=$(command -v chromium || command -v chromium-browser || true)
 [ -n "$chromium" ] || { echo "FAIL: chromium is not installed (make deps installs it)"; exit 1; }
 

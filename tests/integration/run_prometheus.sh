@@ -4,9 +4,7 @@
 # scraped utilization up; when it drops, the scale-down stabilization window holds the count, and
 # still holds it after a kill -9 and a restart (the recommendation history is in the state file);
 # /metrics and /decisions report the signal, the counts and the binding rule.
-set -u
-: "${LUASCALE:?} ${SRC:?}"
-work=$(mktemp -d)
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 prom_pid=""; exp_pid=""; run_pid=""
 cleanup() {
   for p in $run_pid $prom_pid $exp_pid; do kill "$p" 2>/dev/null; done
@@ -14,9 +12,6 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-fail=0
-expect() { local name=$1; shift; if "$@"; then echo "ok: $name"; else echo "FAIL: $name"; fail=1; fi; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 command -v prometheus >/dev/null || { echo "FAIL: prometheus is not installed (make deps installs it)"; exit 1; }
 
 # The exporter: /metrics serves `app_cpu_utilization <value of cpu.txt>`.

@@ -2,9 +2,7 @@
 # `luascale run` end to end against a real redis-server: a Celery-style list drives the queue
 # policy, the file actuator receives the count, /metrics and /decisions report it, the state file
 # survives a restart, and a bad edit of the policy is rejected by the hot reload.
-set -u
-: "${LUASCALE:?} ${SRC:?}"
-work=$(mktemp -d)
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 redis_pid=""; run_pid=""
 cleanup() {
   [ -n "$run_pid" ] && kill "$run_pid" 2>/dev/null
@@ -13,9 +11,6 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-fail=0
-expect() { local name=$1; shift; if "$@"; then echo "ok: $name"; else echo "FAIL: $name"; fail=1; fi; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 rport=$(free_port)
 redis-server --port "$rport" --bind 127.0.0.1 --save '' --appendonly no --daemonize no >"$work/redis.log" 2>&1 &

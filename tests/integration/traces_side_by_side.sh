@@ -2,15 +2,7 @@
 # Every bundled real trace (examples/traces/*.csv: the copies of the shared traces, see each
 # .SOURCE.md) replayed with policies/hpa.lua and policies/predictive.lua side by side: the
 # comparison table has a row per policy, no script errors, and figures that hang together.
-set -u
-: "${LUASCALE:?} ${SRC:?}"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-fail=0
-expect() {  # expect NAME CONDITION...
-  local name=$1; shift
-  if "$@"; then echo "ok: $name"; else echo "FAIL: $name"; fail=1; fi
-}
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 traces=("$SRC"/examples/traces/*.csv)
 expect "the bundled traces are there (${#traces[@]})" test "${#traces[@]}" -ge 3

@@ -1,15 +1,7 @@
 #!/usr/bin/env bash
 # `luascale tune` end to end: the Pareto table, the pasteable JSON (which, pasted into the config,
 # replays to the figures tune reported), exit 3 when no setting meets the SLO, usage errors.
-set -u
-: "${LUASCALE:?} ${SRC:?}"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-fail=0
-expect() {  # expect NAME CONDITION...
-  local name=$1; shift
-  if "$@"; then echo "ok: $name"; else echo "FAIL: $name"; fail=1; fi
-}
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 trace="$SRC/examples/traces/azure_llm_conv_requests_per_second.csv"
 "$LUASCALE" tune "$SRC/examples/whatif/config.json" --trace "$trace" \
   --param 'params.metrics[0].target=50:90:10' --param behavior.scaleDown.stabilizationWindowSeconds=0:300:100 \

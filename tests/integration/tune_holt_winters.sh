@@ -3,15 +3,7 @@
 # descent over alpha, beta, gamma) on two weeks of the bundled NASA trace: the fitted setting
 # meets the SLO the defaults miss and costs fewer replica-hours, replayed on its own; the search
 # gives the same answer on one or two threads.
-set -u
-: "${LUASCALE:?} ${SRC:?}"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-fail=0
-expect() {  # expect NAME CONDITION...
-  local name=$1; shift
-  if "$@"; then echo "ok: $name"; else echo "FAIL: $name"; fail=1; fi
-}
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 config="$SRC/examples/forecast/config.json"
 trace="$SRC/examples/traces/nasa_http_1995_requests_per_minute.csv"
 fit=(--to 1995-07-15T00:00:00Z --param alpha=0.1:0.9:0.1 --param beta=0:0.2:0.05
