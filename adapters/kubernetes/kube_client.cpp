@@ -138,7 +138,14 @@ struct KubeClient::Impl : std::enable_shared_from_this<KubeClient::Impl> {
       auto [p, ec] = std::from_chars(ra->data(), ra->data() + ra->size(), v);
       if (ec == std::errc()) out.retry_after = v;
     }
-    if (r.status >= 200 && r.status < 300) return out;
+    if (r.status >= 200 && r.status < 300) {
+      // A 2xx whose body is not a JSON object (cut by a proxy, an HTML page) must not read as an
+      // object with every field missing: a Scale would read as 0 replicas.
+      if (!r.body.empty() && !out.body.is_object())
+        out.error = "HTTP " + std::to_string(r.status) + " with a body that is not a JSON object: " +
+                    r.body.substr(0, 200);
+      return out;
+    }
     std::string message;
     if (out.body.is_object() && out.body.find("kind") && out.body.find("kind")->is_string() &&
         out.body.find("kind")->as_string() == "Status") {
