@@ -36,6 +36,11 @@ struct KubeResponse {
 
 using KubeCallback = std::function<void(KubeResponse)>;
 
+// A complete HTTP response (status, the Retry-After header or null, body) as a KubeResponse:
+// the JSON body, the Status object's reason and message on errors, Retry-After (header or
+// details.retryAfterSeconds). A 2xx whose body is not a JSON object is an error.
+KubeResponse parse_kube_response(int status, const std::string* retry_after, const std::string& body);
+
 class KubeClient {
  public:
   KubeClient(boost::asio::io_context& io, KubeConnection connection);

@@ -266,6 +266,9 @@ class StateWriter {
 
 struct Runner::Impl {
   asio::io_context& io;
+  // Serialises the loop's own bookkeeping (reloads, state saves, stop, the --once countdown) when
+  // `run --threads N` runs the io_context on several threads; policies have their own strands.
+  Strand control;
   RunOptions opts;
   const std::vector<SourceFactory>& source_factories;
   const std::vector<ActuatorFactory>& actuator_factories;
@@ -279,8 +282,8 @@ struct Runner::Impl {
   std::map<std::string, double> mtimes;
   std::string state_file;
   std::mt19937_64 rng{std::random_device{}()};
-  std::uint64_t reloads_ok = 0, reloads_failed = 0;
-  bool stopped = false;
+  std::atomic<std::uint64_t> reloads_ok{0}, reloads_failed{0};  // read by /metrics
+  std::atomic<bool> stopped{false};  // read by policy strands
   std::size_t once_remaining = 0;
   double started_at = wall_now();
 
@@ -288,7 +291,7 @@ struct Runner::Impl {
   StateWriter state_writer;  // writes state snapshots off the loop thread
 
   Impl(asio::io_context& i, RunOptions o, const std::vector<SourceFactory>& s, const std::vector<ActuatorFactory>& a)
-      : io(i), opts(std::move(o)), source_factories(s), actuator_factories(a), actx{i, ""} {}
+      : io(i), control(asio::make_strand(i)), opts(std::move(o)), source_factories(s), actuator_factories(a), actx{i, ""} {}
 
   // Builds the tasks of a config; every problem goes to *problems.
   std::vector<std::shared_ptr<PolicyTask>> build(const Config& cfg, std::vector<std::string>& problems) {
@@ -375,7 +378,7 @@ struct Runner::Impl {
   }
 
   void wait_signals() {
-    signals->async_wait([this](boost::system::error_code ec, int sig) {
+    signals->async_wait(asio::bind_executor(control, [this](boost::system::error_code ec, int sig) {
       if (ec || stopped) return;
       if (sig == SIGHUP) {
         log_event("info", "", "reload", "SIGHUP: reloading");
@@ -385,7 +388,7 @@ struct Runner::Impl {
         log_event("info", "", "stop", std::string("signal ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") + ": stopping");
         stop();
       }
-    });
+    }));
   }
 
   bool reload() {
@@ -457,17 +460,17 @@ struct Runner::Impl {
   // crash right after an actuation cannot lose its scale event; otherwise within a second.
   void mark_dirty(bool urgent = false) {
     if (urgent) {
-      asio::post(io, [this] {
+      asio::post(control, [this] {
         if (urgent_pending || stopped) return;
         urgent_pending = true;
-        asio::post(io, [this] {
+        asio::post(control, [this] {
           urgent_pending = false;
           if (!stopped) save_state();
         });
       });
       return;
     }
-    asio::post(io, [this] {
+    asio::post(control, [this] {
       if (state_dirty || stopped) return;
       state_dirty = true;
       save_timer->expires_after(std::chrono::seconds(2));
@@ -480,14 +483,13 @@ struct Runner::Impl {
 
   void tick_finished() {
     if (!opts.once) return;
-    asio::post(io, [this] {
+    asio::post(control, [this] {
       if (once_remaining > 0 && --once_remaining == 0) stop();
     });
   }
 
   void stop() {
-    if (stopped) return;
-    stopped = true;
+    if (stopped.exchange(true)) return;
     {
       std::lock_guard<std::mutex> lock(tasks_mu);
       for (auto& t : tasks) t->retire();
@@ -501,7 +503,7 @@ struct Runner::Impl {
     // In-flight fetches and actuations finish on their own, but not for ever: poll until every
     // policy is idle (then the loop runs out of work and returns), giving up after 10 s.
     stop_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    stop_timer = std::make_unique<asio::steady_timer>(io);
+    stop_timer = std::make_unique<asio::steady_timer>(control);
     wait_idle();
   }
   std::chrono::steady_clock::time_point stop_deadline;
@@ -843,8 +845,8 @@ bool Runner::start(std::string* error) {
   }
   m.tasks = tasks;
   m.watch_files();
-  m.poll_timer = std::make_unique<asio::steady_timer>(m.io);
-  m.save_timer = std::make_unique<asio::steady_timer>(m.io);
+  m.poll_timer = std::make_unique<asio::steady_timer>(m.control);
+  m.save_timer = std::make_unique<asio::steady_timer>(m.control);
   m.signals = std::make_unique<asio::signal_set>(m.io, SIGHUP, SIGTERM, SIGINT);
   m.wait_signals();
   m.poll();

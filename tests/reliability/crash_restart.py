@@ -6,6 +6,7 @@ after every kill (see RELIABILITY.md, "Crash/restart", for the exact promises):
   3. the applied count never goes backwards across restarts (a restart never re-applies an
      older decision) and the persisted tick counter (ctx.state.n) never goes backwards;
   4. the persisted state never runs ahead of what was applied: n <= count - start;
+  5. temp files of writes a kill interrupted never pile up (each start removes them);
 and at the end a `--once` run moves the count by exactly one step and n by exactly one
 (the restart continues from the applied count and the persisted state; nothing applied twice).
 Usage: crash_restart.py LUASCALE ITERATIONS [SEED]"""
@@ -47,7 +48,11 @@ end }
         pol = doc["policies"].get("step")
         return pol["ctx_state"]["n"] if pol else 0
 
+    def temp_files():
+        return [f for f in os.listdir(d) if ".tmp." in f]
+
     prev_count, prev_n, seen_state, kills, t0 = START, 0, False, 0, time.time()
+    max_temps = 0
     for i in range(iterations):
         p = subprocess.Popen([luascale, "run", config, "--state", state_file, "--listen", "off",
                               "--no-reload"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -63,6 +68,9 @@ end }
         assert n >= prev_n, f"iteration {i}: persisted n went back {prev_n} -> {n}"
         assert n <= count - START, f"iteration {i}: state ahead of actuation: n={n} count={count}"
         prev_count, prev_n = count, n
+        # A kill mid-write leaves at most the two files being written; the next start removes them.
+        max_temps = max(max_temps, len(temp_files()))
+        assert len(temp_files()) <= 2, f"iteration {i}: temp files pile up: {temp_files()}"
     # One clean tick: exactly one step from where the kills left things.
     r = subprocess.run([luascale, "run", config, "--state", state_file, "--listen", "off", "--once"],
                        capture_output=True, timeout=60)
@@ -71,7 +79,9 @@ end }
     assert final_count == prev_count + 1, (prev_count, final_count)
     assert final_n == prev_n + 1, (prev_n, final_n)
     leftovers = [f for f in os.listdir(d) if f not in ("step.lua", "count", "state.json", "config.json")]
+    assert not leftovers, f"left behind after a clean start and stop: {leftovers}"
     elapsed = time.time() - t0
     print(f"crash/restart: {kills} SIGKILLs in {elapsed:.1f} s; applied {final_count - START} steps, "
           f"persisted ticks {final_n} ({final_n / max(1, final_count - START):.3f} of applied; "
-          f"the rest were lost in the 1 s save debounce before a kill); temp files left: {len(leftovers)}")
+          f"the rest were lost in the 1 s save debounce before a kill); temp files after a kill: at most "
+          f"{max_temps}, after the final run: {len(leftovers)}")

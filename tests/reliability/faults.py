@@ -22,6 +22,7 @@ from fault_server import FaultServer, HTTP_FAULTS, REDIS_FAULTS, closed_port, VA
 luascale = sys.argv[1]
 DURATION = float(sys.argv[2]) if len(sys.argv) > 2 else 12
 EXTRA = sys.argv[3:]
+MAX_WAIT = 60
 START = 3  # every target's count before the run
 
 # Requests one tick may cause, per adapter (the bounds the adapters document):
@@ -159,11 +160,22 @@ end }
                 errlog.seek(0)
                 print(errlog.read()[-3000:])
                 return
-            alive = True
-            while time.monotonic() - t_start < DURATION:
-                alive = alive and p.poll() is None
-                time.sleep(0.2)
-            check(alive and p.poll() is None, f"still running after {DURATION:.0f} s of faults")
+            # At least DURATION, then until every policy has finished two ticks (a loaded machine
+            # stretches the slow scenarios), at most MAX_WAIT seconds in all.
+            alive, waited_for = True, []
+            while alive:
+                alive = p.poll() is None
+                elapsed = time.monotonic() - t_start
+                if elapsed >= DURATION:
+                    with urllib.request.urlopen(f"http://{addr}/metrics", timeout=10) as r:
+                        text = r.read().decode()
+                    waited_for = [sc["policy"] for sc in scenarios
+                                  if (metric(text, "luascale_evaluations_total", sc["policy"]) or 0) < 2]
+                    if not waited_for or elapsed > MAX_WAIT:
+                        break
+                time.sleep(0.5)
+            check(alive and p.poll() is None, f"still running after {time.monotonic() - t_start:.0f} s of faults")
+            check(not waited_for, f"every policy finished two ticks within {MAX_WAIT} s (not: {waited_for})")
             with urllib.request.urlopen(f"http://{addr}/healthz", timeout=10) as r:
                 check(r.status == 200, "/healthz answers during the faults")
             with urllib.request.urlopen(f"http://{addr}/metrics", timeout=10) as r:

@@ -3,6 +3,7 @@
 #include "adapters/actuators/file/file_actuator.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
@@ -88,6 +89,25 @@ class FileActuator final : public Actuator {
   std::optional<std::int64_t> initial_;
 };
 
+// Removes "<path>.tmp.<pid>" files a killed process left mid-write (write_count_atomically):
+// only those of processes that no longer exist, so a live writer's file is never touched.
+void remove_stale_temp_files(const std::string& path) {
+  const std::filesystem::path p(path);
+  const std::filesystem::path dir = p.parent_path().empty() ? "." : p.parent_path();
+  const std::string prefix = p.filename().string() + ".tmp.";
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.size() <= prefix.size() || name.compare(0, prefix.size(), prefix) != 0) continue;
+    const std::string pid_text = name.substr(prefix.size());
+    if (pid_text.size() > 9 || pid_text.find_first_not_of("0123456789") != std::string::npos) continue;
+    const pid_t pid = static_cast<pid_t>(std::stol(pid_text));
+    if (pid == ::getpid() || ::kill(pid, 0) == 0 || errno != ESRCH) continue;
+    std::error_code rm;
+    std::filesystem::remove(e.path(), rm);
+  }
+}
+
 std::unique_ptr<Actuator> make_file_actuator(AdapterContext& ctx, const std::string&,
                                              const Value& target) {
   adapters::Options opt(target, "file", ctx.config_dir);
@@ -99,6 +119,7 @@ std::unique_ptr<Actuator> make_file_actuator(AdapterContext& ctx, const std::str
   std::error_code ec;
   if (!dir.empty() && !std::filesystem::is_directory(dir, ec))
     opt.fail("path", "folder " + dir.string() + " does not exist");
+  remove_stale_temp_files(path);
   return std::make_unique<FileActuator>(ctx.io, path, initial);
 }
 

@@ -83,6 +83,8 @@ std::optional<Clock::time_point> make_time(const Civil& c, std::int64_t micros,
   }
   const std::int64_t secs = days_from_civil(c.year, c.month, c.day) * 86400 + c.hour * 3600 +
                             c.minute * 60 + c.second - offset_seconds;
+  // Clock counts nanoseconds in 64 bits: about 1678..2262. Outside, the conversion overflows.
+  if (secs < -9'000'000'000LL || secs > 9'000'000'000LL) return std::nullopt;
   return Clock::time_point(std::chrono::duration_cast<Clock::duration>(
       std::chrono::seconds(secs) + std::chrono::microseconds(micros)));
 }

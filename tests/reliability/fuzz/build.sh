@@ -10,6 +10,7 @@ mkdir -p "$OUT/obj"
 LAUNCH=""
 command -v ccache >/dev/null && LAUNCH=ccache
 FLAGS=(-std=c++20 -O1 -g -fno-omit-frame-pointer -I"$SRC" -DLUASCALE_SOURCE_DIR="\"$SRC\""
+       $(pkg-config --cflags lua5.4)
        -DLUASCALE_VERSION="\"fuzz\"" -fsanitize=address,undefined -fno-sanitize-recover=undefined)
 
 # target: the parser sources it links
@@ -19,8 +20,12 @@ declare -A SOURCES=(
   [fuzz_trace_jsonl]="engine/replay/trace.cpp engine/core/value.cpp engine/core/value_json.cpp"
   [fuzz_config]="engine/config/config.cpp engine/core/units.cpp engine/core/value.cpp engine/core/value_json.cpp"
   [fuzz_resp]="adapters/sources/redis/resp.cpp"
+  [fuzz_prometheus]="adapters/sources/prometheus/instant_query.cpp adapters/common/body_text.cpp"
+  [fuzz_kubernetes]="adapters/kubernetes/kube_parse.cpp engine/core/value.cpp engine/core/value_json.cpp"
+  [fuzz_asg]="adapters/actuators/aws_asg/asg_parse.cpp adapters/net/aws/aws_xml.cpp adapters/net/aws/aws_time.cpp"
+  [fuzz_cron]="engine/lua/policy_script.cpp engine/lua/builtin_time.cpp engine/signals/history.cpp engine/core/units.cpp engine/core/value.cpp engine/core/value_json.cpp"
 )
-EXTRA_LIBS=(-ldate-tz)
+EXTRA_LIBS=(-ldate-tz -lpugixml $(pkg-config --libs lua5.4))
 
 compile() {  # src -> object path (echo)
   local src=$1 obj="$OUT/obj/$(echo "$1" | tr / _).o"
