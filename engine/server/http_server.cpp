@@ -1,6 +1,7 @@
 // engine/server/http_server.cpp — Beast HTTP/1.1 server for the operational endpoints.
 #include "engine/server/http_server.hpp"
 
+#include <atomic>
 #include <optional>
 #include <utility>
 
@@ -48,8 +49,10 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   HttpServerOptions opts;
   HttpHandler handler;
   tcp::acceptor acceptor;
-  std::size_t connections = 0;
-  bool stopped = false;
+  // Sessions run on whichever thread runs the io_context (`run --threads N`): shared counters
+  // are atomic.
+  std::atomic<std::size_t> connections{0};
+  std::atomic<bool> stopped{false};
 
   Impl(asio::io_context& io_, HttpServerOptions o, HttpHandler h)
       : io(io_), opts(std::move(o)), handler(std::move(h)), acceptor(io_) {}

@@ -141,8 +141,12 @@ end }
             stop.set()
             for w in workers:
                 w.join(timeout=30)
-            _, m2 = get(f"http://{addr}/metrics")
-            check(p.poll() is None, f"still running after {SECONDS:.0f} s with {THREADS} threads")
+            check(p.poll() is None, f"still running after {SECONDS:.0f} s with {THREADS} threads (rc {p.poll()})")
+            try:
+                _, m2 = get(f"http://{addr}/metrics")
+            except Exception as e:  # noqa: BLE001
+                m2 = ""
+                check(False, f"final scrape: {e}")
             evals = total(m2, "luascale_evaluations_total")
             check(evals > 0, f"evaluating: {evals:.0f} evaluations counted after the reloads")
             check(not scrape_errors, f"{scrapes[0]} scrapes answered, errors: {scrape_errors[:3]}")
@@ -166,6 +170,9 @@ end }
         i = log.find("WARNING: ThreadSanitizer")
         print(log[i:i + 6000] if i >= 0 else log[-6000:])
     if failures:
+        i = log.find("ThreadSanitizer")
+        if i >= 0:
+            print(log[max(0, i - 200):i + 8000])
         interesting = [l for l in log.splitlines() if " signal_error " not in l and " scaled " not in l]
         print("log (without signal errors and scalings):\n" + "\n".join(interesting[-40:]))
     print(f"threads: {N} policies, {THREADS} threads, {time.monotonic() - t0:.1f} s, {scrapes[0]} scrapes")
