@@ -149,7 +149,7 @@ end }
                              stdout=subprocess.DEVNULL, stderr=errlog, env=env)
         try:
             addr = None
-            deadline = time.time() + 30
+            deadline = time.time() + 120  # a sanitizer build on a loaded machine starts slowly
             while time.time() < deadline and addr is None and p.poll() is None:
                 errlog.seek(0)
                 m = re.search(r"serving .* on (127\.0\.0\.1:[0-9]+)", errlog.read())
@@ -158,7 +158,7 @@ end }
             check(addr is not None, "luascale run started and serves /metrics")
             if addr is None:
                 errlog.seek(0)
-                print(errlog.read()[-3000:])
+                print(f"exit status {p.poll()}; stderr:\n" + errlog.read()[-3000:])
                 return
             # At least DURATION, then until every policy has finished two ticks (a loaded machine
             # stretches the slow scenarios), at most MAX_WAIT seconds in all.

@@ -56,9 +56,7 @@ bool read_sample(const json& pair, QueryResult& out) {
   return true;
 }
 
-}  // namespace
-
-QueryResult parse_instant_query(int http_status, std::string_view body) {
+QueryResult parse_checked(int http_status, std::string_view body) {
   QueryResult out;
   json doc = json::parse(body.begin(), body.end(), nullptr, /*allow_exceptions=*/false);
   const bool http_ok = http_status >= 200 && http_status < 300;
@@ -103,7 +101,9 @@ QueryResult parse_instant_query(int http_status, std::string_view body) {
   if (result.size() > 1) {
     std::string names;
     for (std::size_t i = 0; i < result.size() && i < 3; ++i)
-      names += (i ? ", " : "") + series_label(result[i].value("metric", json::object()));
+      names += (i ? ", " : "") + series_label(result[i].is_object()
+                                                  ? result[i].value("metric", json::object())
+                                                  : json::object());
     if (result.size() > 3) names += ", ...";
     out.error = "query returned " + std::to_string(result.size()) + " series (" + names +
                 "); aggregate it to one, e.g. sum(...) or max(...)";
@@ -116,6 +116,20 @@ QueryResult parse_instant_query(int http_status, std::string_view body) {
   }
   read_sample(first["value"], out);
   return out;
+}
+
+}  // namespace
+
+QueryResult parse_instant_query(int http_status, std::string_view body) {
+  // A field of an unexpected type ("status": 5, a series that is not an object) makes nlohmann
+  // throw; the caller runs in an I/O callback, where an escaping exception ends the process.
+  try {
+    return parse_checked(http_status, body);
+  } catch (const nlohmann::json::exception&) {
+    QueryResult out;
+    out.error = "malformed response: " + adapters::body_excerpt(body);
+    return out;
+  }
 }
 
 }  // namespace luascale::prometheus
