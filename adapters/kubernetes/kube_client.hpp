@@ -41,6 +41,10 @@ using KubeCallback = std::function<void(KubeResponse)>;
 // details.retryAfterSeconds). A 2xx whose body is not a JSON object is an error.
 KubeResponse parse_kube_response(int status, const std::string* retry_after, const std::string& body);
 
+// A number from an API object as an integer (replicas, lease seconds): def when v is null, not a
+// number, or outside the int64 range (converting 1e300 would be undefined behaviour).
+std::int64_t integer_value(const Value* v, std::int64_t def = 0);
+
 class KubeClient {
  public:
   KubeClient(boost::asio::io_context& io, KubeConnection connection);

@@ -53,6 +53,13 @@ KubeResponse parse_kube_response(int status, const std::string* ra, const std::s
   return out;
 }
 
+std::int64_t integer_value(const Value* v, std::int64_t def) {
+  if (!v || !v->is_number()) return def;
+  const double d = v->as_number();
+  if (!(d > -9.2e18 && d < 9.2e18)) return def;  // also NaN
+  return v->as_int();
+}
+
 std::optional<double> parse_quantity(std::string_view text) {
   if (text.empty()) return std::nullopt;
   std::size_t i = 0;

@@ -51,7 +51,7 @@ Record record_of(const Value& lease) {
   };
   auto i = [&](const char* k) {
     const Value* v = spec->find(k);
-    return v && v->is_number() ? v->as_int() : std::int64_t{0};
+    return integer_value(v);
   };
   r.holder = s("holderIdentity");
   r.duration_seconds = i("leaseDurationSeconds");

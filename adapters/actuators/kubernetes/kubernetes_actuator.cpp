@@ -22,7 +22,7 @@ std::int64_t int_at(const Value& v, std::string_view a, std::string_view b, std:
   const Value* x = v.find(a);
   if (!x) return def;
   const Value* y = x->find(b);
-  return y && y->is_number() ? y->as_int() : def;
+  return integer_value(y, def);
 }
 
 struct Core : std::enable_shared_from_this<Core> {

@@ -233,7 +233,7 @@ struct Core : std::enable_shared_from_this<Core> {
       };
       auto num = [](const Value& v, std::initializer_list<std::string_view> k) -> std::int64_t {
         const Value* x = path(v, k);
-        return x && x->is_number() ? x->as_int() : 0;
+        return integer_value(x);
       };
       std::int64_t spec = num(scale.body, {"spec", "replicas"});
       std::int64_t status = num(scale.body, {"status", "replicas"});

@@ -15,12 +15,11 @@ namespace {
 
 using luascale::Value;
 
-// As the scale actuator reads a count (kubernetes_actuator.cpp int_at).
+// As the scale actuator, the source and leader election read a count.
 std::int64_t count_at(const Value& v, const char* a, const char* b) {
   const Value* x = v.find(a);
   if (!x) return 0;
-  const Value* y = x->find(b);
-  return y && y->is_number() ? y->as_int() : 0;
+  return luascale::kube::integer_value(x->find(b));
 }
 
 void strings(const Value& v, int depth, int& budget) {
