@@ -171,7 +171,9 @@ struct PolicyTask : std::enable_shared_from_this<PolicyTask> {
     std::vector<std::string> logs;
   };
   std::deque<Recent> recent;
-  std::shared_ptr<const Value> saved_state;  // the last persisted form (refreshed after a scale, else every 10 s)
+  // The last persisted form, as JSON text (refreshed after a scale, else every 10 s): a long
+  // recommendation history as text is several times smaller than as values.
+  std::shared_ptr<const std::string> saved_state;
   double last_snapshot = -1e300;
   std::vector<PlanStep> last_plan;  // the plan last accepted by the actuator
   std::string last_error;
@@ -210,7 +212,7 @@ struct TickState {
 
 struct StateSnapshot {
   double saved_at = 0;
-  std::vector<std::pair<std::string, std::shared_ptr<const Value>>> policies;
+  std::vector<std::pair<std::string, std::shared_ptr<const std::string>>> policies;
 };
 
 // A thread that writes the newest state snapshot (older unwritten ones are superseded).
@@ -245,10 +247,11 @@ class StateWriter {
       const std::uint64_t upto = submitted_;
       const std::string path = path_;
       lk.unlock();
-      Value policies = Value::object();
-      for (auto& [name, v] : snap.policies) policies.set(name, *v);
+      std::vector<std::pair<std::string, std::string_view>> policies;  // views into snap
+      policies.reserve(snap.policies.size());
+      for (auto& [name, json] : snap.policies) policies.emplace_back(name, *json);
       std::string err;
-      if (!save_state_file(path, policies, snap.saved_at, &err))
+      if (!save_state_file_json(path, policies, snap.saved_at, &err))
         log_event("error", "", "state", "state not saved: " + err);
       lk.lock();
       written_ = upto;
@@ -419,8 +422,15 @@ struct Runner::Impl {
         if (o->cfg.name != t->cfg.name) continue;
         std::lock_guard<std::mutex> lock(o->mu);
         std::string err;
-        if (o->saved_state && !t->rt->restore_state(*o->saved_state, &err))
-          log_event("warn", t->cfg.name, "state", "state not carried over: " + err);
+        if (o->saved_state) {
+          bool ok = false;
+          try {
+            ok = t->rt->restore_state(parse_json(*o->saved_state), &err);
+          } catch (const std::exception& e) {
+            err = e.what();
+          }
+          if (!ok) log_event("warn", t->cfg.name, "state", "state not carried over: " + err);
+        }
         t->saved_state = o->saved_state;
       }
     }
@@ -728,8 +738,11 @@ void PolicyTask::finish(std::shared_ptr<TickState>, DecisionRecord rec, const st
   const bool scaled = rec.desired != rec.current;
   Value st;
   bool snapshot = scaled || rec.time - last_snapshot >= 10 || !saved_state;
+  std::shared_ptr<const std::string> st_json;
   if (snapshot) {
     st = rt->save_state(&err);
+    if (err.empty()) st_json = std::make_shared<const std::string>(to_json(st));
+    st = Value();
     last_snapshot = rec.time;
   }
   const std::string result = status_name(rec.status);
@@ -748,7 +761,7 @@ void PolicyTask::finish(std::shared_ptr<TickState>, DecisionRecord rec, const st
     last_error = rec.status == EvalOutcome::Status::Error ? rec.reason : "";
     recent.push_back(std::move(d));
     while (recent.size() > owner->opts.decisions_kept) recent.pop_front();
-    if (snapshot && err.empty()) saved_state = std::make_shared<const Value>(std::move(st));
+    if (snapshot && err.empty()) saved_state = std::move(st_json);
   }
   if (rec.status == EvalOutcome::Status::Error)
     log_event("error", cfg.name, "evaluation_error", rec.reason + " (holding " + std::to_string(rec.desired) + ")");
@@ -812,7 +825,7 @@ bool Runner::start(std::string* error) {
       for (auto& t : tasks) {
         if (const Value* s = saved.find(t->cfg.name)) {
           if (!t->rt->restore_state(*s, &err)) log_event("warn", t->cfg.name, "state", "state not restored: " + err);
-          else t->saved_state = std::make_shared<const Value>(*s);
+          else t->saved_state = std::make_shared<const std::string>(to_json(*s));
         }
       }
     }

@@ -99,4 +99,24 @@ bool save_state_file(const std::string& path, const Value& policies, double save
   return write_file_atomic(path, to_json(doc, 1) + "\n", error);
 }
 
+bool save_state_file_json(const std::string& path, const std::vector<std::pair<std::string, std::string_view>>& policies,
+                          double saved_at, std::string* error) {
+  std::size_t size = 64;
+  for (const auto& [name, json] : policies) size += name.size() + json.size() + 8;
+  std::string text;
+  text.reserve(size);
+  text += "{\n \"version\": " + std::to_string(kStateVersion) + ",\n \"saved_at\": " + to_json(Value(saved_at)) +
+          ",\n \"policies\": {";
+  bool first = true;
+  for (const auto& [name, json] : policies) {
+    text += first ? "\n  " : ",\n  ";
+    first = false;
+    text += to_json(Value(name));
+    text += ": ";
+    text += json;
+  }
+  text += first ? "}\n}\n" : "\n }\n}\n";
+  return write_file_atomic(path, text, error);
+}
+
 }  // namespace luascale

@@ -5,6 +5,9 @@
 #pragma once
 
 #include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include "engine/core/value.hpp"
 
@@ -19,6 +22,11 @@ bool load_state_file(const std::string& path, Value& policies_out, std::string* 
 // Writes {"version","saved_at","policies": policies} atomically. False + *error on failure.
 bool save_state_file(const std::string& path, const Value& policies, double saved_at,
                      std::string* error);
+
+// The same document from each policy's state already serialised as JSON (name, text): what
+// `luascale run` keeps between saves, a fraction of the memory of the values themselves.
+bool save_state_file_json(const std::string& path, const std::vector<std::pair<std::string, std::string_view>>& policies,
+                          double saved_at, std::string* error);
 
 // Writes text to path atomically (temp file in the same folder, fsync, rename, fsync folder).
 bool write_file_atomic(const std::string& path, const std::string& text, std::string* error);
