@@ -2,7 +2,8 @@
 // real redis-server, the file actuator writing their counts. Reports tick lag (p50/p99 from the
 // luascale_tick_lag_seconds histogram), CPU share and RSS after a warm-up, and the idle RSS of a
 // single policy, against the targets (p99 lag < 100 ms, RSS < 64 MiB, idle < 16 MiB).
-// Needs redis-server on PATH. LUASCALE_BENCH_SECONDS sets the measured period (default 30).
+// Needs redis-server on PATH. LUASCALE_BENCH_SECONDS sets the measured period (default 30),
+// LUASCALE_BENCH_WARMUP the warm-up before it (default 10; 330 for the steady state).
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -153,6 +154,7 @@ void write_config(const std::string& path, int policies, int redis_port, const s
 
 int main() {
   int seconds = std::getenv("LUASCALE_BENCH_SECONDS") ? std::atoi(std::getenv("LUASCALE_BENCH_SECONDS")) : 30;
+  int warmup = std::getenv("LUASCALE_BENCH_WARMUP") ? std::atoi(std::getenv("LUASCALE_BENCH_WARMUP")) : 10;
   std::string dir = (fs::temp_directory_path() / ("luascale-run-bench-" + std::to_string(::getpid()))).string();
   fs::create_directories(dir);
   int redis_port = free_port();
@@ -172,7 +174,9 @@ int main() {
   // Load: 1,000 policies.
   write_config(dir + "/many.json", 1000, redis_port, dir);
   Run many = start_run(dir, dir + "/many.json");
-  std::this_thread::sleep_for(std::chrono::seconds(10));  // warm-up
+  // Warm-up. The steady state needs more than 300 s: the policies keep HPA's 300 s scale-down
+  // window of recommendations (LUASCALE_BENCH_WARMUP=330 measures after it is full).
+  std::this_thread::sleep_for(std::chrono::seconds(warmup));
   auto before = lag_buckets(http_get(many.port, "/metrics"));
   double cpu0 = cpu_seconds(many.pid);
   double rss_start = rss_mib(many.pid);
@@ -189,7 +193,8 @@ int main() {
   ::waitpid(redis, nullptr, 0);
 
   double ticks = after.empty() ? 0 : after.rbegin()->second - (before.empty() ? 0 : before.rbegin()->second);
-  std::printf("run_bench: 1000 policies, 1 s interval, one redis-server, %d s measured after 10 s warm-up\n", seconds);
+  std::printf("run_bench: 1000 policies, 1 s interval, one redis-server, %d s measured after %d s warm-up\n", seconds,
+              warmup);
   if (after.empty()) {
     std::printf("  no metrics (see %s/run.log)\n", dir.c_str());
     return 1;
