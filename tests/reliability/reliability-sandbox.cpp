@@ -54,8 +54,9 @@ bool contains_any(const std::string& s, const std::vector<std::string>& parts) {
 }
 
 std::unique_ptr<PolicyScript> load(const std::string& name, const fs::path& file, std::string* err,
-                                   bool roomy_clock = false) {
+                                   bool roomy_clock = false, LuaStatePool* pool = nullptr) {
   PolicyLoadOptions o;
+  o.pool = pool;
   if (roomy_clock) {
     // Policies that must end on the memory cap get a roomier wall clock than the default 1 s: on
     // a loaded machine under ASan, filling 32 MiB with small tables can take longer than that.
@@ -84,7 +85,9 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 
 }  // namespace
 
-TEST_CASE("every hostile policy fails clearly, within bounds, and the engine keeps serving") {
+// Runs the corpus. `shared`: each hostile script is loaded twice into one shared state (as `run`
+// does for policies of one script), and both copies must fail exactly as a lone copy does.
+void run_corpus(bool shared) {
   const fs::path dir = fs::path(LUASCALE_SOURCE_DIR) / "tests/reliability/hostile";
   std::vector<fs::path> files;
   for (const auto& e : fs::directory_iterator(dir))
@@ -112,20 +115,31 @@ TEST_CASE("every hostile policy fails clearly, within bounds, and the engine kee
     auto t0 = std::chrono::steady_clock::now();
     err.clear();
     const bool memory_case = expect.any_of.size() == 1 && expect.any_of[0] == "memory limit exceeded";
-    auto hostile = load(name, file, &err, memory_case);
+    LuaStatePool pool;
+    std::unique_ptr<PolicyScript> twin;
+    std::string twin_err;
+    if (shared) twin = load(name, file, &twin_err, memory_case, &pool);
+    auto hostile = load(name, file, &err, memory_case, shared ? &pool : nullptr);
     if (expect.kind == "expect-load") {
       CHECK_MESSAGE(!hostile, "loaded, expected a load error");
       CHECK_MESSAGE(err.find("policy \"" + name + "\"") != std::string::npos, err);
       CHECK_MESSAGE(contains_any(err, expect.any_of), err);
+      if (shared) CHECK_MESSAGE(contains_any(twin_err, expect.any_of), twin_err);
     } else {
       REQUIRE_MESSAGE(hostile, err);
       hostile->attach_signals(&signals);
-      for (int round = 0; round < 2; ++round) {
-        EvalOutcome out = hostile->evaluate(1000 + round, 15, target());
+      if (shared) {
+        REQUIRE_MESSAGE(twin, twin_err);
+        CHECK(hostile->state_users() == 2);
+        twin->attach_signals(&signals);
+      }
+      for (int round = 0; round < (shared ? 4 : 2); ++round) {
+        PolicyScript* const subject = shared && round % 2 ? twin.get() : hostile.get();
+        EvalOutcome out = subject->evaluate(1000 + round, 15, target());
         if (expect.kind == "expect-state") {
           CHECK(out.status == EvalOutcome::Status::Decision);
           std::string state_err;
-          hostile->state(&state_err);
+          subject->state(&state_err);
           CHECK_MESSAGE(state_err.find("policy \"" + name + "\"") != std::string::npos, state_err);
           CHECK_MESSAGE(contains_any(state_err, expect.any_of), state_err);
         } else {
@@ -134,10 +148,11 @@ TEST_CASE("every hostile policy fails clearly, within bounds, and the engine kee
           CHECK_MESSAGE(contains_any(out.error, expect.any_of), out.error);
           CHECK(!out.replicas);
         }
-        CHECK(hostile->memory_used() <= cap);
+        CHECK(subject->memory_used() <= cap);
       }
     }
     hostile.reset();  // lua_close runs no policy code (no __gc)
+    twin.reset();
     const double took = seconds_since(t0);
     CHECK_MESSAGE(took < kMaxSeconds, "took " << took << " s");
     if (took > worst) {
@@ -150,7 +165,14 @@ TEST_CASE("every hostile policy fails clearly, within bounds, and the engine kee
     CHECK(ok.replicas == 14);
     CHECK(ok.reason == "ok");
   }
-  MESSAGE("hostile policies: " << files.size() << ", slowest " << worst_name << " " << worst << " s");
+  const std::string label = shared ? "hostile policies (two per shared state)" : "hostile policies";
+  MESSAGE(label << ": " << files.size() << ", slowest " << worst_name << " " << worst << " s");
+}
+
+TEST_CASE("every hostile policy fails clearly, within bounds, and the engine keeps serving") { run_corpus(false); }
+
+TEST_CASE("two copies of every hostile policy in one shared state each fail exactly as a lone copy does") {
+  run_corpus(true);
 }
 
 TEST_CASE("the guarded library functions still behave as Lua documents them for ordinary use") {
