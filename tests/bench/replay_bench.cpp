@@ -6,6 +6,7 @@
 #include <lua.hpp>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -88,28 +89,36 @@ int main() {
   lua_State* L = luaL_newstate();
   luaL_openlibs(L);
   luaL_dostring(L, "function decide(q) return { replicas = math.ceil(q / 10) } end");
-  t0 = Clock::now();
-  for (long i = 0; i < kBig; ++i) {
-    lua_getglobal(L, "decide");
-    lua_pushinteger(L, (i * 7919) % 500);
-    lua_pcall(L, 1, 1, 0);
-    lua_getfield(L, -1, "replicas");
-    lua_pop(L, 2);
-  }
-  double lua_rate = kBig / seconds_since(t0);
-  lua_close(L);
+  auto floor_rate = [&] {
+    auto t = Clock::now();
+    for (long i = 0; i < kBig; ++i) {
+      lua_getglobal(L, "decide");
+      lua_pushinteger(L, (i * 7919) % 500);
+      lua_pcall(L, 1, 1, 0);
+      lua_getfield(L, -1, "replicas");
+      lua_pop(L, 2);
+    }
+    return kBig / seconds_since(t);
+  };
 
   long ticks_small = 0, ticks_big = 0;
   replay_rate(script, small, &ticks_small);
   long rss_small = rss_kib();
-  double rate = replay_rate(script, big, &ticks_big);
+  // The machine may be shared: the floor and the replay alternate, three rounds, best of each.
+  double lua_rate = 0, rate = 0;
+  for (int round = 0; round < 3; ++round) {
+    lua_rate = std::max(lua_rate, floor_rate());
+    rate = std::max(rate, replay_rate(script, big, &ticks_big));
+  }
   long rss_big = rss_kib();
+  lua_close(L);
 
   std::printf("replay_bench: %ld-row trace, 15 s interval\n", kBig);
   std::printf("  trace parse only        %12.0f rows/s\n", parse_rate);
   std::printf("  bare lua_pcall floor    %12.0f calls/s\n", lua_rate);
   std::printf("  full replay             %12.0f ticks/s  (%ld ticks)\n", rate, ticks_big);
   std::printf("  full replay / bare Lua  %12.2f\n", rate / lua_rate);
+  std::printf("  (best of 3 alternating rounds each)\n");
   std::printf("  RSS after %ld rows %8ld KiB, after %ld rows %8ld KiB (ratio %.2f)\n", kSmall, rss_small, kBig,
               rss_big, static_cast<double>(rss_big) / static_cast<double>(rss_small));
   std::filesystem::remove_all(dir);
