@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <climits>
 #include <cmath>
+#include <limits>
 
 namespace luascale {
 
@@ -50,6 +51,24 @@ void Guardrails::store_recommendation(double now, std::int64_t desired, double k
   while (drop < recs.size() && recs[drop].time < cutoff) ++drop;
   if (drop) recs.erase(recs.begin(), recs.begin() + static_cast<std::ptrdiff_t>(drop));
   recs.push_back({now, desired});
+  // An entry with a later one at least as high and a later one at least as low can never decide
+  // a window's max or min again: every window that holds it holds those later entries too. Drop
+  // it. The answers stay exactly upstream's, and a steady recommendation keeps one entry however
+  // short the interval is against the window (300 entries at 1 s otherwise).
+  std::int64_t hi = desired, lo = desired;
+  bool any = false;
+  for (std::size_t i = recs.size() - 1; i-- > 0;) {
+    const std::int64_t c = recs[i].count;
+    if (hi >= c && lo <= c) {
+      recs[i].time = std::numeric_limits<double>::quiet_NaN();
+      any = true;
+    }
+    hi = std::max(hi, c);
+    lo = std::min(lo, c);
+  }
+  if (any)
+    recs.erase(std::remove_if(recs.begin(), recs.end(), [](const TimedCount& r) { return std::isnan(r.time); }),
+               recs.end());
 }
 
 GuardResult Guardrails::normalize_legacy(double now, std::int64_t current, std::int64_t desired) {

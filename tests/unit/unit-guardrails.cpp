@@ -131,3 +131,54 @@ TEST_CASE("state round-trips through a value") {
   CHECK(s.scale_up_events.size() == 1);
   CHECK(s.to_value() == v);
 }
+
+TEST_CASE("the compacted recommendation history gives the same stabilized counts as the full history") {
+  // Behavior path with both stabilization windows and rate limits too wide to bind: the guarded
+  // count is current clamped into [min over the up window, max over the down window] of the
+  // recommendations, which a naive model computes from every recommendation ever stored.
+  std::uint64_t seed = 12345;
+  auto next = [&](std::uint64_t n) {
+    seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+    return (seed >> 33) % n;
+  };
+  for (int trial = 0; trial < 40; ++trial) {
+    const int up_window = static_cast<int>(next(4)) * 20;     // 0, 20, 40, 60 s
+    const int down_window = 30 + static_cast<int>(next(10)) * 30;  // 30 .. 300 s
+    Guardrails g(from_json(R"({"name":"a","script":"x.lua","minReplicas":0,"maxReplicas":100000,
+        "behavior":{"scaleUp":{"stabilizationWindowSeconds":)" + std::to_string(up_window) + R"(,
+                    "policies":[{"type":"Pods","value":100000,"periodSeconds":1}]},
+                    "scaleDown":{"stabilizationWindowSeconds":)" + std::to_string(down_window) + R"(,
+                    "policies":[{"type":"Percent","value":100,"periodSeconds":1}]}}})"));
+    std::vector<std::pair<double, std::int64_t>> all;  // every recommendation, never pruned
+    std::int64_t current = 10, rec = 10;
+    double now = 1000;
+    all.emplace_back(now, current);  // the initial recommendation
+    std::size_t longest = 0;
+    for (int tick = 0; tick < 600; ++tick) {
+      now += 1 + static_cast<double>(next(5));
+      const std::uint64_t step = next(10);  // mostly steady, sometimes a walk, sometimes a jump
+      if (step < 2) rec += static_cast<std::int64_t>(next(7)) - 3;
+      else if (step == 2) rec = static_cast<std::int64_t>(next(40));
+      rec = std::max<std::int64_t>(0, rec);
+      std::int64_t up = rec, down = rec;
+      for (const auto& [t, c] : all) {
+        if (t > now - up_window) up = std::min(up, c);
+        if (t > now - down_window) down = std::max(down, c);
+      }
+      std::int64_t want = std::min(std::max(current, up), down);
+      all.emplace_back(now, rec);
+      GuardResult r = g.decide(now, current, rec, false);
+      REQUIRE_MESSAGE(r.desired == want, "trial " << trial << " tick " << tick);
+      if (r.desired != current) g.record_scale(now, current, r.desired);
+      current = r.desired;
+      longest = std::max(longest, g.state().recommendations.size());
+    }
+    CHECK(longest < all.size() / 4);  // compaction keeps far fewer than every sample
+  }
+  // A steady recommendation at a 1 s interval keeps one entry, not the 300 of the window.
+  GuardrailConfig cfg;
+  cfg.min = 1;
+  Guardrails steady(cfg);
+  for (int t = 0; t < 600; ++t) steady.decide(t, 3, 3, false);
+  CHECK(steady.state().recommendations.size() == 1);
+}
