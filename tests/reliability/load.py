@@ -4,8 +4,8 @@
 ratios: RSS end/warm-up, evaluations done / evaluations due, missed ticks per 1,000 due, and
 mean evaluation time in the last window / first window. Exits 1 when a bound is broken
 (RSS ratio > MAX_RSS_RATIO, or fewer than MIN_DONE of the due evaluations done).
-The warm-up must outlast the /decisions ring filling (100 decisions per policy = 100 intervals),
-which is expected growth, not a leak.
+The warm-up must outlast the fills that are expected growth, not leaks: the /decisions ring (50
+decisions per policy = 50 intervals) and HPA's 300 s window of recommendations.
 Usage: load.py LUASCALE [POLICIES] [SECONDS] [WARMUP] [INTERVAL] [MIN_DONE]"""
 import json, os, re, subprocess, sys, tempfile, time, urllib.request
 
