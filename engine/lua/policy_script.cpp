@@ -20,6 +20,7 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <new>
 #include <sstream>
 
 #include "engine/core/units.hpp"
@@ -93,7 +94,7 @@ struct RawDecision {
   std::int64_t replicas = 0, nodes = 0;
   char reason[kMaxReason + 1] = {0};
   int plan_n = 0;
-  PlanStep plan[kMaxPlan];
+  PlanStep* plan = nullptr;  // kMaxPlan steps, allocated by the first decision with a plan
 };
 
 }  // namespace
@@ -158,6 +159,7 @@ struct PolicyScript::Impl {
   const std::string* load_source = nullptr;  // the script's text while loading
   std::vector<std::string>* logs = nullptr;
   RawDecision raw;
+  std::unique_ptr<PlanStep[]> plan_buf;  // raw.plan's storage (8 KiB; most policies never plan)
 
   ~Impl() {
     if (!host) return;
@@ -1415,6 +1417,11 @@ int eval_trampoline(lua_State* L) {
     const int plan_idx = lua_gettop(L);
     const lua_Integer n = static_cast<lua_Integer>(lua_rawlen(L, plan_idx));
     if (n > kMaxPlan) return luaL_error(L, "decide returned a plan of %I steps; at most %d", n, kMaxPlan);
+    if (!d.plan) {
+      h->plan_buf.reset(new (std::nothrow) PlanStep[kMaxPlan]);
+      if (!h->plan_buf) return luaL_error(L, "not enough memory");
+      d.plan = h->plan_buf.get();
+    }
     for (lua_Integer i = 1; i <= n; ++i) {
       lua_rawgeti(L, plan_idx, i);
       const int step = lua_gettop(L);
@@ -1588,6 +1595,9 @@ std::unique_ptr<PolicyScript> PolicyScript::load(const PolicyLoadOptions& opts, 
     lua_settop(L, 0);
     return nullptr;
   }
+  // The module text buffers are only needed while loading (a later require refills them).
+  std::string().swap(h->file_buf);
+  std::string().swap(h->chunk_buf);
   // Loading leaves garbage (chunk text, require machinery): a private state drops it now; a
   // shared one (where a full collection would walk every policy) lets the collector catch up.
   if (host.users == 1) lua_gc(L, LUA_GCCOLLECT);
@@ -1646,7 +1656,7 @@ EvalOutcome PolicyScript::evaluate(double now, double interval, const TargetView
   if (h->raw.has_replicas) out.replicas = h->raw.replicas;
   if (h->raw.has_nodes) out.nodes = h->raw.nodes;
   out.reason = h->raw.reason;
-  out.plan.assign(h->raw.plan, h->raw.plan + h->raw.plan_n);
+  if (h->raw.plan_n > 0) out.plan.assign(h->raw.plan, h->raw.plan + h->raw.plan_n);
   return out;
 }
 
