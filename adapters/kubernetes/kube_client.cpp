@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "adapters/net/http_client.hpp"
+#include "engine/core/units.hpp"
 
 namespace luascale::kube {
 
@@ -20,12 +21,6 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 constexpr auto kTokenRefresh = std::chrono::seconds(60);  // client-go's cached token file period
-
-std::string trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\n')) s.erase(0, 1);
-  return s;
-}
 
 std::string base64_encode(std::string_view in) {
   static const char* k = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -77,7 +72,7 @@ struct KubeClient::Impl : std::enable_shared_from_this<KubeClient::Impl> {
       if (in) {
         std::stringstream ss;
         ss << in.rdbuf();
-        std::string t = trim(ss.str());
+        std::string t = trim_space(ss.str());
         if (!t.empty()) token = t;
       }
       token_read = now;

@@ -584,6 +584,15 @@ double pattern_cost(const char* p, std::size_t plen, std::size_t n, bool plain) 
 
 constexpr double kMaxPatternCost = 2e8;  // ~1 s of matching in the worst case
 
+// Calls the wrapped library function (upvalue 1) with this call's arguments and returns its
+// results as a lua_CFunction does: `nresults` 1, or LUA_MULTRET for all of them.
+int call_original(lua_State* L, int nresults) {
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_call(L, lua_gettop(L) - 1, nresults);
+  return nresults == LUA_MULTRET ? lua_gettop(L) : nresults;
+}
+
 // string.find/match/gmatch/gsub: refuses a pattern whose worst-case backtracking over this
 // subject is out of bounds (the matcher runs in C, out of the hook's reach), then calls the
 // library function (upvalue 1) and checks the deadline.
@@ -621,12 +630,7 @@ int l_string_format(lua_State* L) {
   std::size_t flen;
   const char* fmt = luaL_checklstring(L, 1, &flen);
   const int top = lua_gettop(L);
-  auto fallback = [&]() {
-    lua_pushvalue(L, lua_upvalueindex(1));
-    lua_insert(L, 1);
-    lua_call(L, top, 1);
-    return 1;
-  };
+  auto fallback = [&]() { return call_original(L, 1); };
   // Pass 1: every conversion is one formatted here, with an argument of the right kind.
   int arg = 1;
   for (std::size_t i = 0; i < flen; ++i) {
@@ -741,10 +745,7 @@ int l_string_rep(lua_State* L) {
     lua_pushliteral(L, "");
     return 1;
   }
-  lua_pushvalue(L, lua_upvalueindex(1));
-  lua_insert(L, 1);
-  lua_call(L, lua_gettop(L) - 1, 1);
-  return 1;
+  return call_original(L, 1);
 }
 
 // table.move(a1, f, e, t [, a2]) copies e - f + 1 elements in C: charge them to the budget.
@@ -756,10 +757,7 @@ int l_table_move(lua_State* L) {
     charge_work(L, count >= static_cast<lua_Unsigned>(INT64_MAX / 2) ? INT64_MAX / 2
                                                                      : static_cast<std::int64_t>(count) + 1);
   }
-  lua_pushvalue(L, lua_upvalueindex(1));
-  lua_insert(L, 1);
-  lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
-  return lua_gettop(L);
+  return call_original(L, LUA_MULTRET);
 }
 
 // table.insert/remove/sort shift or sort #t elements in C; a __len metamethod could claim any
@@ -769,10 +767,7 @@ int l_table_len_guard(lua_State* L) {
   if (luaL_getmetafield(L, 1, "__len") != LUA_TNIL)
     return luaL_error(L, "table.%s on a table with a __len metamethod is not allowed in the "
                          "policy sandbox", lua_tostring(L, lua_upvalueindex(2)));
-  lua_pushvalue(L, lua_upvalueindex(1));
-  lua_insert(L, 1);
-  lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
-  return lua_gettop(L);
+  return call_original(L, LUA_MULTRET);
 }
 
 // setmetatable refuses __gc: finalizers run at arbitrary points, including outside any
@@ -784,10 +779,7 @@ int l_setmetatable(lua_State* L) {
       return luaL_error(L, "__gc metamethods are not allowed in the policy sandbox");
     lua_pop(L, 1);
   }
-  lua_pushvalue(L, lua_upvalueindex(1));
-  lua_insert(L, 1);
-  lua_call(L, lua_gettop(L) - 1, 1);
-  return 1;
+  return call_original(L, 1);
 }
 
 // The message handler xpcall installs. When the budget trips, the hook raises from inside
@@ -798,10 +790,7 @@ int l_xpcall_handler(lua_State* L) {
     lua_settop(L, 1);
     return 1;
   }
-  lua_pushvalue(L, lua_upvalueindex(1));
-  lua_insert(L, 1);
-  lua_call(L, lua_gettop(L) - 1, 1);
-  return 1;
+  return call_original(L, 1);
 }
 
 // xpcall(f, msgh, ...): msgh wrapped by l_xpcall_handler.
@@ -810,10 +799,7 @@ int l_xpcall(lua_State* L) {
   lua_pushvalue(L, 2);
   lua_pushcclosure(L, l_xpcall_handler, 1);
   lua_replace(L, 2);
-  lua_pushvalue(L, lua_upvalueindex(1));
-  lua_insert(L, 1);
-  lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
-  return lua_gettop(L);
+  return call_original(L, LUA_MULTRET);
 }
 
 // Replaces table[field] (table at index t) by `guard` with upvalues (original, field name).

@@ -92,11 +92,16 @@ bool load_state_file(const std::string& path, Value& policies_out, std::string* 
 }
 
 bool save_state_file(const std::string& path, const Value& policies, double saved_at, std::string* error) {
-  Value doc = Value::object();
-  doc.set("version", kStateVersion);
-  doc.set("saved_at", saved_at);
-  doc.set("policies", policies);
-  return write_file_atomic(path, to_json(doc, 1) + "\n", error);
+  std::vector<std::string> texts;
+  std::vector<std::pair<std::string, std::string_view>> parts;
+  if (policies.is_object()) {
+    texts.reserve(policies.as_object().size());  // the views below point into these
+    for (const auto& [name, state] : policies.as_object()) {
+      texts.push_back(to_json(state, 1));
+      parts.emplace_back(name, texts.back());
+    }
+  }
+  return save_state_file_json(path, parts, saved_at, error);
 }
 
 bool save_state_file_json(const std::string& path, const std::vector<std::pair<std::string, std::string_view>>& policies,

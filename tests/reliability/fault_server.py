@@ -43,6 +43,24 @@ def closed_port():
     return port
 
 
+def write_kubeconfig(path, server):
+    """A kubeconfig for `server` (token auth, namespace default), as the run tests use it."""
+    with open(path, "w") as f:
+        f.write(f"""apiVersion: v1
+kind: Config
+clusters:
+- name: c
+  cluster: {{server: "{server}"}}
+users:
+- name: u
+  user: {{token: t}}
+contexts:
+- name: c
+  context: {{cluster: c, user: u, namespace: default}}
+current-context: c
+""")
+
+
 def rst_close(conn):
     try:
         conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))

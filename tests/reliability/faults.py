@@ -17,7 +17,7 @@ Usage: faults.py LUASCALE [DURATION_SECONDS] [EXTRA run ARGS...]   (e.g. --threa
 import json, os, re, signal, subprocess, sys, tempfile, time, urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from fault_server import FaultServer, HTTP_FAULTS, REDIS_FAULTS, closed_port, VALUE  # noqa: E402
+from fault_server import FaultServer, HTTP_FAULTS, REDIS_FAULTS, closed_port, write_kubeconfig, VALUE  # noqa: E402
 
 luascale = sys.argv[1]
 DURATION = float(sys.argv[2]) if len(sys.argv) > 2 else 12
@@ -58,20 +58,7 @@ def main():
     base = f"http://127.0.0.1:{srv.http_port}"
     with tempfile.TemporaryDirectory(prefix="luascale-faults-") as d:
         for name, server in (("kubeconfig", base), ("kubeconfig-refused", f"http://127.0.0.1:{dead}")):
-            with open(os.path.join(d, name), "w") as f:
-                f.write(f"""apiVersion: v1
-kind: Config
-clusters:
-- name: c
-  cluster: {{server: "{server}"}}
-users:
-- name: u
-  user: {{token: t}}
-contexts:
-- name: c
-  context: {{cluster: c, user: u, namespace: default}}
-current-context: c
-""")
+            write_kubeconfig(os.path.join(d, name), server)
         kc, kc_dead = os.path.join(d, "kubeconfig"), os.path.join(d, "kubeconfig-refused")
         with open(os.path.join(d, "sig.lua"), "w") as f:
             f.write("""return { decide = function(ctx)

@@ -9,7 +9,7 @@ Usage: threads.py LUASCALE [THREADS] [POLICIES] [SECONDS]"""
 import json, os, re, signal, subprocess, sys, tempfile, threading, time, urllib.error, urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from fault_server import FaultServer  # noqa: E402
+from fault_server import FaultServer, write_kubeconfig  # noqa: E402
 
 luascale = sys.argv[1]
 THREADS = int(sys.argv[2]) if len(sys.argv) > 2 else 4
@@ -37,20 +37,7 @@ def total(text, name):
 srv = FaultServer()
 base = f"http://127.0.0.1:{srv.http_port}"
 with tempfile.TemporaryDirectory(prefix="luascale-threads-") as d:
-    with open(os.path.join(d, "kubeconfig"), "w") as f:
-        f.write(f"""apiVersion: v1
-kind: Config
-clusters:
-- name: c
-  cluster: {{server: "{base}"}}
-users:
-- name: u
-  user: {{token: t}}
-contexts:
-- name: c
-  context: {{cluster: c, user: u, namespace: default}}
-current-context: c
-""")
+    write_kubeconfig(os.path.join(d, "kubeconfig"), base)
     with open(os.path.join(d, "p.lua"), "w") as f:
         f.write("""return { params = { per = 1 }, decide = function(ctx, p)
   ctx.state.n = (ctx.state.n or 0) + 1

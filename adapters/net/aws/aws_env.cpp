@@ -5,15 +5,10 @@
 #include <fstream>
 #include <sstream>
 
+#include "engine/core/units.hpp"
+
 namespace luascale::aws {
 namespace {
-
-std::string trim(std::string_view s) {
-  const auto first = s.find_first_not_of(" \t\r\n");
-  if (first == std::string_view::npos) return "";
-  const auto last = s.find_last_not_of(" \t\r\n");
-  return std::string(s.substr(first, last - first + 1));
-}
 
 std::string lower(std::string s) {
   for (char& c : s) {
@@ -55,14 +50,14 @@ std::map<std::string, Profile> parse_ini_profiles(std::string_view text, bool is
   while (std::getline(in, raw)) {
     if (raw.empty()) continue;
     const bool indented = raw[0] == ' ' || raw[0] == '\t';
-    const std::string line = trim(raw);
+    const std::string line = trim_space(raw);
     if (line.empty() || line[0] == '#' || line[0] == ';') continue;
     if (line.front() == '[') {
       const auto close = line.find(']');
-      std::string name = trim(line.substr(1, close == std::string::npos ? std::string::npos : close - 1));
+      std::string name = trim_space(line.substr(1, close == std::string::npos ? std::string::npos : close - 1));
       if (is_config_file && name != "default") {
         if (name.rfind("profile ", 0) == 0 || name.rfind("profile\t", 0) == 0) {
-          name = trim(name.substr(8));
+          name = trim_space(name.substr(8));
         } else {
           current = nullptr;  // [sso-session x], [services x]: not profiles
           continue;
@@ -74,12 +69,12 @@ std::map<std::string, Profile> parse_ini_profiles(std::string_view text, bool is
     if (!current || indented) continue;  // a nested sub-key (e.g. under s3 =)
     const auto eq = line.find('=');
     if (eq == std::string::npos) continue;
-    std::string key = lower(trim(line.substr(0, eq)));
-    std::string value = trim(line.substr(eq + 1));
+    std::string key = lower(trim_space(line.substr(0, eq)));
+    std::string value = trim_space(line.substr(eq + 1));
     // Inline comments only count after white space ("key = v # note").
     for (std::size_t i = 1; i < value.size(); ++i) {
       if ((value[i] == '#' || value[i] == ';') && (value[i - 1] == ' ' || value[i - 1] == '\t')) {
-        value = trim(value.substr(0, i));
+        value = trim_space(value.substr(0, i));
         break;
       }
     }

@@ -3,17 +3,9 @@
 
 #include <cstdlib>
 
+#include "engine/core/units.hpp"
+
 namespace luascale::aws {
-namespace {
-
-std::string trim(std::string_view s) {
-  const auto first = s.find_first_not_of(" \t\r\n");
-  if (first == std::string_view::npos) return "";
-  const auto last = s.find_last_not_of(" \t\r\n");
-  return std::string(s.substr(first, last - first + 1));
-}
-
-}  // namespace
 
 std::string_view local_name(const pugi::xml_node& node) {
   std::string_view name = node.name();
@@ -51,7 +43,7 @@ std::vector<pugi::xml_node> children(const pugi::xml_node& node, std::string_vie
 
 std::string text_at(const pugi::xml_node& node, std::string_view slash_path) {
   const pugi::xml_node n = path(node, slash_path);
-  return n ? trim(n.child_value()) : std::string();
+  return n ? trim_space(n.child_value()) : std::string();
 }
 
 std::optional<long long> int_at(const pugi::xml_node& node, std::string_view slash_path) {

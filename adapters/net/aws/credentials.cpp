@@ -12,16 +12,10 @@
 #include "adapters/net/aws/aws_xml.hpp"
 #include "adapters/net/http_client.hpp"
 #include "adapters/net/url.hpp"
+#include "engine/core/units.hpp"
 
 namespace luascale::aws {
 namespace {
-
-std::string trim(std::string_view s) {
-  const auto first = s.find_first_not_of(" \t\r\n");
-  if (first == std::string_view::npos) return "";
-  const auto last = s.find_last_not_of(" \t\r\n");
-  return std::string(s.substr(first, last - first + 1));
-}
 
 std::optional<std::string> read_whole_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -141,7 +135,7 @@ struct CredentialChain::Impl : std::enable_shared_from_this<CredentialChain::Imp
     }
     // Read again on every refresh: the kubelet rotates the projected token.
     auto jwt = read_whole_file(*token_file);
-    if (!jwt || trim(*jwt).empty()) {
+    if (!jwt || trim_space(*jwt).empty()) {
       return settle(failure("web identity: cannot read token file " + *token_file));
     }
     const auto& opts = chain->options_;
@@ -166,7 +160,7 @@ struct CredentialChain::Impl : std::enable_shared_from_this<CredentialChain::Imp
                              {"Version", "2011-06-15"},
                              {"RoleArn", *role_arn},
                              {"RoleSessionName", session},
-                             {"WebIdentityToken", trim(*jwt)}});
+                             {"WebIdentityToken", trim_space(*jwt)}});
     req.timeout = opts.sts_timeout;
     const std::string arn = *role_arn;
     auto self = shared_from_this();
@@ -236,7 +230,7 @@ struct CredentialChain::Impl : std::enable_shared_from_this<CredentialChain::Imp
     if (auto token_file = get("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE")) {
       auto token = read_whole_file(*token_file);
       if (!token) return settle(failure("container: cannot read token file " + *token_file));
-      req.headers.emplace_back("Authorization", trim(*token));
+      req.headers.emplace_back("Authorization", trim_space(*token));
     } else if (auto token = get("AWS_CONTAINER_AUTHORIZATION_TOKEN")) {
       req.headers.emplace_back("Authorization", *token);
     }
@@ -292,12 +286,12 @@ struct CredentialChain::Impl : std::enable_shared_from_this<CredentialChain::Imp
     req.timeout = c.options_.imds_timeout;
     auto self = shared_from_this();
     c.http_->request(std::move(req), [self, retry_on_401](net::HttpResult r) {
-      if (!r.ok() || r.status != 200 || trim(r.body).empty()) {
+      if (!r.ok() || r.status != 200 || trim_space(r.body).empty()) {
         return self->settle(
             failure(self->no_credentials("token request: " + describe_http_failure(r))));
       }
       auto& ch = *self->chain;
-      ch.imds_token_ = trim(r.body);
+      ch.imds_token_ = trim_space(r.body);
       // Renew a minute before the server forgets it.
       ch.imds_token_expiry_ = ch.now() + ch.options_.imds_token_ttl - std::chrono::seconds(60);
       self->imds_role(retry_on_401);
@@ -335,8 +329,8 @@ struct CredentialChain::Impl : std::enable_shared_from_this<CredentialChain::Imp
                 "role list: " + describe_http_failure(r) +
                 (r.ok() && r.status == 404 ? " (no instance profile attached)" : ""))));
           }
-          const std::string body = trim(r.body);
-          const std::string role = trim(body.substr(0, body.find('\n')));
+          const std::string body = trim_space(r.body);
+          const std::string role = trim_space(body.substr(0, body.find('\n')));
           if (role.empty()) {
             return self->settle(failure(self->no_credentials("no role in the instance profile")));
           }
