@@ -52,6 +52,13 @@ std::size_t PolicyRuntime::add_signal(const std::string& name) {
 
 DecisionRecord PolicyRuntime::tick(double now, std::int64_t current, std::int64_t ready,
                                    bool signal_failed) {
+  DecisionRecord rec;
+  tick(now, current, ready, rec, signal_failed);
+  return rec;
+}
+
+void PolicyRuntime::tick(double now, std::int64_t current, std::int64_t ready, DecisionRecord& rec,
+                         bool signal_failed) {
   if (attached_count_ != signals_.size()) {
     script_->attach_signals(&signals_);
     attached_count_ = signals_.size();
@@ -61,17 +68,23 @@ DecisionRecord PolicyRuntime::tick(double now, std::int64_t current, std::int64_
   view_.min = cfg_.guard.min;
   if (cfg_.guard.max < kMaxCount) view_.max = cfg_.guard.max; else view_.max.reset();
 
-  DecisionRecord rec;
   rec.time = now;
   rec.current = current;
-  EvalOutcome out = script_->evaluate(now, cfg_.interval_seconds, view_);
+  rec.recommended.reset();
+  rec.replicas_out.reset();
+  rec.nodes_out.reset();
+  rec.reason.clear();
+  rec.plan.clear();
+  rec.logs.clear();
+  EvalOutcome& out = out_;
+  script_->evaluate(now, cfg_.interval_seconds, view_, out);
   rec.status = out.status;
-  rec.logs = std::move(out.logs);
+  rec.logs.swap(out.logs);
   bool failed = signal_failed;
   switch (out.status) {
     case EvalOutcome::Status::Error:
       failed = true;
-      rec.reason = std::move(out.error);
+      rec.reason.swap(out.error);
       break;
     case EvalOutcome::Status::Hold:
       break;
@@ -79,14 +92,13 @@ DecisionRecord PolicyRuntime::tick(double now, std::int64_t current, std::int64_
       rec.replicas_out = out.replicas;
       rec.nodes_out = out.nodes;
       rec.recommended = out.replicas ? out.replicas : out.nodes;
-      rec.reason = std::move(out.reason);
-      rec.plan = std::move(out.plan);
+      rec.reason.swap(out.reason);
+      rec.plan.swap(out.plan);
       break;
   }
   GuardResult g = guard_.decide(now, current, failed ? std::nullopt : rec.recommended, failed);
   rec.desired = g.desired;
   rec.bound_by = g.bound_by;
-  return rec;
 }
 
 Value PolicyRuntime::save_state(std::string* error) const {

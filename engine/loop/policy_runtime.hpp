@@ -43,6 +43,9 @@ class PolicyRuntime {
 
   // One evaluation + guardrails. `signal_failed`: a source failed this tick (counts as failure).
   DecisionRecord tick(double now, std::int64_t current, std::int64_t ready, bool signal_failed = false);
+  // The same into `rec`, reusing its capacity (and the runtime's own scratch outcome).
+  void tick(double now, std::int64_t current, std::int64_t ready, DecisionRecord& rec,
+            bool signal_failed = false);
   // Tells the guardrails a scale actually happened.
   void record_scale(double now, std::int64_t from, std::int64_t to) { guard_.record_scale(now, from, to); }
 
@@ -62,6 +65,7 @@ class PolicyRuntime {
   SignalTable signals_;
   Guardrails guard_;
   TargetView view_;
+  EvalOutcome out_;  // reused by tick()
   std::size_t attached_count_ = 0;
 };
 

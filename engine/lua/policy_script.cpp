@@ -143,6 +143,12 @@ struct PolicyScript::Impl {
   int target_ref = LUA_NOREF, env_ref = LUA_NOREF, sigindex_ref = LUA_NOREF;
   int sigcache_ref = LUA_NOREF;
   int eval_ref = LUA_NOREF;          // eval_trampoline closed over its interned field names
+  // The decision keys' interned strings (kept alive as eval_trampoline's upvalues): a key of
+  // the answer is valid only if it is the very same string.
+  const char* replicas_key = nullptr;
+  const char* nodes_key = nullptr;
+  const char* reason_key = nullptr;
+  const char* plan_key = nullptr;
   int loaded_ref = LUA_NOREF;        // this policy's require cache (module instances)
   bool joined = false;               // counted in host->users and host->alloc.limit
   bool collect_logs = true;
@@ -1375,10 +1381,10 @@ int eval_trampoline(lua_State* L) {
     return luaL_error(L, "decide must return a table like {replicas=N} or nil to hold (it returned "
                          "a %s)", lua_typename(L, type));
   // Short strings are interned: a valid key is the very string held as an upvalue.
-  const char* const replicas_key = lua_tostring(L, lua_upvalueindex(kKeyReplicas));
-  const char* const nodes_key = lua_tostring(L, lua_upvalueindex(kKeyNodes));
-  const char* const reason_key = lua_tostring(L, lua_upvalueindex(kKeyReason));
-  const char* const plan_key = lua_tostring(L, lua_upvalueindex(kKeyPlan));
+  const char* const replicas_key = h->replicas_key;
+  const char* const nodes_key = h->nodes_key;
+  const char* const reason_key = h->reason_key;
+  const char* const plan_key = h->plan_key;
   bool has_plan = false, has_reason = false;
   lua_pushnil(L);
   while (lua_next(L, 3)) {
@@ -1455,6 +1461,11 @@ int eval_trampoline(lua_State* L) {
 int make_eval_trampoline(lua_State* L) {
   auto* h = impl_of(L);
   for (int k = 1; k <= kKeyCount; ++k) lua_pushstring(L, kEvalKeyNames[k]);
+  const int first = lua_gettop(L) - kKeyCount;
+  h->replicas_key = lua_tostring(L, first + kKeyReplicas);
+  h->nodes_key = lua_tostring(L, first + kKeyNodes);
+  h->reason_key = lua_tostring(L, first + kKeyReason);
+  h->plan_key = lua_tostring(L, first + kKeyPlan);
   lua_pushcclosure(L, eval_trampoline, kKeyCount);
   h->eval_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   return 0;
@@ -1602,11 +1613,23 @@ void PolicyScript::attach_signals(SignalTable* signals) {
 }
 
 EvalOutcome PolicyScript::evaluate(double now, double interval, const TargetView& target) {
+  EvalOutcome out;
+  evaluate(now, interval, target, out);
+  return out;
+}
+
+void PolicyScript::evaluate(double now, double interval, const TargetView& target, EvalOutcome& out) {
   Impl* h = impl_.get();
+  out.status = EvalOutcome::Status::Hold;
+  out.replicas.reset();
+  out.nodes.reset();
+  out.reason.clear();
+  out.plan.clear();
+  out.error.clear();
+  out.logs.clear();
   std::lock_guard<std::mutex> lk(h->host->mutex);
   h->host->current = h;
   lua_State* L = h->L;
-  EvalOutcome out;
   h->now = now;
   h->interval = interval;
   h->target = &target;
@@ -1631,19 +1654,18 @@ EvalOutcome PolicyScript::evaluate(double now, double interval, const TargetView
     out.error = policy_prefix(h->name) + pcall_error(h, st);
     lua_settop(L, 0);
     if (h->alloc().limit_hit) lua_gc(L, LUA_GCCOLLECT);
-    return out;
+    return;
   }
   lua_settop(L, 0);
   if (h->raw.status == 0) {
     out.status = EvalOutcome::Status::Hold;
-    return out;
+    return;
   }
   out.status = EvalOutcome::Status::Decision;
   if (h->raw.has_replicas) out.replicas = h->raw.replicas;
   if (h->raw.has_nodes) out.nodes = h->raw.nodes;
   out.reason = h->raw.reason;
   if (h->raw.plan_n > 0) out.plan.assign(h->raw.plan, h->raw.plan + h->raw.plan_n);
-  return out;
 }
 
 Value PolicyScript::state(std::string* error) const {

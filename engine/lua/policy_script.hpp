@@ -99,6 +99,9 @@ class PolicyScript {
 
   // Runs decide(ctx, p) once. `now` is unix seconds; `interval` the evaluation interval.
   EvalOutcome evaluate(double now, double interval, const TargetView& target);
+  // The same into `out`, whose string and vector capacity is reused (replays call this every
+  // tick, so a reason longer than the small-string buffer costs no allocation).
+  void evaluate(double now, double interval, const TargetView& target, EvalOutcome& out);
 
   // ctx.state, as a JSON-shaped value (for persistence); *error set when it holds
   // something that cannot be persisted (functions, cycles...).

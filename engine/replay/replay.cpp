@@ -8,6 +8,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <deque>
 #include <filesystem>
 #include <sstream>
@@ -121,9 +122,8 @@ std::string csv_field(const std::string& s) {
   return out;
 }
 
-DecisionCsvWriter::DecisionCsvWriter(std::ostream& out) : out_(out) {
+DecisionCsvWriter::DecisionCsvWriter(std::ostream& out) : out_(out), buf_(new char[kBufSize]) {
   out_ << "timestamp,recommended,replicas,bound_by,reason,policy,status,ready\n";
-  buf_.reserve(1 << 16);
 }
 
 DecisionCsvWriter::~DecisionCsvWriter() {
@@ -134,16 +134,36 @@ DecisionCsvWriter::~DecisionCsvWriter() {
 }
 
 void DecisionCsvWriter::flush() {
-  if (buf_.empty()) return;
-  out_.write(buf_.data(), static_cast<std::streamsize>(buf_.size()));
-  buf_.clear();
+  if (len_ == 0) return;
+  out_.write(buf_.get(), static_cast<std::streamsize>(len_));
+  len_ = 0;
+}
+
+void DecisionCsvWriter::put(const char* s, std::size_t n) {
+  if (len_ + n > kBufSize) {
+    flush();
+    if (n > kBufSize) {
+      out_.write(s, static_cast<std::streamsize>(n));
+      return;
+    }
+  }
+  std::memcpy(buf_.get() + len_, s, n);
+  len_ += n;
 }
 
 void DecisionCsvWriter::write(const std::string& policy, const DecisionRecord& rec, std::int64_t ready) {
-  // Replays run millions of ticks: lines are formatted into one buffer written in 64 KiB blocks.
-  char buf[96];
-  char* p = buf;
-  char* end = buf + sizeof buf;
+  // Replays run millions of ticks: each line is formatted in place into one buffer that is
+  // written in 64 KiB blocks; the policy's field is quoted once, not per line.
+  if (policy_ != &policy || policy_field_.size() != policy.size() + 1 ||
+      policy_field_.compare(0, policy.size(), policy) != 0) {
+    policy_ = &policy;
+    policy_field_ = csv_field(policy) + ',';
+  }
+  constexpr std::size_t kNumbers = 96;  // timestamp, two counts, bound_by and the separators
+  if (len_ + kNumbers > kBufSize) flush();
+  char* const start = buf_.get() + len_;
+  char* p = start;
+  char* const end = start + kNumbers;
   auto put_int = [&](std::int64_t v) { p = std::to_chars(p, end, v).ptr; };
   if (rec.time == std::floor(rec.time) && std::fabs(rec.time) < 9e15) {
     put_int(static_cast<std::int64_t>(rec.time));
@@ -155,22 +175,27 @@ void DecisionCsvWriter::write(const std::string& policy, const DecisionRecord& r
   *p++ = ',';
   put_int(rec.desired);
   *p++ = ',';
-  buf_.append(buf, p);
-  buf_ += bound_by_name(rec.bound_by);
-  buf_ += ',';
-  if (rec.reason.find_first_of(",\"\n\r") == std::string::npos) buf_ += rec.reason;
-  else buf_ += csv_field(rec.reason);
-  buf_ += ',';
-  if (policy.find_first_of(",\"\n\r") == std::string::npos) buf_ += policy;
-  else buf_ += csv_field(policy);
-  buf_ += ',';
-  buf_ += status_name(rec.status);
-  buf_ += ',';
-  p = buf;
-  put_int(ready);
+  const char* bound = bound_by_name(rec.bound_by);
+  const std::size_t bound_n = std::strlen(bound);  // at most 22 characters
+  std::memcpy(p, bound, bound_n);
+  p += bound_n;
+  *p++ = ',';
+  len_ += static_cast<std::size_t>(p - start);
+  if (rec.reason.find_first_of(",\"\n\r") == std::string::npos) put(rec.reason.data(), rec.reason.size());
+  else {
+    const std::string quoted = csv_field(rec.reason);
+    put(quoted.data(), quoted.size());
+  }
+  put(",", 1);
+  put(policy_field_.data(), policy_field_.size());
+  const char* status = status_name(rec.status);
+  put(status, std::strlen(status));
+  char tail[24];
+  p = tail;
+  *p++ = ',';
+  p = std::to_chars(p, tail + sizeof tail, ready).ptr;
   *p++ = '\n';
-  buf_.append(buf, p);
-  if (buf_.size() >= (1 << 16) - 2048) flush();
+  put(tail, static_cast<std::size_t>(p - tail));
 }
 
 namespace {
@@ -310,6 +335,7 @@ ReplaySummary replay_trace(PolicyRuntime& policy, TraceReader& trace, const Repl
   // Guardrail interventions by rule, counted per enum value and named once at the end.
   std::array<std::int64_t, static_cast<std::size_t>(BoundBy::Cooldown) + 1> bound_counts{};
   policy.script().set_collect_logs(false);  // nothing in a replay shows ctx:log lines
+  DecisionRecord rec;  // reused every tick
 
   for (;;) {
     // Feed every row at or before now.
@@ -386,7 +412,7 @@ ReplaySummary replay_trace(PolicyRuntime& policy, TraceReader& trace, const Repl
       under_since.reset();
     }
 
-    DecisionRecord rec = policy.tick(now, current, ready);
+    policy.tick(now, current, ready, rec);
     ++sum.ticks;
     if (opts.progress && (sum.ticks & 4095) == 1) opts.progress->advanced(sum, now);
     switch (rec.status) {

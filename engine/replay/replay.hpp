@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <limits>
 #include <map>
+#include <memory>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -122,8 +123,15 @@ class DecisionCsvWriter {
   void flush();
 
  private:
+  static constexpr std::size_t kBufSize = 1 << 16;
+  // Appends n bytes, flushing first when they would not fit.
+  void put(const char* s, std::size_t n);
+
   std::ostream& out_;
-  std::string buf_;  // lines not yet written, up to ~64 KiB
+  std::unique_ptr<char[]> buf_;  // lines not yet written, up to kBufSize bytes
+  std::size_t len_ = 0;
+  const std::string* policy_ = nullptr;  // the policy name last quoted into policy_field_
+  std::string policy_field_;             // its CSV field, quoted when needed, with the comma
 };
 
 // Runs the policy over the trace. Throws TraceError on malformed input, std::runtime_error when

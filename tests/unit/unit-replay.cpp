@@ -198,3 +198,44 @@ TEST_CASE("the plot series stays bounded and keeps flags of dropped points") {
   for (const auto& p : s.points()) under = under || p.under;
   CHECK(under);
 }
+
+TEST_CASE("the decisions CSV writer: lines across many buffer flushes, quoting, a policy renamed") {
+  std::ostringstream out;
+  std::string expected = "timestamp,recommended,replicas,bound_by,reason,policy,status,ready\n";
+  {
+    DecisionCsvWriter csv(out);
+    std::string policy = "api";
+    for (int i = 0; i < 6000; ++i) {
+      if (i == 3000) policy = "we,b";  // the same string object, new contents: quoted from now on
+      DecisionRecord rec;
+      rec.time = 1600000000 + 15.0 * i + (i % 7 == 0 ? 0.25 : 0);
+      if (i % 5 != 0) rec.recommended = i;
+      rec.desired = i % 97;
+      rec.bound_by = i % 3 == 0 ? BoundBy::ScaleDownStabilization : BoundBy::None;
+      rec.status = i % 11 == 0 ? EvalOutcome::Status::Hold : EvalOutcome::Status::Decision;
+      rec.reason = std::string(static_cast<std::size_t>(i % 200), 'r') + (i % 13 == 0 ? ", \"q\"\nx" : "");
+      csv.write(policy, rec, i % 41);
+      std::ostringstream line;
+      if (i % 7 == 0) {
+        char t[32];
+        std::snprintf(t, sizeof t, "%.3f", rec.time);
+        line << t;
+      } else {
+        line << static_cast<long long>(rec.time);
+      }
+      line << ',' << (rec.recommended ? std::to_string(*rec.recommended) : "") << ',' << rec.desired << ','
+           << bound_by_name(rec.bound_by) << ',' << csv_field(rec.reason) << ',' << csv_field(policy) << ','
+           << (rec.status == EvalOutcome::Status::Hold ? "hold" : "decision") << ',' << i % 41 << '\n';
+      expected += line.str();
+    }
+    // A reason longer than the whole buffer is written through.
+    DecisionRecord big;
+    big.time = 1;
+    big.desired = 1;
+    big.reason = std::string(100000, 'z');
+    csv.write(policy, big, 1);
+    expected += "1,,1,none," + big.reason + ",\"we,b\",hold,1\n";
+  }
+  CHECK(out.str().size() > (1u << 16) * 3);
+  CHECK(out.str() == expected);
+}
