@@ -77,6 +77,13 @@ void* capped_alloc(void* ud, void* ptr, std::size_t osize, std::size_t nsize) {
   return p;
 }
 
+// The last window string ctx:signal parsed (short ones only).
+struct WindowCache {
+  char text[16];
+  std::size_t n = SIZE_MAX;
+  double seconds = 0;
+};
+
 struct Budget {
   bool active = false;
   bool tripped = false;
@@ -134,6 +141,8 @@ struct PolicyScript::Impl {
   lua_State* L = nullptr;            // host->L
   AllocState& alloc() { return host->alloc; }
   Budget budget;
+  WindowCache window_cache;
+  const char* agg_names[11] = {};  // ctx:signal's interned aggregate names (its upvalues)
   LuaLimits limits;
   std::string name;
   std::string display_path;
@@ -632,6 +641,36 @@ int l_pattern_guard(lua_State* L) {
 // several times faster (policies format a reason on every evaluation); anything else (flags,
 // widths, %x %q %c %e %a ..., arguments that need a conversion or a __tostring) goes to the
 // library's own string.format, which also raises its usual errors.
+// "%.<prec>f" of a finite x without the general algorithm, when that is provably exact: x scaled
+// by 10^prec is below 2^52, so the tie k + 0.5 between two outputs is itself a double, and the
+// rounded product lies on the same side of it as the exact one printf rounds (rounding is
+// monotonic). Ties and near-ties are left to std::to_chars (nullptr).
+char* format_fixed_fast(char* out, double x, int prec) {
+  static const double kPow10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9};
+  static const std::uint64_t kPow10i[] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000,
+                                          100000000, 1000000000};
+  if (prec < 0 || prec > 9) return nullptr;
+  const bool neg = std::signbit(x);
+  const double scaled = (neg ? -x : x) * kPow10[prec];
+  if (!(scaled < 0x1p52)) return nullptr;
+  const double whole = std::floor(scaled);
+  const double frac = scaled - whole;  // exact
+  if (std::fabs(frac - 0.5) <= std::max(scaled, 1.0) * 0x1p-50) return nullptr;
+  const std::uint64_t r = static_cast<std::uint64_t>(whole) + (frac > 0.5 ? 1 : 0);
+  if (neg) *out++ = '-';
+  out = std::to_chars(out, out + 24, r / kPow10i[prec]).ptr;
+  if (prec > 0) {
+    *out++ = '.';
+    std::uint64_t f = r % kPow10i[prec];
+    for (int d = prec - 1; d >= 0; --d) {
+      out[d] = static_cast<char>('0' + f % 10);
+      f /= 10;
+    }
+    out += prec;
+  }
+  return out;
+}
+
 int l_string_format(lua_State* L) {
   std::size_t flen;
   const char* fmt = luaL_checklstring(L, 1, &flen);
@@ -726,8 +765,10 @@ int l_string_format(lua_State* L) {
         }
         break;
       case 'f':
-        end = std::to_chars(tmp, tmp + sizeof tmp, lua_tonumber(L, arg), std::chars_format::fixed,
-                            prec < 0 ? 6 : prec).ptr;
+        end = format_fixed_fast(tmp, lua_tonumber(L, arg), prec < 0 ? 6 : prec);
+        if (!end)
+          end = std::to_chars(tmp, tmp + sizeof tmp, lua_tonumber(L, arg), std::chars_format::fixed,
+                              prec < 0 ? 6 : prec).ptr;
         break;
       case 'g':
         end = std::to_chars(tmp, tmp + sizeof tmp, lua_tonumber(L, arg), std::chars_format::general,
@@ -1097,6 +1138,17 @@ void push_number(lua_State* L, double v) {
     lua_pushnumber(L, v);
 }
 
+// ctx:signal's upvalues: the option keys and the aggregate names, interned once.
+enum SignalKey { kSignalKeyWindow = 1, kSignalKeyAgg, kSignalKeyFirstAgg };
+const struct {
+  const char* name;
+  Agg agg;
+} kSignalAggs[] = {{"avg", Agg::Avg}, {"min", Agg::Min}, {"max", Agg::Max}, {"sum", Agg::Sum},
+                   {"last", Agg::Last}, {"rate", Agg::Rate}, {"count", Agg::Count}, {"p50", Agg::P50},
+                   {"p90", Agg::P90}, {"p95", Agg::P95}, {"p99", Agg::P99}};
+constexpr int kSignalAggCount = static_cast<int>(sizeof kSignalAggs / sizeof kSignalAggs[0]);
+static_assert(sizeof PolicyScript::Impl::agg_names / sizeof(const char*) == kSignalAggCount);
+
 int l_ctx_signal(lua_State* L) {
   auto* h = impl_of(L);
   luaL_checkstring(L, 2);
@@ -1145,23 +1197,40 @@ int l_ctx_signal(lua_State* L) {
   }
   luaL_checktype(L, 3, LUA_TTABLE);
   double window = 1e18;
-  lua_getfield(L, 3, "window");
+  lua_pushvalue(L, lua_upvalueindex(kSignalKeyWindow));
+  lua_gettable(L, 3);
   if (lua_type(L, -1) == LUA_TNUMBER) {
     window = lua_tonumber(L, -1);
   } else if (lua_type(L, -1) == LUA_TSTRING) {
     std::size_t n;
     const char* w = lua_tolstring(L, -1, &n);
-    std::optional<double> d = parse_duration(std::string_view(w, n));
-    if (!d) return luaL_error(L, "ctx:signal: bad window '%s' (use e.g. \"30s\", \"5m\", \"1h\")", w);
-    window = *d;
+    // Policies pass the same literal every tick: the last parse is kept, keyed by the text.
+    WindowCache& c = h->window_cache;
+    if (c.n == n && n <= sizeof c.text && std::memcmp(c.text, w, n) == 0) {
+      window = c.seconds;
+    } else {
+      std::optional<double> d = parse_duration(std::string_view(w, n));
+      if (!d) return luaL_error(L, "ctx:signal: bad window '%s' (use e.g. \"30s\", \"5m\", \"1h\")", w);
+      window = *d;
+      if (n <= sizeof c.text) {
+        std::memcpy(c.text, w, n);
+        c.n = n;
+        c.seconds = window;
+      }
+    }
   } else if (!lua_isnil(L, -1)) {
     return luaL_error(L, "ctx:signal: window must be a duration string or seconds");
   }
   Agg agg = Agg::Avg;
-  lua_getfield(L, 3, "agg");
+  lua_pushvalue(L, lua_upvalueindex(kSignalKeyAgg));
+  lua_gettable(L, 3);
   if (lua_type(L, -1) == LUA_TSTRING) {
+    // The usual names are interned upvalues: one pointer compare each before any parsing.
     const char* a = lua_tostring(L, -1);
-    std::optional<Agg> parsed = parse_agg(a);
+    std::optional<Agg> parsed;
+    for (int k = 0; k < kSignalAggCount && !parsed; ++k)
+      if (h->agg_names[k] == a) parsed = kSignalAggs[k].agg;
+    if (!parsed) parsed = parse_agg(a);
     if (!parsed)
       return luaL_error(L, "ctx:signal: unknown agg '%s' (avg, min, max, sum, last, rate, count, "
                            "p50, p90, p95, p99)", a);
@@ -1271,7 +1340,10 @@ int load_trampoline(lua_State* L) {
   lua_pushvalue(L, -1);
   h->target_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   lua_setfield(L, ctx, "target");
-  lua_pushcfunction(L, l_ctx_signal);
+  lua_pushstring(L, "window");
+  lua_pushstring(L, "agg");
+  for (int k = 0; k < kSignalAggCount; ++k) h->agg_names[k] = lua_pushstring(L, kSignalAggs[k].name);
+  lua_pushcclosure(L, l_ctx_signal, 2 + kSignalAggCount);
   lua_setfield(L, ctx, "signal");
   lua_pushcfunction(L, l_ctx_log);
   lua_setfield(L, ctx, "log");

@@ -41,7 +41,7 @@ void SignalHistory::push(double t, double v) {
   } else {
     times_[head_] = t;
     values_[head_] = v;
-    head_ = (head_ + 1) % times_.size();
+    if (++head_ == times_.size()) head_ = 0;
   }
 }
 

@@ -39,7 +39,11 @@ class SignalHistory {
                                   std::vector<double>& scratch) const;
 
  private:
-  std::size_t index(std::size_t i) const { return (head_ + i) % times_.size(); }
+  // head_ < size and i < size_ <= size: one compare instead of a division.
+  std::size_t index(std::size_t i) const {
+    const std::size_t j = head_ + i;
+    return j >= times_.size() ? j - times_.size() : j;
+  }
   std::size_t cap_ = 2;
   std::vector<double> times_, values_;
   std::size_t head_ = 0, size_ = 0;
