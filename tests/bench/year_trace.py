@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Writes a one-year demand trace at 15 s steps (2,102,400 rows: a daily sine plus seeded noise)
-for the closed-loop replay benchmark:
+for the closed-loop replay benchmark (build-bench/bench/year_bench runs the same measurement with
+a baseline, as part of `make bench`), by hand:
 
     python3 tests/bench/year_trace.py /tmp/year.csv
     /usr/bin/time -v build/luascale replay examples/whatif/config.json --trace /tmp/year.csv \\
