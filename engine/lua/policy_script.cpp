@@ -671,6 +671,33 @@ char* format_fixed_fast(char* out, double x, int prec) {
   return out;
 }
 
+// string.format's output: a stack buffer, spilled into a Lua buffer when it would overflow.
+// No destructor: a Lua error may longjmp over it.
+struct FormatOut {
+  lua_State* L = nullptr;
+  luaL_Buffer b;
+  bool spilled = false;
+  std::size_t n = 0;
+  char buf[1024];
+  void add(const char* s, std::size_t len) {
+    if (!spilled) {
+      if (len <= sizeof buf - n) {
+        std::memcpy(buf + n, s, len);
+        n += len;
+        return;
+      }
+      luaL_buffinit(L, &b);
+      luaL_addlstring(&b, buf, n);
+      spilled = true;
+    }
+    luaL_addlstring(&b, s, len);
+  }
+  void push() {
+    if (spilled) luaL_pushresult(&b);
+    else lua_pushlstring(L, buf, n);
+  }
+};
+
 int l_string_format(lua_State* L) {
   std::size_t flen;
   const char* fmt = luaL_checklstring(L, 1, &flen);
@@ -717,18 +744,18 @@ int l_string_format(lua_State* L) {
         return fallback();
     }
   }
-  // Pass 2: the text.
-  luaL_Buffer b;
-  luaL_buffinit(L, &b);
+  // Pass 2: the text, into a local buffer (a Lua buffer only for long results).
+  FormatOut out;
+  out.L = L;
   char tmp[512];
   arg = 1;
   std::size_t run = 0;  // start of the literal text not yet added
   for (std::size_t i = 0; i < flen; ++i) {
     if (fmt[i] != '%') continue;
-    luaL_addlstring(&b, fmt + run, i - run);
+    out.add(fmt + run, i - run);
     ++i;
     if (fmt[i] == '%') {
-      luaL_addchar(&b, '%');
+      out.add("%", 1);
       run = i + 1;
       continue;
     }
@@ -749,7 +776,7 @@ int l_string_format(lua_State* L) {
         if (lua_type(L, arg) == LUA_TSTRING) {
           std::size_t l;
           const char* str = lua_tolstring(L, arg, &l);
-          luaL_addlstring(&b, str, l);
+          out.add(str, l);
           continue;
         }
         if (lua_isinteger(L, arg)) {
@@ -775,10 +802,10 @@ int l_string_format(lua_State* L) {
                             prec < 0 ? 6 : prec).ptr;
         break;
     }
-    luaL_addlstring(&b, tmp, static_cast<std::size_t>(end - tmp));
+    out.add(tmp, static_cast<std::size_t>(end - tmp));
   }
-  luaL_addlstring(&b, fmt + run, flen - run);
-  luaL_pushresult(&b);
+  out.add(fmt + run, flen - run);
+  out.push();
   return 1;
 }
 

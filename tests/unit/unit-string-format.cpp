@@ -146,6 +146,7 @@ return { decide = function(ctx)
   ctx.state.f = select(2, pcall(string.format, "%d"))
   ctx.state.g = string.format("no conversions")
   ctx.state.h = string.format("%s", "10") .. string.format("%d", "10")
+  ctx.state.i = string.format("%s|%d|%s|%.3f%%", ("a"):rep(700), 5, ("b"):rep(700), 1.5)
   return nil
 end })", &err);
   CHECK(err.empty());
@@ -159,4 +160,6 @@ end })", &err);
   CHECK(st.find("f")->as_string().find("(no value)") != std::string::npos);
   CHECK(st.find("g")->as_string() == "no conversions");
   CHECK(st.find("h")->as_string() == "1010");
+  // Longer than the local output buffer: the rest goes through a Lua buffer.
+  CHECK(st.find("i")->as_string() == std::string(700, 'a') + "|5|" + std::string(700, 'b') + "|1.500%");
 }
