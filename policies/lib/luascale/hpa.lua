@@ -6,9 +6,13 @@
 --   value == nil        the pod's metric is missing
 --   pods the source knows are deleted or failed are simply not in the list.
 -- Every function returns proposal, info (info.ratio, info.reason) or nil, error_message.
+--
+-- This runs on every evaluation of every HPA policy, so the path from replicas()/replica()
+-- builds no table and one string (the reason, with one string.format) per metric; the
+-- documented functions keep their shapes and share the arithmetic below.
 -- Library functions as locals: a global read goes through the sandbox's environment chain.
 local type, ipairs, tostring, error, assert = type, ipairs, tostring, error, assert
-local floor, ceil, abs = math.floor, math.ceil, math.abs
+local floor, ceil, abs, max = math.floor, math.ceil, math.abs, math.max
 local format, concat = string.format, table.concat
 local M = {}
 
@@ -39,155 +43,273 @@ function M.within(ratio, up, down)
   return ratio >= 1 - down and ratio <= 1 + up
 end
 
+-- fmt(x): an integral number below 1e15 as an integer, anything else with 4 significant digits.
+local function integral(x)
+  return x == floor(x) and abs(x) < 1e15
+end
 local function fmt(x)
-  if x == floor(x) and abs(x) < 1e15 then return format("%d", x) end
+  if integral(x) then return format("%d", x) end
   return format("%.4g", x)
 end
 M.fmt = fmt
 
--- Splits a pod list into ready samples, missing pods and unready pods.
-local function group(pods, need_request)
-  local ready, missing, unready = {}, {}, {}
+-- integral(x) without the calls, for x a number or a numeric string (a string is not integral).
+local function whole(x)
+  return x % 1 == 0 and x == x + 0 and x < 1e15 and (x > -1e15 or abs(x) < 1e15)
+end
+
+-- The reasons, as one format each: patterns(s) -> named, plain, each pat[a][b]: `named` prefixes
+-- the metric's name ("%s "), slots \1 / \2 are fmt()'s two conversions (a, b: integral() of that
+-- argument) or, given `b_choice`, \2 is b_choice[b].
+local NUM = { [true] = "%%d", [false] = "%%.4g" }
+local function patterns(s, b_choice)
+  local named, plain = {}, {}
+  for _, a in ipairs { true, false } do
+    named[a], plain[a] = {}, {}
+    for _, b in ipairs { true, false } do
+      local p = s:gsub("\1", NUM[a]):gsub("\2", b_choice and b_choice[b] or NUM[b])
+      named[a][b], plain[a][b] = "%s " .. p, p
+    end
+  end
+  return named, plain
+end
+local RECHECK = { [true] = ", re-checked %%.3f", [false] = "" }
+local VALUE_N, VALUE = patterns("value \1 vs target \2 (ratio %.3f)")
+local TOTAL_N, TOTAL = patterns("total \1 / target \2 per replica (ratio %.3f)")
+local UTILIZATION_N, UTILIZATION = patterns("utilization %d%% vs target \1%% (ratio %.3f\2)", RECHECK)
+local AVERAGE_N, AVERAGE = patterns("average \1 vs target \2 (ratio %.3f)")
+local AVERAGE_RECHECKED_N, AVERAGE_RECHECKED = patterns("average \1 vs target \2 (ratio %.3f, re-checked %.3f)")
+
+-- (up, down) of a tolerance, as M.tolerances.
+local function tolerances(t)
+  if type(t) == "number" then return t, t end
+  return M.tolerances(t)
+end
+
+-- getUsageRatioReplicaCount on one value: proposal, ratio.
+local function value_core(usage, target, current, ready, tolerance)
+  local up, down = tolerances(tolerance)
+  local ratio = milli(usage) / milli(target)
+  if current == 0 then return ceil(ratio), ratio end
+  if ratio >= 1 - down and ratio <= 1 + up then return current, ratio end
+  return ceil(ratio * ready), ratio
+end
+
+-- External/Object AverageValue: proposal, ratio.
+local function total_core(usage, target, status_replicas, tolerance)
+  local up, down = tolerances(tolerance)
+  local ratio = milli(usage) / (milli(target) * status_replicas)
+  if ratio >= 1 - down and ratio <= 1 + up then return status_replicas, ratio end
+  return ceil(milli(usage) / milli(target)), ratio
+end
+
+-- Splits a pod list in one pass: the ready pods' milli sums (usage, request) and count, and the
+-- missing and unready pods (lists, nil when there are none). Or nil, err for a malformed pod.
+local function scan(pods, need_request)
+  local su, sr, n, missing, unready = 0, 0, 0, nil, nil
   for i, pod in ipairs(pods) do
     if type(pod) ~= "table" then return nil, "pod " .. i .. " is not a table" end
     if need_request and (type(pod.request) ~= "number" or pod.request < 0) then
       return nil, "pod " .. (pod.name or i) .. " has no request for the resource"
     end
     if pod.ready == false then
-      unready[#unready + 1] = pod
+      if unready then unready[#unready + 1] = pod else unready = { pod } end
     elseif pod.value == nil then
-      missing[#missing + 1] = pod
+      if missing then missing[#missing + 1] = pod else missing = { pod } end
     elseif type(pod.value) ~= "number" then
       return nil, "pod " .. (pod.name or i) .. " value is not a number"
     else
-      ready[#ready + 1] = pod
+      su = su + milli(pod.value)
+      if need_request then sr = sr + milli(pod.request) end
+      n = n + 1
     end
   end
-  return { ready = ready, missing = missing, unready = unready }
+  return su, sr, n, missing, unready
 end
 
--- The shared body of GetResourceReplicas / calcPlainMetricReplicas.
---   usage_of(sum_value_m, sum_request_m, n) -> ratio
---   fill_down(pod) -> (value_m, request_m) assumed for a missing pod on scale-down
-local function plain_replicas(g, current, up, down, ratio_of, fill_down, request_m)
-  local su, sr, n = 0, 0, 0
-  for _, pod in ipairs(g.ready) do
-    su = su + milli(pod.value)
-    sr = sr + request_m(pod)
-    n = n + 1
-  end
+-- GetResourceReplicas (util: Utilization of the requests) / calcPlainMetricReplicas (per-pod
+-- AverageValue) over a pod list:
+--   proposal, ratio, recheck_ratio, ready, missing, unready   or nil, err
+local function pods_core(pods, util, target, current, tolerance)
+  local up, down = tolerances(tolerance)
+  local su, sr, n, missing, unready = scan(pods, util)
+  if not su then return nil, sr end
+  local fill, target_m
+  if util then fill = max(100, target) else target_m = milli(target) end
   if n == 0 then return nil, "no metrics for any ready pod" end
-  local ratio, err = ratio_of(su, sr, n)
-  if not ratio then return nil, err end
-  local ready_count = n
-  local scale_up_with_unready = #g.unready > 0 and ratio > 1
-  if #g.missing == 0 and not scale_up_with_unready then
-    if M.within(ratio, up, down) then return current, ratio, ratio end
-    return ceil(ratio * ready_count), ratio, ratio
+  local ratio
+  if util then
+    if sr == 0 then return nil, "no pod with a metric has a request" end
+    ratio = idiv(su * 100, sr) / target
+  else
+    ratio = idiv(su, n) / target_m
   end
-  -- Conservative re-check with the missing (and, on scale-up, unready) pods filled in.
-  if ratio < 1 then
-    for _, pod in ipairs(g.missing) do
-      local v, r = fill_down(pod)
-      su, sr, n = su + v, sr + r, n + 1
+  local ready_count = n
+  local n_missing = missing and #missing or 0
+  local n_unready = unready and #unready or 0
+  local scale_up_with_unready = n_unready > 0 and ratio > 1
+  if n_missing == 0 and not scale_up_with_unready then
+    if ratio >= 1 - down and ratio <= 1 + up then
+      return current, ratio, ratio, ready_count, 0, n_unready
     end
-  elseif ratio > 1 then
-    for _, pod in ipairs(g.missing) do
-      sr, n = sr + request_m(pod), n + 1
+    return ceil(ratio * ready_count), ratio, ratio, ready_count, 0, n_unready
+  end
+  -- Conservative re-check with the missing (and, on scale-up, unready) pods filled in:
+  -- on scale-down a missing pod is at 100% of its request (the target on AverageValue), on
+  -- scale-up missing and unready pods are at 0.
+  if ratio < 1 and missing then
+    for _, pod in ipairs(missing) do
+      if util then
+        local r = milli(pod.request)
+        su, sr, n = su + idiv(r * fill, 100), sr + r, n + 1
+      else
+        su, sr, n = su + target_m, sr + 0, n + 1
+      end
+    end
+  elseif ratio > 1 and missing then
+    for _, pod in ipairs(missing) do
+      sr, n = sr + (util and milli(pod.request) or 0), n + 1
     end
   end
   if scale_up_with_unready then
-    for _, pod in ipairs(g.unready) do
-      sr, n = sr + request_m(pod), n + 1
+    for _, pod in ipairs(unready) do
+      sr, n = sr + (util and milli(pod.request) or 0), n + 1
     end
   end
-  local new_ratio = ratio_of(su, sr, n)
-  if ratio == 1 or M.within(new_ratio, up, down) or (ratio < 1 and new_ratio > 1) or
-     (ratio > 1 and new_ratio < 1) then
-    return current, ratio, new_ratio
+  local new_ratio
+  if not util then
+    new_ratio = idiv(su, n) / target_m
+  elseif sr ~= 0 then
+    new_ratio = idiv(su * 100, sr) / target
+  end
+  if ratio == 1 or (new_ratio >= 1 - down and new_ratio <= 1 + up) or
+     (ratio < 1 and new_ratio > 1) or (ratio > 1 and new_ratio < 1) then
+    return current, ratio, new_ratio, ready_count, n_missing, n_unready
   end
   local new = ceil(new_ratio * n)
   if (new_ratio < 1 and new > current) or (new_ratio > 1 and new < current) then
-    return current, ratio, new_ratio
+    return current, ratio, new_ratio, ready_count, n_missing, n_unready
   end
-  return new, ratio, new_ratio
+  return new, ratio, new_ratio, ready_count, n_missing, n_unready
+end
+
+-- The reasons. name: the metric's name to prefix (a string), or nil for none.
+-- (A table is picked with `if name`, not indexed by `name ~= nil`: Lua 5.4.4 miscompiles a
+-- comparison used as a table key.)
+local function value_reason(name, usage, target, ratio)
+  if name then return format(VALUE_N[whole(usage)][whole(target)], name, usage, target, ratio) end
+  return format(VALUE[whole(usage)][whole(target)], usage, target, ratio)
+end
+
+local function total_reason(name, usage, target, ratio)
+  if name then return format(TOTAL_N[whole(usage)][whole(target)], name, usage, target, ratio) end
+  return format(TOTAL[whole(usage)][whole(target)], usage, target, ratio)
+end
+
+local MAXINT_F = 2.0 ^ 63
+
+local function utilization_reason(name, target, ratio, new_ratio)
+  local percent = floor(ratio * target + 0.5)
+  if not (percent >= -MAXINT_F and percent < MAXINT_F) then
+    -- No integer representation: string.format raises its error, for this argument.
+    return (name and name .. " " or "") ..
+      format("utilization %d%% vs target %s%% (ratio %.3f%s)", percent, fmt(target), ratio,
+        new_ratio ~= ratio and format(", re-checked %.3f", new_ratio) or "")
+  end
+  if new_ratio ~= ratio then
+    if name then return format(UTILIZATION_N[whole(target)][true], name, percent, target, ratio, new_ratio) end
+    return format(UTILIZATION[whole(target)][true], percent, target, ratio, new_ratio)
+  end
+  if name then return format(UTILIZATION_N[whole(target)][false], name, percent, target, ratio) end
+  return format(UTILIZATION[whole(target)][false], percent, target, ratio)
+end
+
+local function average_reason(name, target, ratio, new_ratio)
+  local average = ratio * target
+  if new_ratio ~= ratio then
+    if name then
+      return format(AVERAGE_RECHECKED_N[whole(average)][whole(target)], name, average, target, ratio, new_ratio)
+    end
+    return format(AVERAGE_RECHECKED[whole(average)][whole(target)], average, target, ratio, new_ratio)
+  end
+  if name then return format(AVERAGE_N[whole(average)][whole(target)], name, average, target, ratio) end
+  return format(AVERAGE[whole(average)][whole(target)], average, target, ratio)
 end
 
 -- Resource metric, target type Utilization (percent of request), over a pod list.
 function M.utilization(pods, target, current, tolerance)
-  local up, down = M.tolerances(tolerance)
-  local g, err = group(pods, true)
-  if not g then return nil, err end
-  local function ratio_of(su, sr)
-    if sr == 0 then return nil, "no pod with a metric has a request" end
-    return idiv(su * 100, sr) / target
-  end
-  local fill = math.max(100, target)
-  local function fill_down(pod)
-    local r = milli(pod.request)
-    return idiv(r * fill, 100), r
-  end
-  local function request_m(pod) return milli(pod.request) end
-  local proposal, ratio, new_ratio = plain_replicas(g, current, up, down, ratio_of, fill_down, request_m)
+  local proposal, ratio, new_ratio, ready, missing, unready = pods_core(pods, true, target, current, tolerance)
   if not proposal then return nil, ratio end
   return proposal, {
-    ratio = ratio, recheck_ratio = new_ratio, ready = #g.ready, missing = #g.missing,
-    unready = #g.unready,
-    reason = format("utilization %d%% vs target %s%% (ratio %.3f%s)",
-      floor(ratio * target + 0.5), fmt(target), ratio,
-      new_ratio ~= ratio and format(", re-checked %.3f", new_ratio) or ""),
+    ratio = ratio, recheck_ratio = new_ratio, ready = ready, missing = missing, unready = unready,
+    reason = utilization_reason(nil, target, ratio, new_ratio),
   }
 end
 
 -- Pods metric / Resource AverageValue over a pod list: average per pod vs target.
 function M.average_value_pods(pods, target, current, tolerance)
-  local up, down = M.tolerances(tolerance)
-  local g, err = group(pods, false)
-  if not g then return nil, err end
-  local target_m = milli(target)
-  local function ratio_of(su, _, n) return idiv(su, n) / target_m end
-  local function fill_down() return target_m, 0 end
-  local function request_m() return 0 end
-  local proposal, ratio, new_ratio = plain_replicas(g, current, up, down, ratio_of, fill_down, request_m)
+  local proposal, ratio, new_ratio, ready, missing, unready = pods_core(pods, false, target, current, tolerance)
   if not proposal then return nil, ratio end
   return proposal, {
-    ratio = ratio, recheck_ratio = new_ratio, ready = #g.ready, missing = #g.missing,
-    unready = #g.unready,
-    reason = format("average %s vs target %s (ratio %.3f%s)", fmt(ratio * target), fmt(target),
-      ratio, new_ratio ~= ratio and format(", re-checked %.3f", new_ratio) or ""),
+    ratio = ratio, recheck_ratio = new_ratio, ready = ready, missing = missing, unready = unready,
+    reason = average_reason(nil, target, ratio, new_ratio),
   }
 end
 
 -- External/Object AverageValue: a total shared across the status replica count.
 function M.average_value_total(usage, target, status_replicas, tolerance)
-  local up, down = M.tolerances(tolerance)
-  local ratio = milli(usage) / (milli(target) * status_replicas)
-  local proposal = status_replicas
-  if not M.within(ratio, up, down) then
-    proposal = ceil(milli(usage) / milli(target))
-  end
-  return proposal, {
-    ratio = ratio,
-    reason = format("total %s / target %s per replica (ratio %.3f)", fmt(usage), fmt(target), ratio),
-  }
+  local proposal, ratio = total_core(usage, target, status_replicas, tolerance)
+  return proposal, { ratio = ratio, reason = total_reason(nil, usage, target, ratio) }
 end
 
 -- Object/External Value (getUsageRatioReplicaCount): ratio against ready pods; from zero no tolerance.
 function M.value(usage, target, current, ready, tolerance)
-  local up, down = M.tolerances(tolerance)
-  local ratio = milli(usage) / milli(target)
-  local proposal
-  if current == 0 then
-    proposal = ceil(ratio)
-  elseif M.within(ratio, up, down) then
-    proposal = current
-  else
-    proposal = ceil(ratio * ready)
+  local proposal, ratio = value_core(usage, target, current, ready, tolerance)
+  return proposal, { ratio = ratio, reason = value_reason(nil, usage, target, ratio) }
+end
+
+-- A list summed for a Value metric: its numbers, or the pods' values (a missing one as 0).
+local function sum_values(list)
+  local sum = 0
+  for _, s in ipairs(list) do sum = sum + (type(s) == "table" and (s.value or 0) or s) end
+  return sum
+end
+
+-- One metric spec against its value: proposal, reason (prefixed with name unless name is nil)
+-- or nil, err. The arithmetic of M.metric, without the info table.
+local function metric_reason(m, value, target, tolerance, name)
+  local goal = m.target
+  if type(goal) ~= "number" or goal <= 0 then
+    return nil, "target must be a number > 0"
   end
-  return proposal, {
-    ratio = ratio,
-    reason = format("value %s vs target %s (ratio %.3f)", fmt(usage), fmt(target), ratio),
-  }
+  local current = target.replicas
+  local t = m.type or "Utilization"
+  local list = type(value) == "table"
+  local ready = target.ready or current
+  local proposal, ratio, new_ratio
+  if t == "Utilization" then
+    if list then
+      proposal, ratio, new_ratio = pods_core(value, true, goal, current, tolerance)
+      if not proposal then return nil, ratio end
+      return proposal, utilization_reason(name, goal, ratio, new_ratio)
+    end
+    -- A plain number is the pods' average utilization in percent.
+    proposal, ratio = value_core(value, goal, current, ready, tolerance)
+    return proposal, value_reason(name, value, goal, ratio)
+  elseif t == "AverageValue" then
+    if list then
+      proposal, ratio, new_ratio = pods_core(value, false, goal, current, tolerance)
+      if not proposal then return nil, ratio end
+      return proposal, average_reason(name, goal, ratio, new_ratio)
+    end
+    proposal, ratio = total_core(value, goal, current, tolerance)
+    return proposal, total_reason(name, value, goal, ratio)
+  elseif t == "Value" then
+    if list then value = sum_values(value) end
+    proposal, ratio = value_core(value, goal, current, ready, tolerance)
+    return proposal, value_reason(name, value, goal, ratio)
+  end
+  return nil, "unknown metric type '" .. tostring(t) .. "' (Utilization, AverageValue, Value)"
 end
 
 -- One metric spec {signal=, type=, target=} against a signal value (number or pod list).
@@ -207,11 +329,7 @@ function M.metric(m, value, target, tolerance)
     if list then return M.average_value_pods(value, m.target, current, tolerance) end
     return M.average_value_total(value, m.target, current, tolerance)
   elseif t == "Value" then
-    if list then
-      local sum = 0
-      for _, s in ipairs(value) do sum = sum + (type(s) == "table" and (s.value or 0) or s) end
-      value = sum
-    end
+    if list then value = sum_values(value) end
     return M.value(value, m.target, current, ready, tolerance)
   end
   return nil, "unknown metric type '" .. tostring(t) .. "' (Utilization, AverageValue, Value)"
@@ -221,32 +339,78 @@ end
 -- values: signal name -> value (nil = missing). Returns proposal, reason or nil, reason (hold).
 -- If all metrics are invalid, or some are and the largest proposal is below current: hold.
 function M.replicas(metrics, values, target, tolerance)
-  local best, best_reason, invalid = nil, nil, {}
+  local best, best_reason, invalid = nil, nil, nil
   for i, m in ipairs(metrics) do
     local name = m.signal or ("metric " .. i)
     local v = values[m.signal]
     local proposal, info
     if v == nil then
       info = "no value"
+    elseif type(name) == "string" then
+      proposal, info = metric_reason(m, v, target, m.tolerance or tolerance, name)
     else
-      proposal, info = M.metric(m, v, target, m.tolerance or tolerance)
+      proposal, info = metric_reason(m, v, target, m.tolerance or tolerance, nil)
+      if proposal ~= nil and (best == nil or proposal > best) then info = name .. " " .. info end
     end
     if proposal == nil then
-      invalid[#invalid + 1] = name .. ": " .. tostring(info)
+      local entry = name .. ": " .. tostring(info)
+      if invalid then invalid[#invalid + 1] = entry else invalid = { entry } end
     elseif best == nil or proposal > best then
-      best, best_reason = proposal, name .. " " .. info.reason
+      best, best_reason = proposal, info
     end
   end
   if best == nil then
-    return nil, "no valid metric (" .. concat(invalid, "; ") .. ")"
+    return nil, "no valid metric (" .. (invalid and concat(invalid, "; ") or "") .. ")"
   end
-  if #invalid > 0 then
+  if invalid then
     if best < target.replicas then
       return nil, "not scaling down on partial data (" .. concat(invalid, "; ") .. ")"
     end
     best_reason = best_reason .. " [invalid: " .. concat(invalid, "; ") .. "]"
   end
   return best, best_reason
+end
+
+-- replica(m, value, target, tolerance): M.replicas for one metric spec and its signal's value
+-- (nil = missing), without the values table: proposal, reason or nil, reason (hold).
+function M.replica(m, value, target, tolerance)
+  local name = m.signal or "metric 1"
+  local proposal, info
+  if value == nil then
+    info = "no value"
+  else
+    local named = type(name) == "string"
+    local goal = m.target
+    local t = m.type or "Utilization"
+    if named and (t == "Utilization" or t == "Value") and type(value) ~= "table" and
+       type(goal) == "number" and goal > 0 then
+      -- One number against the target, the path of nearly every evaluation: metric_reason's
+      -- value_core and value_reason, written out.
+      tolerance = m.tolerance or tolerance
+      local up, down = tolerance, tolerance
+      if type(tolerance) ~= "number" then up, down = M.tolerances(tolerance) end
+      local current = target.replicas
+      local x = value
+      local ratio = ceil(x * 1000 - 1e-7) / ceil(goal * 1000 - 1e-7)
+      if current == 0 then
+        proposal = ceil(ratio)
+      elseif ratio >= 1 - down and ratio <= 1 + up then
+        proposal = current
+      else
+        proposal = ceil(ratio * (target.ready or current))
+      end
+      -- whole() of both (goal is a number > 0).
+      local xi = x % 1 == 0 and x == x + 0 and x < 1e15 and (x > -1e15 or abs(x) < 1e15)
+      local gi = goal % 1 == 0 and goal < 1e15
+      return proposal, format(VALUE_N[xi][gi], name, x, goal, ratio)
+    end
+    proposal, info = metric_reason(m, value, target, m.tolerance or tolerance, named and name or nil)
+    if proposal ~= nil and not named then info = name .. " " .. info end
+  end
+  if proposal == nil then
+    return nil, "no valid metric (" .. name .. ": " .. tostring(info) .. ")"
+  end
+  return proposal, info
 end
 
 return M

@@ -1,6 +1,6 @@
 -- luascale.policy.hpa — the HPA policy body (see policies/hpa.lua for params).
 local hpa = require "luascale.hpa"
-local type, ipairs, assert = type, ipairs, assert
+local type, ipairs, error = type, ipairs, error
 
 local M = {}
 
@@ -8,23 +8,34 @@ M.defaults = {
   metrics = { { signal = "cpu", type = "Utilization", target = 70 } },
   tolerance = 0.1,
 }
-
 function M.decide(ctx, p)
-  assert(type(p.metrics) == "table" and #p.metrics > 0,
-    "params.metrics must be a list like { {signal=\"cpu\", type=\"Utilization\", target=70} }")
+  local metrics = p.metrics
+  if not (type(metrics) == "table" and #metrics > 0) then error( -- line 13, as the former assert
+    "params.metrics must be a list like { {signal=\"cpu\", type=\"Utilization\", target=70} }") end
   local t = ctx.target
   -- Upstream gate: outside [min, max] the count is clamped before any metric is read.
-  if t.max and t.replicas > t.max then
-    return { replicas = t.max, reason = "current above maxReplicas" }
+  local current, max, min = t.replicas, t.max, t.min
+  if max and current > max then
+    return { replicas = max, reason = "current above maxReplicas" }
   end
-  if t.min and t.replicas < t.min and t.replicas > 0 then
-    return { replicas = t.min, reason = "current below minReplicas" }
+  if min and current < min and current > 0 then
+    return { replicas = min, reason = "current below minReplicas" }
   end
-  local values = {}
-  for _, m in ipairs(p.metrics) do
-    if m.signal and values[m.signal] == nil then values[m.signal] = ctx:signal(m.signal) end
+  local n, reason
+  local first = metrics[1]
+  if first ~= nil and metrics[2] == nil then
+    -- One metric (the common case): no values table.
+    local sig = first.signal
+    local v
+    if sig then v = ctx:signal(sig) end
+    n, reason = hpa.replica(first, v, t, p.tolerance)
+  else
+    local values = {}
+    for _, m in ipairs(metrics) do
+      if m.signal and values[m.signal] == nil then values[m.signal] = ctx:signal(m.signal) end
+    end
+    n, reason = hpa.replicas(metrics, values, t, p.tolerance)
   end
-  local n, reason = hpa.replicas(p.metrics, values, t, p.tolerance)
   if n == nil then
     ctx:log("hpa: hold: " .. reason)
     return nil
