@@ -382,27 +382,39 @@ function M.replica(m, value, target, tolerance)
     local named = type(name) == "string"
     local goal = m.target
     local t = m.type or "Utilization"
-    if named and (t == "Utilization" or t == "Value") and type(value) ~= "table" and
+    local per_pod = t == "Utilization" or t == "Value"
+    if named and (per_pod or t == "AverageValue") and type(value) ~= "table" and
        type(goal) == "number" and goal > 0 then
       -- One number against the target, the path of nearly every evaluation: metric_reason's
-      -- value_core and value_reason, written out.
+      -- value_core / total_core and value_reason / total_reason, written out.
       tolerance = m.tolerance or tolerance
       local up, down = tolerance, tolerance
       if type(tolerance) ~= "number" then up, down = M.tolerances(tolerance) end
       local current = target.replicas
       local x = value
-      local ratio = ceil(x * 1000 - 1e-7) / ceil(goal * 1000 - 1e-7)
-      if current == 0 then
-        proposal = ceil(ratio)
-      elseif ratio >= 1 - down and ratio <= 1 + up then
-        proposal = current
-      else
-        proposal = ceil(ratio * (target.ready or current))
-      end
+      local usage_m, target_m = ceil(x * 1000 - 1e-7), ceil(goal * 1000 - 1e-7)
       -- whole() of both (goal is a number > 0).
       local xi = x % 1 == 0 and x == x + 0 and x < 1e15 and (x > -1e15 or abs(x) < 1e15)
       local gi = goal % 1 == 0 and goal < 1e15
-      return proposal, format(VALUE_N[xi][gi], name, x, goal, ratio)
+      if per_pod then
+        local ratio = usage_m / target_m
+        if current == 0 then
+          proposal = ceil(ratio)
+        elseif ratio >= 1 - down and ratio <= 1 + up then
+          proposal = current
+        else
+          proposal = ceil(ratio * (target.ready or current))
+        end
+        return proposal, format(VALUE_N[xi][gi], name, x, goal, ratio)
+      end
+      -- AverageValue over a number: a total shared across the current count.
+      local ratio = usage_m / (target_m * current)
+      if ratio >= 1 - down and ratio <= 1 + up then
+        proposal = current
+      else
+        proposal = ceil(usage_m / target_m)
+      end
+      return proposal, format(TOTAL_N[xi][gi], name, x, goal, ratio)
     end
     proposal, info = metric_reason(m, value, target, m.tolerance or tolerance, named and name or nil)
     if proposal ~= nil and not named then info = name .. " " .. info end
