@@ -53,9 +53,10 @@ local function fmt(x)
 end
 M.fmt = fmt
 
--- integral(x) without the calls, for x a number or a numeric string (a string is not integral).
+-- integral(x) without the calls, for x a number or a numeric string: x // 1 is a number, so a
+-- string is never equal to it (not integral, as for fmt).
 local function whole(x)
-  return x % 1 == 0 and x == x + 0 and x < 1e15 and (x > -1e15 or abs(x) < 1e15)
+  return x // 1 == x and x < 1e15 and (x > -1e15 or abs(x) < 1e15)
 end
 
 -- The reasons, as one format each: patterns(s) -> named, plain, each pat[a][b]: `named` prefixes
@@ -371,6 +372,11 @@ function M.replicas(metrics, values, target, tolerance)
   return best, best_reason
 end
 
+-- The last signal name seen to be a string, target and tolerance seen to be numbers: a value
+-- equal to one of them has its type (== never equates a string or number with another type), and
+-- comparing costs less than calling type() on every evaluation.
+local seen_name, seen_goal, seen_tolerance = "", 1, 0.1
+
 -- replica(m, value, target, tolerance): M.replicas for one metric spec and its signal's value
 -- (nil = missing), without the values table: proposal, reason or nil, reason (hold).
 function M.replica(m, value, target, tolerance)
@@ -379,23 +385,27 @@ function M.replica(m, value, target, tolerance)
   if value == nil then
     info = "no value"
   else
-    local named = type(name) == "string"
+    local named = name == seen_name
+    if not named and type(name) == "string" then named, seen_name = true, name end
     local goal = m.target
+    local numeric = goal == seen_goal
+    if not numeric and type(goal) == "number" then numeric, seen_goal = true, goal end
     local t = m.type or "Utilization"
     local per_pod = t == "Utilization" or t == "Value"
-    if named and (per_pod or t == "AverageValue") and type(value) ~= "table" and
-       type(goal) == "number" and goal > 0 then
+    if named and numeric and goal > 0 and (per_pod or t == "AverageValue") and type(value) ~= "table" then
       -- One number against the target, the path of nearly every evaluation: metric_reason's
       -- value_core / total_core and value_reason / total_reason, written out.
       tolerance = m.tolerance or tolerance
       local up, down = tolerance, tolerance
-      if type(tolerance) ~= "number" then up, down = M.tolerances(tolerance) end
+      if tolerance ~= seen_tolerance then
+        if type(tolerance) == "number" then seen_tolerance = tolerance else up, down = M.tolerances(tolerance) end
+      end
       local current = target.replicas
       local x = value
       local usage_m, target_m = ceil(x * 1000 - 1e-7), ceil(goal * 1000 - 1e-7)
       -- whole() of both (goal is a number > 0).
-      local xi = x % 1 == 0 and x == x + 0 and x < 1e15 and (x > -1e15 or abs(x) < 1e15)
-      local gi = goal % 1 == 0 and goal < 1e15
+      local xi = x // 1 == x and x < 1e15 and (x > -1e15 or abs(x) < 1e15)
+      local gi = goal // 1 == goal and goal < 1e15
       if per_pod then
         local ratio = usage_m / target_m
         if current == 0 then
