@@ -1,6 +1,6 @@
 -- luascale.policy.queue — KEDA-style queue scaling (see policies/queue.lua for params).
 local hpa = require "luascale.hpa"
-
+local ipairs, type, assert, max, format = ipairs, type, assert, math.max, string.format
 local M = {}
 
 M.defaults = {
@@ -21,14 +21,14 @@ end
 
 function M.decide(ctx, p)
   local qs = queues_of(p)
-  local total, values, missing = 0, {}, {}
+  local total, values, missing = 0, {}, 0  -- missing: how many queues have no value
   local active = false
   for i, q in ipairs(qs) do
     local per = q.per_replica or p.per_replica
     assert(type(per) == "number" and per > 0, "queue " .. i .. ": per_replica must be > 0")
     local v = ctx:signal(q.signal)
     if v == nil then
-      missing[#missing + 1] = q.signal
+      if q.signal ~= nil then missing = missing + 1 end
     else
       assert(type(v) == "number", "queue signal " .. q.signal .. " must be a number")
       values[i] = v
@@ -36,13 +36,13 @@ function M.decide(ctx, p)
       if v > (q.activation or p.activation or 0) then active = true end
     end
   end
-  if #missing == #qs then return nil end
+  if missing == #qs then return nil end
   local current = ctx.target.replicas
   local min = p.min or 0
   if active then ctx.state.last_active = ctx.now end
 
   if not active then
-    if #missing > 0 then return nil end  -- an unknown queue may be active: never scale in on it
+    if missing > 0 then return nil end  -- an unknown queue may be active: never scale in on it
     local inactive_count = p.idle or min
     if current <= inactive_count then return nil end
     local since = ctx.state.last_active
@@ -50,13 +50,13 @@ function M.decide(ctx, p)
       -- Within the cooldown the HPA part still runs, floored at max(min, 1).
     else
       return { replicas = inactive_count,
-               reason = string.format("inactive (all queues <= activation) for %ss: scale to %d",
+               reason = format("inactive (all queues <= activation) for %ss: scale to %d",
                  since and hpa.fmt(ctx.now - since) or "ever", inactive_count) }
     end
   end
-  if current == 0 or (p.idle and current <= p.idle and current < math.max(min, 1)) then
+  if current == 0 or (p.idle and current <= p.idle and current < max(min, 1)) then
     -- Activation: KEDA scales 0 -> max(min, 1); the HPA takes over on the next evaluation.
-    local n = math.max(min, 1)
+    local n = max(min, 1)
     return { replicas = n, reason = "activated: queue above activation threshold" }
   end
 
@@ -64,7 +64,7 @@ function M.decide(ctx, p)
   local best, why
   if p.combine == "sum" then
     best, why = hpa.average_value_total(total, 1, current, p.tolerance)
-    why = string.format("%s queued replica-loads summed (%s)", hpa.fmt(total), why.reason)
+    why = format("%s queued replica-loads summed (%s)", hpa.fmt(total), why.reason)
   else
     for i, q in ipairs(qs) do
       if values[i] then
@@ -73,8 +73,8 @@ function M.decide(ctx, p)
       end
     end
   end
-  if #missing > 0 and best < current then return nil end
-  best = math.max(best, min, 1)
+  if missing > 0 and best < current then return nil end
+  best = max(best, min, 1)
   return { replicas = best, reason = why }
 end
 

@@ -1,6 +1,6 @@
 -- luascale.policy.step_scaling — AWS step scaling (see policies/step_scaling.lua for params).
 local M = {}
-
+local ipairs, type, assert, tostring, error = ipairs, type, assert, tostring, error
 M.defaults = {
   -- One alarm given inline (signal, threshold, comparison, steps, adjustment_type...) or a list
   -- `alarms = { {...}, {...} }`; when several are in alarm, the largest resulting capacity wins.
@@ -9,7 +9,7 @@ M.defaults = {
   adjustment_type = "ChangeInCapacity",   -- or "PercentChangeInCapacity", "ExactCapacity"
   datapoints = 1,                         -- consecutive breaching evaluations to be in alarm
 }
-
+local floor, ceil, abs, max, format = math.floor, math.ceil, math.abs, math.max, string.format
 local OPS = {
   [">="] = function(a, b) return a >= b end, [">"] = function(a, b) return a > b end,
   ["<="] = function(a, b) return a <= b end, ["<"] = function(a, b) return a < b end,
@@ -40,10 +40,10 @@ end
 local function percent_change(current, pct, min_mag)
   local raw = current * pct / 100
   local change
-  if raw > 0 then change = raw < 1 and 1 or math.floor(raw)
-  elseif raw < 0 then change = raw > -1 and -1 or math.ceil(raw)
+  if raw > 0 then change = raw < 1 and 1 or floor(raw)
+  elseif raw < 0 then change = raw > -1 and -1 or ceil(raw)
   else change = 0 end
-  if min_mag and change ~= 0 and math.abs(change) < min_mag then
+  if min_mag and change ~= 0 and abs(change) < min_mag then
     change = change > 0 and min_mag or -min_mag
   end
   return change
@@ -91,8 +91,8 @@ function M.decide(ctx, p)
           min_adjustment_magnitude = a.min_adjustment_magnitude or p.min_adjustment_magnitude },
           current, metric)
         if cap and (best == nil or cap > best) then
-          best = math.max(cap, 0)
-          why = string.format("%s: %s = %.4g breaches %s %.4g, step [%s, %s) adjustment %s", name,
+          best = max(cap, 0)
+          why = format("%s: %s = %.4g breaches %s %.4g, step [%s, %s) adjustment %s", name,
             a.signal or p.signal, metric, a.comparison or p.comparison or ">=", a.threshold,
             tostring(step.lower or "-inf"), tostring(step.upper or "+inf"), tostring(step.adjustment))
         end

@@ -1,6 +1,6 @@
 -- luascale.policy.target_tracking — AWS target tracking (see policies/target_tracking.lua).
 local M = {}
-
+local ipairs, type, assert, ceil, max, format = ipairs, type, assert, math.ceil, math.max, string.format
 M.defaults = {
   signal = "cpu",             -- the tracked metric (average across the group)
   target = 50,                -- target value of the metric
@@ -10,7 +10,7 @@ M.defaults = {
   warmup = 300,               -- seconds a new instance is warming up (not counted, no scale-in)
 }
 
-local function fmt(x) return string.format("%.4g", x) end
+local function fmt(x) return format("%.4g", x) end
 
 -- Instances launched less than `warmup` seconds ago, from ctx.state.launches.
 local function warming(ctx, p)
@@ -40,21 +40,21 @@ function M.decide(ctx, p)
   if metric == nil then return nil end
   st.above = metric > p.target and (st.above or 0) + 1 or 0
   st.below = metric < p.target and (st.below or 0) + 1 or 0
-  local in_service = math.max(current - warm, 0)
+  local in_service = max(current - warm, 0)
   if in_service == 0 then
     if current == 0 and metric > 0 then return { replicas = 1, reason = "no capacity and load > 0" } end
     return nil
   end
-  local desired = math.ceil(in_service * metric / p.target - 1e-9)
+  local desired = ceil(in_service * metric / p.target - 1e-9)
   if desired > current then
     if st.above < p.scale_out_datapoints then return nil end
-    return { replicas = desired, reason = string.format("%s %s > target %s for %d datapoints: %d in service x %s / %s",
+    return { replicas = desired, reason = format("%s %s > target %s for %d datapoints: %d in service x %s / %s",
       p.signal, fmt(metric), fmt(p.target), st.above, in_service, fmt(metric), fmt(p.target)) }
   end
   if desired < current then
     if p.disable_scale_in or warm > 0 then return nil end
     if st.below < p.scale_in_datapoints then return nil end
-    return { replicas = math.max(desired, 1), reason = string.format("%s %s < target %s for %d datapoints",
+    return { replicas = max(desired, 1), reason = format("%s %s < target %s for %d datapoints",
       p.signal, fmt(metric), fmt(p.target), st.below) }
   end
   return nil
