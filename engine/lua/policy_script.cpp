@@ -71,7 +71,7 @@ void* capped_alloc(void* ud, void* ptr, std::size_t osize, std::size_t nsize) {
     a->limit_hit = true;
     return nullptr;
   }
-  void* p = std::realloc(ptr, nsize);
+  void* p = ptr ? std::realloc(ptr, nsize) : std::malloc(nsize);  // most blocks are new
   if (!p) return nullptr;
   a->used = a->used - old + nsize;
   return p;
