@@ -7,6 +7,7 @@
 
 #include <lua.hpp>
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <cctype>
@@ -416,6 +417,9 @@ bool to_value(lua_State* L, int idx, Value& out, const std::string& path, int de
       o.emplace_back(std::move(key), std::move(e));
       lua_pop(L, 1);
     }
+    // Lua's table order depends on a per-state hash seed: sorted keys make persisted state and
+    // every other JSON written from a table the same from run to run.
+    std::stable_sort(o.begin(), o.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
     out = Value(std::move(o));
   }
   seen.pop_back();

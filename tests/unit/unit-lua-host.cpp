@@ -285,3 +285,43 @@ TEST_CASE("a decision may carry a plan of future capacities, bad plans are rejec
   CHECK(contains(eval_error(decide("return { nodes = 3, plan = { {time = 2000, capacity = 1}, {time = 1000, capacity = 2} } }")), "increase"));
   CHECK(contains(eval_error(decide("local p = {} for i = 1, 600 do p[i] = {time = i, capacity = 1} end return { nodes = 1, plan = p }")), "at most"));
 }
+
+TEST_CASE("ctx.state converts with its keys sorted, the same in every Lua state") {
+  TempDir dir;
+  auto path = dir.write("s.lua", decide(R"(
+    for i = 1, 40 do ctx.state["k" .. (i * 7919) % 101] = i end
+    ctx.state.nested = { zeta = 1, alpha = { y = 2, b = 3 }, mid = 4 }
+    return nil)"));
+  std::vector<std::string> texts;
+  for (int run = 0; run < 3; ++run) {
+    PolicyLoadOptions o;
+    o.name = "sorted";
+    o.script_path = path.string();
+    o.stdlib_dir = stdlib_dir();
+    o.params = Value::object();
+    std::string err;
+    auto s = PolicyScript::load(o, &err);
+    REQUIRE_MESSAGE(s, err);
+    SignalTable st;
+    s->attach_signals(&st);
+    TargetView tv;
+    tv.replicas = 1;
+    s->evaluate(1000, 15, tv);
+    Value v = s->state();
+    REQUIRE(v.is_object());
+    const auto& o1 = v.as_object();
+    REQUIRE(o1.size() == 41);
+    for (std::size_t i = 1; i < o1.size(); ++i) CHECK(o1[i - 1].first < o1[i].first);
+    const Value* nested = v.find("nested");
+    REQUIRE(nested);
+    CHECK(nested->as_object()[0].first == "alpha");
+    CHECK(nested->as_object()[1].first == "mid");
+    CHECK(nested->as_object()[2].first == "zeta");
+    CHECK(nested->find("alpha")->as_object()[0].first == "b");
+    std::string text;
+    for (const auto& [k, e] : o1) text += k + "=" + (e.is_number() ? std::to_string(e.as_int()) : "{}") + ";";
+    texts.push_back(text);
+  }
+  CHECK(texts[0] == texts[1]);
+  CHECK(texts[1] == texts[2]);
+}
