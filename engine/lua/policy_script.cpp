@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <iterator>
 #include <chrono>
 #include <cctype>
 #include <cerrno>
@@ -143,7 +144,7 @@ struct PolicyScript::Impl {
   AllocState& alloc() { return host->alloc; }
   Budget budget;
   WindowCache window_cache;
-  const char* agg_names[11] = {};  // ctx:signal's interned aggregate names (its upvalues)
+  const char* agg_names[std::size(kAggNames)] = {};  // ctx:signal's interned aggregate names (its upvalues)
   LuaLimits limits;
   std::string name;
   std::string display_path;
@@ -648,7 +649,7 @@ int l_pattern_guard(lua_State* L) {
 // "%.<prec>f" of a finite x without the general algorithm, when that is provably exact: x scaled
 // by 10^prec is below 2^52, so the tie k + 0.5 between two outputs is itself a double, and the
 // rounded product lies on the same side of it as the exact one printf rounds (rounding is
-// monotonic). Ties and near-ties are left to std::to_chars (nullptr).
+// monotonic). A product exactly on a tie is left to std::to_chars (nullptr).
 char* format_fixed_fast(char* out, double x, int prec) {
   static const double kPow10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9};
   static const std::uint64_t kPow10i[] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000,
@@ -659,7 +660,7 @@ char* format_fixed_fast(char* out, double x, int prec) {
   if (!(scaled < 0x1p52)) return nullptr;
   const double whole = std::floor(scaled);
   const double frac = scaled - whole;  // exact
-  if (std::fabs(frac - 0.5) <= std::max(scaled, 1.0) * 0x1p-50) return nullptr;
+  if (frac == 0.5) return nullptr;
   const std::uint64_t r = static_cast<std::uint64_t>(whole) + (frac > 0.5 ? 1 : 0);
   if (neg) *out++ = '-';
   out = std::to_chars(out, out + 24, r / kPow10i[prec]).ptr;
@@ -1171,13 +1172,7 @@ void push_number(lua_State* L, double v) {
 
 // ctx:signal's upvalues: the option keys and the aggregate names, interned once.
 enum SignalKey { kSignalKeyWindow = 1, kSignalKeyAgg, kSignalKeyFirstAgg };
-const struct {
-  const char* name;
-  Agg agg;
-} kSignalAggs[] = {{"avg", Agg::Avg}, {"min", Agg::Min}, {"max", Agg::Max}, {"sum", Agg::Sum},
-                   {"last", Agg::Last}, {"rate", Agg::Rate}, {"count", Agg::Count}, {"p50", Agg::P50},
-                   {"p90", Agg::P90}, {"p95", Agg::P95}, {"p99", Agg::P99}};
-constexpr int kSignalAggCount = static_cast<int>(sizeof kSignalAggs / sizeof kSignalAggs[0]);
+constexpr int kSignalAggCount = static_cast<int>(std::size(kAggNames));
 static_assert(sizeof PolicyScript::Impl::agg_names / sizeof(const char*) == kSignalAggCount);
 
 int l_ctx_signal(lua_State* L) {
@@ -1256,12 +1251,11 @@ int l_ctx_signal(lua_State* L) {
   lua_pushvalue(L, lua_upvalueindex(kSignalKeyAgg));
   lua_gettable(L, 3);
   if (lua_type(L, -1) == LUA_TSTRING) {
-    // The usual names are interned upvalues: one pointer compare each before any parsing.
+    // The names are interned upvalues: a name is valid when it is one of those very strings.
     const char* a = lua_tostring(L, -1);
     std::optional<Agg> parsed;
     for (int k = 0; k < kSignalAggCount && !parsed; ++k)
-      if (h->agg_names[k] == a) parsed = kSignalAggs[k].agg;
-    if (!parsed) parsed = parse_agg(a);
+      if (h->agg_names[k] == a) parsed = kAggNames[k].agg;
     if (!parsed)
       return luaL_error(L, "ctx:signal: unknown agg '%s' (avg, min, max, sum, last, rate, count, "
                            "p50, p90, p95, p99)", a);
@@ -1373,7 +1367,7 @@ int load_trampoline(lua_State* L) {
   lua_setfield(L, ctx, "target");
   lua_pushstring(L, "window");
   lua_pushstring(L, "agg");
-  for (int k = 0; k < kSignalAggCount; ++k) h->agg_names[k] = lua_pushstring(L, kSignalAggs[k].name);
+  for (int k = 0; k < kSignalAggCount; ++k) h->agg_names[k] = lua_pushstring(L, kAggNames[k].name);
   lua_pushcclosure(L, l_ctx_signal, 2 + kSignalAggCount);
   lua_setfield(L, ctx, "signal");
   lua_pushcfunction(L, l_ctx_log);

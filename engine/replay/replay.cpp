@@ -154,9 +154,8 @@ void DecisionCsvWriter::put(const char* s, std::size_t n) {
 void DecisionCsvWriter::write(const std::string& policy, const DecisionRecord& rec, std::int64_t ready) {
   // Replays run millions of ticks: each line is formatted in place into one buffer that is
   // written in 64 KiB blocks; the policy's field is quoted once, not per line.
-  if (policy_ != &policy || policy_field_.size() != policy.size() + 1 ||
-      policy_field_.compare(0, policy.size(), policy) != 0) {
-    policy_ = &policy;
+  if (policy != policy_) {
+    policy_ = policy;
     policy_field_ = csv_field(policy) + ',';
   }
   constexpr std::size_t kNumbers = 96;  // timestamp, two counts, bound_by and the separators

@@ -130,8 +130,8 @@ class DecisionCsvWriter {
   std::ostream& out_;
   std::unique_ptr<char[]> buf_;  // lines not yet written, up to kBufSize bytes
   std::size_t len_ = 0;
-  const std::string* policy_ = nullptr;  // the policy name last quoted into policy_field_
-  std::string policy_field_;             // its CSV field, quoted when needed, with the comma
+  std::string policy_;        // the policy name last written
+  std::string policy_field_ = ",";  // its CSV field, quoted when needed, with the comma
 };
 
 // Runs the policy over the trace. Throws TraceError on malformed input, std::runtime_error when

@@ -7,14 +7,7 @@
 namespace luascale {
 
 std::optional<Agg> parse_agg(std::string_view n) {
-  static const struct {
-    const char* name;
-    Agg agg;
-  } names[] = {{"avg", Agg::Avg},   {"mean", Agg::Avg}, {"min", Agg::Min},   {"max", Agg::Max},
-               {"sum", Agg::Sum},   {"last", Agg::Last}, {"rate", Agg::Rate}, {"count", Agg::Count},
-               {"p50", Agg::P50},   {"median", Agg::P50}, {"p90", Agg::P90}, {"p95", Agg::P95},
-               {"p99", Agg::P99}};
-  for (const auto& e : names)
+  for (const auto& e : kAggNames)
     if (n == e.name) return e.agg;
   return std::nullopt;
 }

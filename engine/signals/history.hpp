@@ -13,6 +13,15 @@
 namespace luascale {
 
 enum class Agg : std::uint8_t { Avg, Min, Max, Sum, Last, Rate, Count, P50, P90, P95, P99 };
+// The names ctx:signal accepts for `agg`, the aliases mean and median included.
+struct AggName {
+  const char* name;
+  Agg agg;
+};
+inline constexpr AggName kAggNames[] = {
+    {"avg", Agg::Avg}, {"mean", Agg::Avg},  {"min", Agg::Min},     {"max", Agg::Max},  {"sum", Agg::Sum},
+    {"last", Agg::Last}, {"rate", Agg::Rate}, {"count", Agg::Count}, {"p50", Agg::P50}, {"median", Agg::P50},
+    {"p90", Agg::P90}, {"p95", Agg::P95},   {"p99", Agg::P99}};
 std::optional<Agg> parse_agg(std::string_view name);
 
 // Fixed-capacity ring of (timestamp, value) samples of one number signal, oldest overwritten.

@@ -82,8 +82,6 @@ int main() {
   }
   const std::string hold = (dir / "hold.lua").string();
   std::ofstream(hold) << "return { decide = function(ctx) return nil end }\n";
-  const std::string hold2 = (dir / "hold2.lua").string();
-  std::ofstream(hold2) << "return { decide = function(ctx) return nil end }\n";
 
   auto command = [&](const std::string& a, const std::string& b) {
     return std::vector<std::string>{"replay", "examples/whatif/config.json", "--trace", trace, "--policy", a,
@@ -91,7 +89,7 @@ int main() {
   };
   Run policies, baseline;
   for (int round = 0; round < 2; ++round) {
-    run_cli(command(hold, hold2), baseline);
+    run_cli(command(hold, hold), baseline);
     run_cli(command("policies/hpa.lua", "examples/quickstart/llm.lua"), policies);
   }
   fs::remove_all(dir);

@@ -239,3 +239,19 @@ TEST_CASE("the decisions CSV writer: lines across many buffer flushes, quoting, 
   CHECK(out.str().size() > (1u << 16) * 3);
   CHECK(out.str() == expected);
 }
+
+TEST_CASE("the decisions CSV writer: an empty policy name is an empty field") {
+  std::ostringstream out;
+  {
+    DecisionCsvWriter csv(out);
+    DecisionRecord rec;
+    rec.time = 15;
+    rec.desired = 2;
+    csv.write("", rec, 2);
+    csv.write("a", rec, 2);
+  }
+  CHECK(out.str() ==
+        "timestamp,recommended,replicas,bound_by,reason,policy,status,ready\n"
+        "15,,2,none,,,hold,2\n"
+        "15,,2,none,,a,hold,2\n");
+}
