@@ -130,7 +130,7 @@ end }
         env = dict(os.environ, AWS_ACCESS_KEY_ID="AKIAFAULTS", AWS_SECRET_ACCESS_KEY="faults/secret")
         for k in ("AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_AUTO_SCALING", "KUBECONFIG"):
             env.pop(k, None)
-        errlog = open(os.path.join(d, "stderr"), "w+")
+        errlog = open(os.path.join(d, "stderr"), "a+")  # O_APPEND: our reads move the offset the child shares
         t_start = time.monotonic()
         p = subprocess.Popen([luascale, "run", config, "--no-reload", "--log-format", "text"] + EXTRA,
                              stdout=subprocess.DEVNULL, stderr=errlog, env=env)

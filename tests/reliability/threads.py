@@ -76,7 +76,7 @@ end }
         return cfg
 
     cfg = write_config(1)
-    errlog = open(os.path.join(d, "stderr"), "w+")
+    errlog = open(os.path.join(d, "stderr"), "a+")  # O_APPEND: our reads move the offset the child shares
     t0 = time.monotonic()
     p = subprocess.Popen([luascale, "run", cfg, "--threads", str(THREADS), "--log-format", "text"],
                          stdout=subprocess.DEVNULL, stderr=errlog)
