@@ -263,7 +263,8 @@ void arm_budget(PolicyScript::Impl* h, std::int64_t instructions, double timeout
 void disarm_budget(PolicyScript::Impl* h) {
   h->budget.active = false;
   h->alloc().eval_cap = SIZE_MAX;
-  lua_sethook(h->L, budget_hook, LUA_MASKCOUNT, kHookEvery);
+  // A tripped budget left the hook firing on every line; otherwise the next arm resets it.
+  if (h->budget.tripped) lua_sethook(h->L, budget_hook, LUA_MASKCOUNT, kHookEvery);
 }
 
 // Message handler: keeps string messages, names non-string error objects.
@@ -1408,25 +1409,21 @@ const char* const kEvalKeyNames[] = {nullptr,  "now",    "interval", "replicas",
 
 inline void push_key(lua_State* L, int key) { lua_pushvalue(L, lua_upvalueindex(key)); }
 
-// Reads a decision count field; raises on anything but an integer in [0, kMaxCount].
-bool read_count(lua_State* L, int table, int key, std::int64_t* out) {
+// Checks the decision count at stack index `idx` (nil: absent); raises on anything but an
+// integer in [0, kMaxCount].
+bool count_at(lua_State* L, int idx, int key, std::int64_t* out) {
   const char* field = kEvalKeyNames[key];
-  push_key(L, key);
-  lua_rawget(L, table);
-  int t = lua_type(L, -1);
-  if (t == LUA_TNIL) {
-    lua_pop(L, 1);
-    return false;
-  }
+  int t = lua_type(L, idx);
+  if (t == LUA_TNIL) return false;
   if (t != LUA_TNUMBER)
     luaL_error(L, "decide returned %s = a %s; counts must be integers", field, lua_typename(L, t));
-  if (lua_isinteger(L, -1)) {
-    lua_Integer v = lua_tointeger(L, -1);
+  if (lua_isinteger(L, idx)) {
+    lua_Integer v = lua_tointeger(L, idx);
     if (v < 0) luaL_error(L, "decide returned %s = %I; counts must be >= 0", field, v);
     if (v > kMaxCount) luaL_error(L, "decide returned %s = %I; counts must be <= 2147483647", field, v);
     *out = v;
   } else {
-    double d = lua_tonumber(L, -1);
+    double d = lua_tonumber(L, idx);
     if (std::isnan(d)) luaL_error(L, "decide returned %s = NaN", field);
     if (std::isinf(d)) luaL_error(L, "decide returned %s = %s", field, d > 0 ? "inf" : "-inf");
     if (d != std::floor(d)) luaL_error(L, "decide returned %s = %f; counts must be integers "
@@ -1436,8 +1433,16 @@ bool read_count(lua_State* L, int table, int key, std::int64_t* out) {
       luaL_error(L, "decide returned %s = %f; counts must be <= 2147483647", field, d);
     *out = static_cast<std::int64_t>(d);
   }
-  lua_pop(L, 1);
   return true;
+}
+
+// Reads a decision count field of the table at `table` (see count_at).
+bool read_count(lua_State* L, int table, int key, std::int64_t* out) {
+  push_key(L, key);
+  lua_rawget(L, table);
+  const bool has = count_at(L, -1, key, out);
+  lua_pop(L, 1);
+  return has;
 }
 
 inline void set_number_field(lua_State* L, int table, int key, double v) {
@@ -1482,18 +1487,24 @@ int eval_trampoline(lua_State* L) {
   const char* const nodes_key = h->nodes_key;
   const char* const reason_key = h->reason_key;
   const char* const plan_key = h->plan_key;
-  bool has_plan = false, has_reason = false;
+  // One pass over the answer checks its keys and keeps the values of replicas, nodes and reason
+  // in slots 4-6 (nil when absent), which are then checked in that order.
+  constexpr int kReplicasSlot = 4, kNodesSlot = 5, kReasonSlot = 6;
+  lua_settop(L, kReasonSlot);
+  bool has_plan = false;
   lua_pushnil(L);
   while (lua_next(L, 3)) {
-    lua_pop(L, 1);
-    if (lua_type(L, -1) != LUA_TSTRING)
+    if (lua_type(L, -2) != LUA_TSTRING)
       return luaL_error(L, "decide returned a table with a %s key; expected fields replicas, "
-                           "nodes, reason", luaL_typename(L, -1));
-    const char* k = lua_tostring(L, -1);
-    if (k == plan_key) has_plan = true;
-    else if (k == reason_key) has_reason = true;
-    else if (k != replicas_key && k != nodes_key)
+                           "nodes, reason", luaL_typename(L, -2));
+    const char* k = lua_tostring(L, -2);
+    if (k == replicas_key) lua_copy(L, -1, kReplicasSlot);
+    else if (k == nodes_key) lua_copy(L, -1, kNodesSlot);
+    else if (k == reason_key) lua_copy(L, -1, kReasonSlot);
+    else if (k == plan_key) has_plan = true;
+    else
       return luaL_error(L, "decide returned unknown field '%s' (expected replicas, nodes, reason, plan)", k);
+    lua_pop(L, 1);
   }
   // plan = { {time = T, capacity = N}, ... }: increasing times, counts like replicas.
   d.plan_n = 0;
@@ -1532,22 +1543,20 @@ int eval_trampoline(lua_State* L) {
     }
     lua_pop(L, 1);
   }
-  d.has_replicas = read_count(L, 3, kKeyReplicas, &d.replicas);
-  d.has_nodes = read_count(L, 3, kKeyNodes, &d.nodes);
+  d.has_replicas = count_at(L, kReplicasSlot, kKeyReplicas, &d.replicas);
+  d.has_nodes = count_at(L, kNodesSlot, kKeyNodes, &d.nodes);
   if (!d.has_replicas && !d.has_nodes)
     return luaL_error(L, "decide returned a table without replicas or nodes (return nil to hold)");
-  if (has_reason) {
-    push_key(L, kKeyReason);
-    lua_rawget(L, 3);
-    if (lua_type(L, -1) == LUA_TSTRING) {
+  if (!lua_isnil(L, kReasonSlot)) {
+    if (lua_type(L, kReasonSlot) == LUA_TSTRING) {
       std::size_t n;
-      const char* s = lua_tolstring(L, -1, &n);
+      const char* s = lua_tolstring(L, kReasonSlot, &n);
       if (n > kMaxReason) n = kMaxReason;
       std::memcpy(d.reason, s, n);
       d.reason[n] = 0;
     } else {
       return luaL_error(L, "decide returned reason = a %s; reason must be a string",
-                        luaL_typename(L, -1));
+                        luaL_typename(L, kReasonSlot));
     }
   }
   d.status = 1;
