@@ -17,15 +17,6 @@
 namespace luascale {
 namespace {
 
-const char* status_name(EvalOutcome::Status s) {
-  switch (s) {
-    case EvalOutcome::Status::Decision: return "decision";
-    case EvalOutcome::Status::Hold: return "hold";
-    case EvalOutcome::Status::Error: return "error";
-  }
-  return "?";
-}
-
 // The simulated target: a count, and the replicas not yet ready (scale-ups younger than the delay).
 class SimulatedTarget {
  public:
@@ -139,17 +130,27 @@ void DecisionCsvWriter::flush() {
   len_ = 0;
 }
 
-void DecisionCsvWriter::put(const char* s, std::size_t n) {
-  if (len_ + n > kBufSize) {
-    flush();
-    if (n > kBufSize) {
-      out_.write(s, static_cast<std::streamsize>(n));
-      return;
-    }
+namespace {
+
+// Writes `s` as a CSV field at p (quoted when it holds a comma, quote or line break; line breaks
+// become spaces, as in csv_field); p must have room for 2 * s.size() + 2 bytes.
+char* put_csv_field(char* p, std::string_view s) {
+  bool quote = false;
+  for (char c : s) quote = quote || c == ',' || c == '"' || c == '\n' || c == '\r';
+  if (!quote) {
+    std::memcpy(p, s.data(), s.size());
+    return p + s.size();
   }
-  std::memcpy(buf_.get() + len_, s, n);
-  len_ += n;
+  *p++ = '"';
+  for (char c : s) {
+    if (c == '"') *p++ = '"';
+    *p++ = (c == '\n' || c == '\r') ? ' ' : c;
+  }
+  *p++ = '"';
+  return p;
 }
+
+}  // namespace
 
 void DecisionCsvWriter::write(const std::string& policy, const DecisionRecord& rec, std::int64_t ready) {
   // Replays run millions of ticks: each line is formatted in place into one buffer that is
@@ -158,43 +159,50 @@ void DecisionCsvWriter::write(const std::string& policy, const DecisionRecord& r
     policy_ = policy;
     policy_field_ = csv_field(policy) + ',';
   }
-  constexpr std::size_t kNumbers = 96;  // timestamp, two counts, bound_by and the separators
-  if (len_ + kNumbers > kBufSize) flush();
+  // Numbers, bound_by, status and separators take at most 128 bytes; the reason at most twice
+  // its length quoted.
+  const std::size_t most = 128 + 2 * rec.reason.size() + 2 + policy_field_.size();
+  if (len_ + most > kBufSize) {
+    flush();
+    if (most > kBufSize) {  // a line longer than the buffer is written on its own
+      std::unique_ptr<char[]> line(new char[most]);
+      const char* e = format_line(line.get(), rec, ready);
+      out_.write(line.get(), static_cast<std::streamsize>(e - line.get()));
+      return;
+    }
+  }
   char* const start = buf_.get() + len_;
-  char* p = start;
-  char* const end = start + kNumbers;
-  auto put_int = [&](std::int64_t v) { p = std::to_chars(p, end, v).ptr; };
+  len_ += static_cast<std::size_t>(format_line(start, rec, ready) - start);
+}
+
+char* DecisionCsvWriter::format_line(char* p, const DecisionRecord& rec, std::int64_t ready) const {
+  static constexpr std::string_view kStatus[] = {"decision", "hold", "error"};
+  auto put_int = [&](std::int64_t v) { p = std::to_chars(p, p + 24, v).ptr; };
   if (rec.time == std::floor(rec.time) && std::fabs(rec.time) < 9e15) {
     put_int(static_cast<std::int64_t>(rec.time));
   } else {
-    p += std::snprintf(p, static_cast<std::size_t>(end - p), "%.3f", rec.time);
+    p += std::snprintf(p, 48, "%.3f", rec.time);
   }
   *p++ = ',';
   if (rec.recommended) put_int(*rec.recommended);
   *p++ = ',';
   put_int(rec.desired);
   *p++ = ',';
-  const char* bound = bound_by_name(rec.bound_by);
-  const std::size_t bound_n = std::strlen(bound);  // at most 22 characters
-  std::memcpy(p, bound, bound_n);
-  p += bound_n;
+  const std::string_view bound = bound_by_name(rec.bound_by);  // at most 22 characters
+  std::memcpy(p, bound.data(), bound.size());
+  p += bound.size();
   *p++ = ',';
-  len_ += static_cast<std::size_t>(p - start);
-  if (rec.reason.find_first_of(",\"\n\r") == std::string::npos) put(rec.reason.data(), rec.reason.size());
-  else {
-    const std::string quoted = csv_field(rec.reason);
-    put(quoted.data(), quoted.size());
-  }
-  put(",", 1);
-  put(policy_field_.data(), policy_field_.size());
-  const char* status = status_name(rec.status);
-  put(status, std::strlen(status));
-  char tail[24];
-  p = tail;
+  p = put_csv_field(p, rec.reason);
   *p++ = ',';
-  p = std::to_chars(p, tail + sizeof tail, ready).ptr;
+  std::memcpy(p, policy_field_.data(), policy_field_.size());
+  p += policy_field_.size();
+  const std::string_view status = kStatus[static_cast<int>(rec.status)];
+  std::memcpy(p, status.data(), status.size());
+  p += status.size();
+  *p++ = ',';
+  put_int(ready);
   *p++ = '\n';
-  put(tail, static_cast<std::size_t>(p - tail));
+  return p;
 }
 
 namespace {

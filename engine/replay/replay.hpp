@@ -124,8 +124,9 @@ class DecisionCsvWriter {
 
  private:
   static constexpr std::size_t kBufSize = 1 << 16;
-  // Appends n bytes, flushing first when they would not fit.
-  void put(const char* s, std::size_t n);
+  // Formats one line at p (room for 128 bytes plus the reason twice plus the policy field);
+  // returns its end.
+  char* format_line(char* p, const DecisionRecord& rec, std::int64_t ready) const;
 
   std::ostream& out_;
   std::unique_ptr<char[]> buf_;  // lines not yet written, up to kBufSize bytes
