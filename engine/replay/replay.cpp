@@ -101,15 +101,31 @@ double ReplaySummary::mean_replicas() const {
   return span > 0 ? replica_seconds / span : static_cast<double>(final_replicas);
 }
 
-std::string csv_field(const std::string& s) {
-  bool quote = s.find_first_of(",\"\n\r") != std::string::npos;
-  if (!quote) return s;
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"') out += '"';
-    out += (c == '\n' || c == '\r') ? ' ' : c;
+namespace {
+
+// Writes `s` as a CSV field at p (quoted when it holds a comma, quote or line break; line breaks
+// become spaces); p must have room for 2 * s.size() + 2 bytes.
+char* put_csv_field(char* p, std::string_view s) {
+  bool quote = false;
+  for (char c : s) quote = quote || c == ',' || c == '"' || c == '\n' || c == '\r';
+  if (!quote) {
+    std::memcpy(p, s.data(), s.size());
+    return p + s.size();
   }
-  out += '"';
+  *p++ = '"';
+  for (char c : s) {
+    if (c == '"') *p++ = '"';
+    *p++ = (c == '\n' || c == '\r') ? ' ' : c;
+  }
+  *p++ = '"';
+  return p;
+}
+
+}  // namespace
+
+std::string csv_field(const std::string& s) {
+  std::string out(2 * s.size() + 2, '\0');
+  out.resize(static_cast<std::size_t>(put_csv_field(out.data(), s) - out.data()));
   return out;
 }
 
@@ -130,28 +146,6 @@ void DecisionCsvWriter::flush() {
   len_ = 0;
 }
 
-namespace {
-
-// Writes `s` as a CSV field at p (quoted when it holds a comma, quote or line break; line breaks
-// become spaces, as in csv_field); p must have room for 2 * s.size() + 2 bytes.
-char* put_csv_field(char* p, std::string_view s) {
-  bool quote = false;
-  for (char c : s) quote = quote || c == ',' || c == '"' || c == '\n' || c == '\r';
-  if (!quote) {
-    std::memcpy(p, s.data(), s.size());
-    return p + s.size();
-  }
-  *p++ = '"';
-  for (char c : s) {
-    if (c == '"') *p++ = '"';
-    *p++ = (c == '\n' || c == '\r') ? ' ' : c;
-  }
-  *p++ = '"';
-  return p;
-}
-
-}  // namespace
-
 void DecisionCsvWriter::write(const std::string& policy, const DecisionRecord& rec, std::int64_t ready) {
   // Replays run millions of ticks: each line is formatted in place into one buffer that is
   // written in 64 KiB blocks; the policy's field is quoted once, not per line.
@@ -159,9 +153,9 @@ void DecisionCsvWriter::write(const std::string& policy, const DecisionRecord& r
     policy_ = policy;
     policy_field_ = csv_field(policy) + ',';
   }
-  // Numbers, bound_by, status and separators take at most 128 bytes; the reason at most twice
-  // its length quoted.
-  const std::size_t most = 128 + 2 * rec.reason.size() + 2 + policy_field_.size();
+  // Numbers, bound_by, status and separators take at most 160 bytes (format_line); the reason at
+  // most twice its length quoted.
+  const std::size_t most = 160 + 2 * rec.reason.size() + 2 + policy_field_.size();
   if (len_ + most > kBufSize) {
     flush();
     if (most > kBufSize) {  // a line longer than the buffer is written on its own
@@ -181,7 +175,8 @@ char* DecisionCsvWriter::format_line(char* p, const DecisionRecord& rec, std::in
   if (rec.time == std::floor(rec.time) && std::fabs(rec.time) < 9e15) {
     put_int(static_cast<std::int64_t>(rec.time));
   } else {
-    p += std::snprintf(p, 48, "%.3f", rec.time);
+    const int n = std::snprintf(p, 48, "%.3f", rec.time);  // a huge time is cut at 47 characters
+    p += std::clamp(n, 0, 47);
   }
   *p++ = ',';
   if (rec.recommended) put_int(*rec.recommended);

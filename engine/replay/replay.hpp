@@ -124,8 +124,8 @@ class DecisionCsvWriter {
 
  private:
   static constexpr std::size_t kBufSize = 1 << 16;
-  // Formats one line at p (room for 128 bytes plus the reason twice plus the policy field);
-  // returns its end.
+  // Formats one line at p (room for 160 bytes, plus the reason twice and 2, plus the policy
+  // field); returns its end.
   char* format_line(char* p, const DecisionRecord& rec, std::int64_t ready) const;
 
   std::ostream& out_;
