@@ -177,7 +177,7 @@ class QueryRangeSax : public nlohmann::json_sax<json> {
         } else {
           fail_here("expected a timestamp (unix seconds)");
         }
-        if (!std::isfinite(pair_time_)) fail_here("bad timestamp");
+        if (!unix_seconds_in_range(pair_time_)) fail_here("bad timestamp");
       } else if (i == 1) {
         if (kind == Kind::Number) {
           pair_value_ = std::isfinite(number) ? number : kNaN;

@@ -294,7 +294,7 @@ class JsonLinesReader final : public TraceReader {
     for (auto& [k, val] : v.as_object()) {
       if (is_time_column(k)) {
         std::optional<double> t;
-        if (val.is_number()) t = val.as_number();
+        if (val.is_number() && unix_seconds_in_range(val.as_number())) t = val.as_number();
         else if (val.is_string()) t = parse_timestamp(val.as_string());
         if (!t) fail(line_, "\"" + k + "\": bad timestamp (unix seconds or RFC 3339 string)");
         row.time = *t;
@@ -373,13 +373,15 @@ std::unique_ptr<TraceReader> TraceReader::from_text(std::string text, Format for
   return std::make_unique<CsvReader>(std::move(lines), name);
 }
 
+bool unix_seconds_in_range(double t) { return t >= -62167219200.0 && t < 253402300800.0; }
+
 std::optional<double> parse_timestamp(std::string_view s) {
   while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\r')) s.remove_suffix(1);
   if (s.empty()) return std::nullopt;
   if (s.size() < 10 || s[4] != '-') {
     auto v = parse_number(s);
-    if (!v || !std::isfinite(*v)) return std::nullopt;
+    if (!v || !unix_seconds_in_range(*v)) return std::nullopt;
     return v;
   }
   int y, mo, d, h = 0, mi = 0, sec = 0;

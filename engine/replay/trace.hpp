@@ -65,6 +65,8 @@ class TraceReader {
 // Parses a trace timestamp: unix seconds (fractional allowed) or RFC 3339
 // ("2023-11-16T00:00:00Z", "...+02:00", fractional seconds; a space instead of 'T' is accepted).
 std::optional<double> parse_timestamp(std::string_view text);
+// True for unix seconds of the years 0000-9999 (what RFC 3339 can write); traces reject others.
+bool unix_seconds_in_range(double t);
 // RFC 3339 UTC text of unix seconds ("1995-07-01T04:00:00Z"; milliseconds when fractional).
 std::string format_timestamp(double t);
 

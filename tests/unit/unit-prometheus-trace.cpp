@@ -54,6 +54,8 @@ TEST_CASE("errors name the source and the JSON key path") {
         "q.json: data.result[0].values[1][1]: not a number: \"abc\"");
   CHECK(error_of(body(R"([{"metric":{},"values":[[1,"1"],[2]]}])")) ==
         "q.json: data.result[0].values[1]: expected [time, \"value\"], found 1 elements");
+  CHECK(error_of(body(R"([{"metric":{},"values":[[1,"1"],[1e300,"2"]]}])")) ==
+        "q.json: data.result[0].values[1][0]: bad timestamp");
   CHECK(error_of(body(R"([{"metric":{"pod":3},"values":[]}])")) ==
         "q.json: data.result[0].metric.pod: expected a string label value");
   CHECK(

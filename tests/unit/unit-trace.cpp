@@ -50,6 +50,7 @@ TEST_CASE("CSV errors name file and line") {
   CHECK(error_of("timestamp,cpu\n1,2\n2,3,4\n") == "t.csv:3: expected 2 fields, found 3");
   CHECK(error_of("timestamp,cpu\n10,2\n5,3\n").find("t.csv:3: timestamp 1970-01-01T00:00:05Z goes backwards") == 0);
   CHECK(error_of("timestamp,cpu\nyesterday,2\n").find("t.csv:2: bad timestamp \"yesterday\"") == 0);
+  CHECK(error_of("timestamp,cpu\n1,2\n1e300,3\n").find("t.csv:3: bad timestamp \"1e300\"") == 0);
   CHECK(error_of("timestamp,cpu,cpu\n").find("t.csv:1: duplicate column \"cpu\"") == 0);
   CHECK(error_of("timestamp,cpu\n1,inf\n").find("t.csv:2:") == 0);
 }
@@ -57,6 +58,12 @@ TEST_CASE("CSV errors name file and line") {
 TEST_CASE("timestamps: unix seconds and RFC 3339 with offsets and fractions") {
   CHECK(parse_timestamp("804571200") == 804571200.0);
   CHECK(parse_timestamp("1.5") == 1.5);
+  // Unix seconds are limited to the years 0000-9999, as RFC 3339 writes them.
+  CHECK(parse_timestamp("253402300799") == 253402300799.0);
+  CHECK_FALSE(parse_timestamp("253402300800"));
+  CHECK(parse_timestamp("-62167219200") == -62167219200.0);
+  CHECK_FALSE(parse_timestamp("-62167219201"));
+  CHECK_FALSE(parse_timestamp("1e300"));
   CHECK(parse_timestamp("1995-07-01T04:00:00Z") == 804571200.0);
   CHECK(parse_timestamp("1995-07-01 06:00:00+02:00") == 804571200.0);
   CHECK(parse_timestamp("1995-07-01T04:00:00.250Z") == 804571200.25);
@@ -87,6 +94,8 @@ TEST_CASE("JSON Lines: numbers, structured values, growing columns, errors") {
 
   using F = TraceReader::Format;
   CHECK(error_of("{\"cpu\": 1}\n", F::JsonLines) == "t.jsonl:1: missing \"ts\" (or \"timestamp\")");
+  CHECK(error_of("{\"ts\": 1e300, \"cpu\": 1}\n", F::JsonLines) ==
+        "t.jsonl:1: \"ts\": bad timestamp (unix seconds or RFC 3339 string)");
   CHECK(error_of("{\"ts\": 1}\n{\"ts\": 2, \"cpu\": \"high\"}\n", F::JsonLines)
             .find("t.jsonl:2: \"cpu\": expected a number") == 0);
   CHECK(error_of("{\"ts\": 1}\n{\"ts\": 2,\n", F::JsonLines).find("t.jsonl:2: invalid JSON") == 0);
