@@ -100,8 +100,9 @@ int stub_signal(lua_State* L) {
 
 int stub_log(lua_State*) { return 0; }
 
-// Seconds for one decide() per tick of `demand` in a plain state; `metrics` sets params.metrics
-// the way examples/whatif/config.json does for hpa.lua.
+// Seconds for one decide() per tick of the year's demand in a plain state; `metrics` sets
+// params.metrics the way examples/whatif/config.json does for hpa.lua. Negative (with a message
+// on stderr) when the script fails or never decides on the stub's signals.
 double bare_lua_seconds_here(const std::string& script, bool metrics) {
   const std::vector<double> demand = year_demand();
   lua_State* L = luaL_newstate();
@@ -118,7 +119,7 @@ double bare_lua_seconds_here(const std::string& script, bool metrics) {
   st.demand = &demand;
   if (luaL_dostring(L, setup.c_str()) != LUA_OK) {
     std::fprintf(stderr, "year_bench: %s\n", lua_tostring(L, -1));
-    std::exit(1);
+    return -1;
   }
   // Stack: decide, ctx, params. ctx.signal / ctx.log are the stubs.
   lua_pushlightuserdata(L, &st);
@@ -127,6 +128,7 @@ double bare_lua_seconds_here(const std::string& script, bool metrics) {
   lua_pushcfunction(L, stub_log);
   lua_setfield(L, 2, "log");
   lua_getfield(L, 2, "target");  // 4
+  long decisions = 0;
   auto t0 = std::chrono::steady_clock::now();
   for (st.tick = 0; st.tick < static_cast<long>(demand.size()); ++st.tick) {
     lua_pushnumber(L, 1672531200.0 + 15.0 * static_cast<double>(st.tick));
@@ -140,9 +142,10 @@ double bare_lua_seconds_here(const std::string& script, bool metrics) {
     lua_pushvalue(L, 3);
     if (lua_pcall(L, 2, 1, 0) != LUA_OK) {
       std::fprintf(stderr, "year_bench: %s: %s\n", script.c_str(), lua_tostring(L, -1));
-      std::exit(1);
+      return -1;
     }
     if (lua_istable(L, -1)) {
+      ++decisions;
       lua_getfield(L, -1, "replicas");
       if (lua_isinteger(L, -1)) st.replicas = std::clamp<long>(static_cast<long>(lua_tointeger(L, -1)), 1, 20);
       lua_pop(L, 1);
@@ -151,6 +154,10 @@ double bare_lua_seconds_here(const std::string& script, bool metrics) {
   }
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   lua_close(L);
+  if (decisions == 0) {
+    std::fprintf(stderr, "year_bench: %s never decided on the stub ctx\n", script.c_str());
+    return -1;
+  }
   return secs;
 }
 
@@ -163,7 +170,7 @@ double bare_lua_seconds(const std::string& script, bool metrics) {
   if (pid == 0) {
     close(fds[0]);
     const double secs = bare_lua_seconds_here(script, metrics);
-    _exit(write(fds[1], &secs, sizeof secs) == sizeof secs ? 0 : 1);
+    _exit(secs >= 0 && write(fds[1], &secs, sizeof secs) == sizeof secs ? 0 : 1);
   }
   close(fds[1]);
   double secs = 0;
