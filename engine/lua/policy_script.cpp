@@ -1369,7 +1369,7 @@ int load_trampoline(lua_State* L) {
   lua_pushstring(L, "window");
   lua_pushstring(L, "agg");
   for (int k = 0; k < kSignalAggCount; ++k) h->agg_names[k] = lua_pushstring(L, kAggNames[k].name);
-  lua_pushcclosure(L, l_ctx_signal, 2 + kSignalAggCount);
+  lua_pushcclosure(L, l_ctx_signal, kSignalKeyFirstAgg - 1 + kSignalAggCount);
   lua_setfield(L, ctx, "signal");
   lua_pushcfunction(L, l_ctx_log);
   lua_setfield(L, ctx, "log");
