@@ -27,6 +27,7 @@
 
 #include "engine/core/units.hpp"
 #include "engine/lua/builtin_time.hpp"
+#include "engine/lua/small_blocks.hpp"
 #include "engine/signals/history.hpp"
 
 namespace luascale {
@@ -55,25 +56,55 @@ struct SteadyClock {
 };
 
 struct AllocState {
+  SmallBlocks small;
   std::size_t used = 0;
   std::size_t limit = 0;                 // the state's cap (summed over the policies sharing it)
   std::size_t eval_cap = SIZE_MAX;       // during a call into a policy: what it may grow the heap to
   bool limit_hit = false;
 };
 
+// Lua's allocator for a policy state: small blocks from the state's free lists, the rest from
+// the C library; every size counts against the state's cap.
 void* capped_alloc(void* ud, void* ptr, std::size_t osize, std::size_t nsize) {
   auto* a = static_cast<AllocState*>(ud);
   const std::size_t old = ptr ? osize : 0;
   if (nsize == 0) {
-    a->used -= old;
-    std::free(ptr);
+    if (ptr) {
+      a->used -= old;
+      if (SmallBlocks::serves(old)) a->small.release(ptr, old); else std::free(ptr);
+    }
     return nullptr;
   }
   if (nsize > old && (a->used - old + nsize > a->limit || a->used - old + nsize > a->eval_cap)) {
     a->limit_hit = true;
     return nullptr;
   }
-  void* p = ptr ? std::realloc(ptr, nsize) : std::malloc(nsize);  // most blocks are new
+  void* p;
+  if (!ptr) {
+    p = SmallBlocks::serves(nsize) ? a->small.allocate(nsize) : std::malloc(nsize);
+  } else if (SmallBlocks::serves(old) && SmallBlocks::serves(nsize)) {
+    if (SmallBlocks::same_class(old, nsize)) {
+      p = ptr;
+    } else {
+      p = a->small.allocate(nsize);
+      if (p) {
+        std::memcpy(p, ptr, std::min(old, nsize));
+        a->small.release(ptr, old);
+      } else if (nsize < old) {
+        p = ptr;  // Lua counts on shrinking never failing: the bigger block now serves class nsize
+      }
+    }
+  } else if (!SmallBlocks::serves(old) && !SmallBlocks::serves(nsize)) {
+    p = std::realloc(ptr, nsize);
+  } else {
+    p = SmallBlocks::serves(nsize) ? a->small.allocate(nsize) : std::malloc(nsize);
+    if (p) {
+      std::memcpy(p, ptr, std::min(old, nsize));
+      if (SmallBlocks::serves(old)) a->small.release(ptr, old); else std::free(ptr);
+    } else if (nsize < old) {
+      p = ptr;  // never fails to shrink: the C-library block, bigger than any class, joins the pool when freed
+    }
+  }
   if (!p) return nullptr;
   a->used = a->used - old + nsize;
   return p;

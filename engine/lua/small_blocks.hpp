@@ -1,0 +1,54 @@
+// engine/lua/small_blocks.hpp — a free-list allocator for the small blocks of one Lua state.
+//
+// A policy evaluation allocates a handful of small objects (the tables a policy builds, the
+// strings it formats) that the collector frees a few evaluations later. Size-classed free lists
+// hand them out and take them back without the C library's bookkeeping. One pool serves one
+// lua_State, which only one thread uses at a time: no locking. Memory goes back to the C
+// library when the pool is destroyed (after lua_close), so what a pool holds is bounded by the
+// state's peak small-block usage.
+#pragma once
+
+#include <cstddef>
+
+namespace luascale {
+
+class SmallBlocks {
+ public:
+  static constexpr std::size_t kGranule = 16;   // block sizes are multiples of this
+  static constexpr std::size_t kMaxBlock = 256;  // larger requests are not the pool's
+
+  SmallBlocks() = default;
+  ~SmallBlocks();
+  SmallBlocks(const SmallBlocks&) = delete;
+  SmallBlocks& operator=(const SmallBlocks&) = delete;
+
+  // True when a block of n bytes (n > 0) comes from the pool.
+  static bool serves(std::size_t n) noexcept { return n <= kMaxBlock; }
+  // True when blocks of a and b bytes (both served) have the same size class.
+  static bool same_class(std::size_t a, std::size_t b) noexcept { return (a - 1) / kGranule == (b - 1) / kGranule; }
+
+  // A block of n bytes (0 < n <= kMaxBlock), 16-byte aligned; nullptr when out of memory.
+  void* allocate(std::size_t n) noexcept;
+  // Takes back a block allocate(n) returned, with the same n (or one of the same class).
+  void release(void* p, std::size_t n) noexcept;
+
+  // Bytes obtained from the C library so far.
+  std::size_t reserved_bytes() const noexcept { return reserved_; }
+
+ private:
+  struct FreeBlock {
+    FreeBlock* next;
+  };
+  static constexpr std::size_t kClasses = kMaxBlock / kGranule;
+
+  bool grow(std::size_t need) noexcept;
+
+  FreeBlock* free_[kClasses] = {};
+  char* cur_ = nullptr;  // the uncarved rest of the newest chunk
+  char* end_ = nullptr;
+  void* chunks_ = nullptr;  // singly linked through each chunk's first word
+  std::size_t next_chunk_ = 4096;
+  std::size_t reserved_ = 0;
+};
+
+}  // namespace luascale
