@@ -957,13 +957,23 @@ int l_os_date(lua_State* L) {
   return 1;
 }
 
-// A fresh environment whose reads fall through to the read-only safe globals.
+// A fresh environment holding the safe globals (one table lookup for `math`, as in stock Lua,
+// not a miss and a metamethod), whose other reads fall through to the safe table's
+// undeclared-global error. Writes land in the environment and never reach the shared libraries.
 void push_new_env(lua_State* L) {
-  lua_newtable(L);
+  lua_getfield(L, LUA_REGISTRYINDEX, kSafeKey);
+  lua_createtable(L, 0, 32);
+  lua_pushnil(L);
+  while (lua_next(L, -3)) {
+    lua_pushvalue(L, -2);
+    lua_insert(L, -2);
+    lua_rawset(L, -4);
+  }
   lua_pushvalue(L, -1);
   lua_setfield(L, -2, "_G");
   lua_createtable(L, 0, 2);
-  lua_getfield(L, LUA_REGISTRYINDEX, kSafeKey);
+  lua_pushvalue(L, -3);
+  lua_remove(L, -4);
   lua_setfield(L, -2, "__index");
   lua_pushliteral(L, "locked");
   lua_setfield(L, -2, "__metatable");
