@@ -337,6 +337,7 @@ ReplaySummary replay_trace(PolicyRuntime& policy, TraceReader& trace, const Repl
   // Guardrail interventions by rule, counted per enum value and named once at the end.
   std::array<std::int64_t, static_cast<std::size_t>(BoundBy::Cooldown) + 1> bound_counts{};
   policy.script().set_collect_logs(false);  // nothing in a replay shows ctx:log lines
+  policy.script().set_gc_pause(200);
   DecisionRecord rec;  // reused every tick
 
   for (;;) {
