@@ -27,6 +27,7 @@
 
 #include "engine/core/units.hpp"
 #include "engine/lua/builtin_time.hpp"
+#include "engine/lua/eval_watchdog.hpp"
 #include "engine/lua/small_blocks.hpp"
 #include "engine/signals/history.hpp"
 
@@ -34,6 +35,9 @@ namespace luascale {
 namespace {
 
 constexpr int kHookEvery = 1000;  // instructions between budget checks
+// Evaluation budgets from this size up are counted once the evaluation has run for about a
+// millisecond (eval_watchdog.hpp); smaller ones from the first instruction.
+constexpr std::int64_t kWatchedBudgetMin = 4'000'000;
 constexpr std::size_t kMaxReason = 1024;
 constexpr int kMaxPlan = 512;  // steps a decision's plan may carry
 constexpr std::size_t kMaxLogLine = 2048;
@@ -124,6 +128,7 @@ struct Budget {
   std::int64_t limit = 0;
   SteadyClock::time_point deadline;
   double timeout_seconds = 0;
+  bool watched = false;  // the count hook is off until the watchdog arms it
   char why[160] = {0};
 };
 
@@ -277,7 +282,13 @@ void charge_work(lua_State* L, std::int64_t units) {
   if (budget_exhausted(h)) raise_budget(L, h);
 }
 
-void arm_budget(PolicyScript::Impl* h, std::int64_t instructions, double timeout) {
+// The watchdog's arm callback; runs in a signal handler on the evaluating thread.
+void arm_count_hook(lua_State* L) { lua_sethook(L, budget_hook, LUA_MASKCOUNT, kHookEvery); }
+
+// Starts an evaluation's budget. `watched`: a large budget leaves the count hook off and lets the
+// watchdog set it once the evaluation runs long (coroutines count from their start regardless:
+// l_coroutine_create).
+void arm_budget(PolicyScript::Impl* h, std::int64_t instructions, double timeout, bool watched = false) {
   h->budget.active = true;
   h->budget.tripped = false;
   h->budget.limit = instructions;
@@ -288,12 +299,23 @@ void arm_budget(PolicyScript::Impl* h, std::int64_t instructions, double timeout
   h->budget.why[0] = 0;
   AllocState& a = h->alloc();
   a.eval_cap = a.used + h->limits.memory_bytes;
+  if (watched && instructions >= kWatchedBudgetMin) {
+    if (lua_gethookmask(h->L)) lua_sethook(h->L, nullptr, 0, 0);
+    h->budget.watched = watch_begin(h->L, arm_count_hook);
+    if (h->budget.watched) return;
+  }
   lua_sethook(h->L, budget_hook, LUA_MASKCOUNT, kHookEvery);
 }
 
 void disarm_budget(PolicyScript::Impl* h) {
   h->budget.active = false;
   h->alloc().eval_cap = SIZE_MAX;
+  if (h->budget.watched) {
+    watch_end();
+    h->budget.watched = false;
+    if (lua_gethookmask(h->L)) lua_sethook(h->L, nullptr, 0, 0);  // armed or tripped
+    return;
+  }
   // A tripped budget left the hook firing on every line; otherwise the next arm resets it.
   if (h->budget.tripped) lua_sethook(h->L, budget_hook, LUA_MASKCOUNT, kHookEvery);
 }
@@ -913,6 +935,24 @@ int l_xpcall(lua_State* L) {
   return call_original(L, LUA_MULTRET);
 }
 
+// coroutine.create and coroutine.wrap: the new thread gets the count hook from its first
+// instruction. An evaluation's main thread may run without it until the watchdog arms it
+// (arm_budget), and the watchdog arms only the main thread.
+int l_coroutine_create(lua_State* L) {
+  call_original(L, 1);
+  if (lua_State* co = lua_tothread(L, -1)) lua_sethook(co, budget_hook, LUA_MASKCOUNT, kHookEvery);
+  return 1;
+}
+
+int l_coroutine_wrap(lua_State* L) {
+  call_original(L, 1);
+  if (lua_getupvalue(L, -1, 1)) {  // the library's wrapper holds the thread as its upvalue
+    if (lua_State* co = lua_tothread(L, -1)) lua_sethook(co, budget_hook, LUA_MASKCOUNT, kHookEvery);
+    lua_pop(L, 1);
+  }
+  return 1;
+}
+
 // Replaces table[field] (table at index t) by `guard` with upvalues (original, field name).
 void guard_field(lua_State* L, int t, const char* field, lua_CFunction guard) {
   lua_getfield(L, t, field);
@@ -1154,6 +1194,10 @@ int setup_sandbox(lua_State* L) {
   lua_getglobal(L, "table");
   guard_field(L, lua_gettop(L), "move", l_table_move);
   for (const char* f : {"insert", "remove", "sort"}) guard_field(L, lua_gettop(L), f, l_table_len_guard);
+  lua_pop(L, 1);
+  lua_getglobal(L, "coroutine");
+  guard_field(L, lua_gettop(L), "create", l_coroutine_create);
+  guard_field(L, lua_gettop(L), "wrap", l_coroutine_wrap);
   lua_pop(L, 1);
   for (const char* lib : {"table", "math", "utf8", "coroutine"}) {
     lua_getglobal(L, lib);
@@ -1790,7 +1834,7 @@ void PolicyScript::evaluate(double now, double interval, const TargetView& targe
   h->raw.plan_n = 0;
   h->alloc().limit_hit = false;
   lua_settop(L, 0);
-  arm_budget(h, h->limits.instructions, h->limits.timeout_seconds);
+  arm_budget(h, h->limits.instructions, h->limits.timeout_seconds, /*watched=*/true);
   lua_pushcfunction(L, message_handler);
   lua_rawgeti(L, LUA_REGISTRYINDEX, h->eval_ref);
   int st = lua_pcall(L, 0, 0, 1);

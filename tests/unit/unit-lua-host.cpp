@@ -3,8 +3,13 @@
 // must keep working (the next evaluation of a good policy succeeds; the count is held).
 #include <doctest/doctest.h>
 
+#include <pthread.h>
+#include <signal.h>
+
 #include <chrono>
 #include <cmath>
+#include <optional>
+#include <thread>
 
 #include "engine/config/config.hpp"
 #include "engine/loop/policy_runtime.hpp"
@@ -149,6 +154,83 @@ TEST_CASE("an infinite loop stops at the instruction budget, and pcall cannot sw
   CHECK(r.out.status == EvalOutcome::Status::Error);
   CHECK(contains(r.out.error, "instruction"));
   CHECK(r.seconds < 30);  // bounded (a generous bound; the budget is what stops it)
+}
+
+TEST_CASE("a large budget is counted once an evaluation runs long: loops, pcall, coroutines") {
+  // The default 10 million: the main thread starts without the count hook (the watchdog arms
+  // it); coroutines count from their first instruction.
+  CHECK(contains(eval_error(decide("while true do end")), "instruction budget exceeded"));
+  Run r = run_script(decide("for i = 1, 100 do pcall(function() while true do end end) end return { replicas = 1 }"));
+  CHECK(r.out.status == EvalOutcome::Status::Error);
+  CHECK(contains(r.out.error, "instruction budget exceeded"));
+  CHECK(r.seconds < 30);
+  CHECK(contains(eval_error(decide("coroutine.wrap(function() while true do end end)() return { replicas = 1 }")),
+                 "instruction budget exceeded"));
+  CHECK(contains(eval_error(decide("local co = coroutine.create(function() while true do end end)\n"
+                                   "local ok = coroutine.resume(co) return { replicas = ok and 1 or 2 }")),
+                 "instruction budget exceeded"));
+  // Finite work that outlasts the first millisecond is armed on the way and finishes.
+  r = run_script(decide("local x = 0 for i = 1, 2000000 do x = x + i % 7 end return { replicas = x % 5 + 1 }"));
+  REQUIRE(r.out.status == EvalOutcome::Status::Decision);
+  CHECK(r.out.replicas.value() >= 1);
+}
+
+TEST_CASE("a coroutine made by one evaluation and resumed into a loop by the next stops at the budget") {
+  TempDir dir;
+  auto path = dir.write("p.lua", R"(
+local co
+return { decide = function(ctx)
+  if not co then
+    co = coroutine.create(function() coroutine.yield() while true do end end)
+    coroutine.resume(co)
+    return { replicas = 1 }
+  end
+  local ok = coroutine.resume(co)
+  return { replicas = ok and 3 or 2 }
+end })");
+  PolicyLoadOptions o;
+  o.name = "co";
+  o.script_path = path.string();
+  o.display_path = "p.lua";
+  o.stdlib_dir = stdlib_dir();
+  o.params = Value::object();
+  std::string err;
+  auto s = PolicyScript::load(o, &err);
+  REQUIRE(s);
+  TargetView tv;
+  tv.replicas = 1;
+  tv.ready = 1;
+  CHECK(s->evaluate(1000, 15, tv).replicas == std::optional<std::int64_t>(1));
+  EvalOutcome second = s->evaluate(1015, 15, tv);
+  CHECK(second.status == EvalOutcome::Status::Error);
+  CHECK(contains(second.error, "instruction budget exceeded"));
+  // The coroutine died with the error; the policy carries on.
+  CHECK(s->evaluate(1030, 15, tv).replicas == std::optional<std::int64_t>(2));
+}
+
+TEST_CASE("a small budget is counted from the first instruction") {
+  // 30,000 iterations finish well within a millisecond: only counting from the start stops them.
+  LuaLimits lim;
+  lim.instructions = 1000;
+  CHECK(contains(eval_error(decide("local x = 0 for i = 1, 30000 do x = x + i end return { replicas = 1 }"), lim),
+                 "instruction budget exceeded"));
+  lim.instructions = 1'000'000;
+  Run r = run_script(decide("local x = 0 for i = 1, 30000 do x = x + i end return { replicas = 1 }"), lim);
+  CHECK(r.out.status == EvalOutcome::Status::Decision);
+}
+
+TEST_CASE("on a thread that blocks the watchdog's signal the budget counts from the start") {
+  Run r;
+  std::thread t([&] {
+    sigset_t s;
+    sigemptyset(&s);
+    sigaddset(&s, SIGURG);
+    pthread_sigmask(SIG_BLOCK, &s, nullptr);
+    r = run_script(decide("while true do end"));
+  });
+  t.join();
+  CHECK(r.out.status == EvalOutcome::Status::Error);
+  CHECK(contains(r.out.error, "instruction budget exceeded"));
 }
 
 TEST_CASE("the wall-clock deadline stops a script that runs long") {
