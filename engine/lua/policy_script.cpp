@@ -739,12 +739,15 @@ struct FormatOut {
   std::size_t n = 0;
   char buf[1024];
   void add(const char* s, std::size_t len) {
+    if (!spilled && len <= sizeof buf - n) {
+      std::memcpy(buf + n, s, len);
+      n += len;
+      return;
+    }
+    spill(s, len);
+  }
+  void spill(const char* s, std::size_t len) {
     if (!spilled) {
-      if (len <= sizeof buf - n) {
-        std::memcpy(buf + n, s, len);
-        n += len;
-        return;
-      }
       luaL_buffinit(L, &b);
       luaL_addlstring(&b, buf, n);
       spilled = true;
@@ -761,13 +764,26 @@ int l_string_format(lua_State* L) {
   std::size_t flen;
   const char* fmt = luaL_checklstring(L, 1, &flen);
   const int top = lua_gettop(L);
-  auto fallback = [&]() { return call_original(L, 1); };
-  // Pass 1: every conversion is one formatted here, with an argument of the right kind.
+  // Anything this does not format itself goes to the library, with the stack as it came (a
+  // spilled output buffer removed).
+  auto fallback = [&]() {
+    lua_settop(L, top);
+    return call_original(L, 1);
+  };
+  FormatOut out;
+  out.L = L;
+  char tmp[512];
   int arg = 1;
+  std::size_t run = 0;  // start of the literal text not yet added
   for (std::size_t i = 0; i < flen; ++i) {
     if (fmt[i] != '%') continue;
+    out.add(fmt + run, i - run);
     if (++i >= flen) return fallback();
-    if (fmt[i] == '%') continue;
+    if (fmt[i] == '%') {
+      out.add("%", 1);
+      run = i + 1;
+      continue;
+    }
     int prec = -1;
     if (fmt[i] == '.') {
       prec = 0;
@@ -778,70 +794,35 @@ int l_string_format(lua_State* L) {
       }
       if (i >= flen) return fallback();
     }
+    run = i + 1;
     if (++arg > top) return fallback();
     const int t = lua_type(L, arg);
+    char* end = tmp;
     switch (fmt[i]) {
       case 'd':
       case 'i': {
         int ok = 0;
         if (prec >= 0 || t != LUA_TNUMBER) return fallback();
-        lua_tointegerx(L, arg, &ok);
+        const lua_Integer v = lua_tointegerx(L, arg, &ok);
         if (!ok) return fallback();
+        end = std::to_chars(tmp, tmp + sizeof tmp, static_cast<long long>(v)).ptr;
         break;
       }
       case 's':
         if (prec >= 0) return fallback();
-        if (t == LUA_TSTRING) break;
-        if (t != LUA_TNUMBER) return fallback();
-        if (!lua_isinteger(L, arg) && !std::isfinite(lua_tonumber(L, arg))) return fallback();
-        break;
-      case 'f':
-      case 'g':
-        if (t != LUA_TNUMBER || !std::isfinite(lua_tonumber(L, arg))) return fallback();
-        break;
-      default:
-        return fallback();
-    }
-  }
-  // Pass 2: the text, into a local buffer (a Lua buffer only for long results).
-  FormatOut out;
-  out.L = L;
-  char tmp[512];
-  arg = 1;
-  std::size_t run = 0;  // start of the literal text not yet added
-  for (std::size_t i = 0; i < flen; ++i) {
-    if (fmt[i] != '%') continue;
-    out.add(fmt + run, i - run);
-    ++i;
-    if (fmt[i] == '%') {
-      out.add("%", 1);
-      run = i + 1;
-      continue;
-    }
-    int prec = -1;
-    if (fmt[i] == '.') {
-      prec = 0;
-      while (fmt[++i] >= '0' && fmt[i] <= '9') prec = prec * 10 + (fmt[i] - '0');
-    }
-    run = i + 1;
-    ++arg;
-    char* end = tmp;
-    switch (fmt[i]) {
-      case 'd':
-      case 'i':
-        end = std::to_chars(tmp, tmp + sizeof tmp, static_cast<long long>(lua_tointegerx(L, arg, nullptr))).ptr;
-        break;
-      case 's':
-        if (lua_type(L, arg) == LUA_TSTRING) {
+        if (t == LUA_TSTRING) {
           std::size_t l;
           const char* str = lua_tolstring(L, arg, &l);
           out.add(str, l);
           continue;
         }
+        if (t != LUA_TNUMBER) return fallback();
         if (lua_isinteger(L, arg)) {
           end = std::to_chars(tmp, tmp + sizeof tmp, static_cast<long long>(lua_tointeger(L, arg))).ptr;
         } else {  // as tostring: "%.14g", and ".0" when that looks like an integer
-          end = std::to_chars(tmp, tmp + sizeof tmp, lua_tonumber(L, arg), std::chars_format::general, 14).ptr;
+          const double v = lua_tonumber(L, arg);
+          if (!std::isfinite(v)) return fallback();
+          end = std::to_chars(tmp, tmp + sizeof tmp, v, std::chars_format::general, 14).ptr;
           bool integral = true;
           for (char* c = tmp; c < end; ++c) integral = integral && ((*c >= '0' && *c <= '9') || *c == '-');
           if (integral) {
@@ -850,16 +831,23 @@ int l_string_format(lua_State* L) {
           }
         }
         break;
-      case 'f':
-        end = format_fixed_fast(tmp, lua_tonumber(L, arg), prec < 0 ? 6 : prec);
-        if (!end)
-          end = std::to_chars(tmp, tmp + sizeof tmp, lua_tonumber(L, arg), std::chars_format::fixed,
-                              prec < 0 ? 6 : prec).ptr;
+      case 'f': {
+        if (t != LUA_TNUMBER) return fallback();
+        const double v = lua_tonumber(L, arg);
+        if (!std::isfinite(v)) return fallback();
+        end = format_fixed_fast(tmp, v, prec < 0 ? 6 : prec);
+        if (!end) end = std::to_chars(tmp, tmp + sizeof tmp, v, std::chars_format::fixed, prec < 0 ? 6 : prec).ptr;
         break;
-      case 'g':
-        end = std::to_chars(tmp, tmp + sizeof tmp, lua_tonumber(L, arg), std::chars_format::general,
-                            prec < 0 ? 6 : prec).ptr;
+      }
+      case 'g': {
+        if (t != LUA_TNUMBER) return fallback();
+        const double v = lua_tonumber(L, arg);
+        if (!std::isfinite(v)) return fallback();
+        end = std::to_chars(tmp, tmp + sizeof tmp, v, std::chars_format::general, prec < 0 ? 6 : prec).ptr;
         break;
+      }
+      default:
+        return fallback();
     }
     out.add(tmp, static_cast<std::size_t>(end - tmp));
   }

@@ -147,6 +147,8 @@ return { decide = function(ctx)
   ctx.state.g = string.format("no conversions")
   ctx.state.h = string.format("%s", "10") .. string.format("%d", "10")
   ctx.state.i = string.format("%s|%d|%s|%.3f%%", ("a"):rep(700), 5, ("b"):rep(700), 1.5)
+  -- A conversion the library must do after the output has spilled into a Lua buffer.
+  ctx.state.j = string.format("%s|%s|%x|%s", ("a"):rep(700), ("b"):rep(700), 255, "end")
   return nil
 end })", &err);
   CHECK(err.empty());
@@ -162,4 +164,5 @@ end })", &err);
   CHECK(st.find("h")->as_string() == "1010");
   // Longer than the local output buffer: the rest goes through a Lua buffer.
   CHECK(st.find("i")->as_string() == std::string(700, 'a') + "|5|" + std::string(700, 'b') + "|1.500%");
+  CHECK(st.find("j")->as_string() == std::string(700, 'a') + "|" + std::string(700, 'b') + "|ff|end");
 }
