@@ -180,6 +180,13 @@ struct PolicyScript::Impl {
   AllocState& alloc() { return host->alloc; }
   Budget budget;
   WindowCache window_cache;
+  // The signal names ctx:signal resolved last, by the address of their (interned) Lua string;
+  // a hit is confirmed against the slot's name, so a recycled address cannot match wrongly.
+  struct SignalHit {
+    const char* text = nullptr;
+    std::size_t idx = 0;
+  } signal_hits[4];
+  unsigned signal_hit_next = 0;
   const char* agg_names[std::size(kAggNames)] = {};  // ctx:signal's interned aggregate names (its upvalues)
   LuaLimits limits;
   std::string name;
@@ -1251,23 +1258,36 @@ static_assert(sizeof PolicyScript::Impl::agg_names / sizeof(const char*) == kSig
 
 int l_ctx_signal(lua_State* L) {
   auto* h = impl_of(L);
-  luaL_checkstring(L, 2);
+  std::size_t name_len = 0;
+  const char* name = luaL_checklstring(L, 2, &name_len);
   if (!h->signals || h->sigindex_ref == LUA_NOREF) {
     lua_pushnil(L);
     return 1;
   }
-  lua_rawgeti(L, LUA_REGISTRYINDEX, h->sigindex_ref);
-  lua_pushvalue(L, 2);
-  lua_rawget(L, -2);
-  if (!lua_isinteger(L, -1)) {
-    lua_pushnil(L);
-    return 1;
-  }
-  const std::size_t idx = static_cast<std::size_t>(lua_tointeger(L, -1));
-  lua_pop(L, 2);
-  if (idx >= h->signals->size()) {
-    lua_pushnil(L);
-    return 1;
+  std::size_t idx = SIZE_MAX;
+  for (const auto& hit : h->signal_hits)
+    if (hit.text == name) {
+      if (hit.idx < h->signals->size()) {
+        const std::string& n = h->signals->at(hit.idx).name;
+        if (n.size() == name_len && std::memcmp(n.data(), name, name_len) == 0) idx = hit.idx;
+      }
+      break;
+    }
+  if (idx == SIZE_MAX) {
+    lua_rawgeti(L, LUA_REGISTRYINDEX, h->sigindex_ref);
+    lua_pushvalue(L, 2);
+    lua_rawget(L, -2);
+    if (!lua_isinteger(L, -1)) {
+      lua_pushnil(L);
+      return 1;
+    }
+    idx = static_cast<std::size_t>(lua_tointeger(L, -1));
+    lua_pop(L, 2);
+    if (idx >= h->signals->size()) {
+      lua_pushnil(L);
+      return 1;
+    }
+    h->signal_hits[h->signal_hit_next++ % std::size(h->signal_hits)] = {name, idx};
   }
   const SignalSlot& s = h->signals->at(idx);
   if (lua_isnoneornil(L, 3)) {
@@ -1459,6 +1479,7 @@ int load_trampoline(lua_State* L) {
 
 int attach_trampoline(lua_State* L) {
   auto* h = impl_of(L);
+  for (auto& hit : h->signal_hits) hit = {};
   lua_createtable(L, 0, static_cast<int>(h->signals->size()));
   for (std::size_t i = 0; i < h->signals->size(); ++i) {
     const std::string& n = h->signals->at(i).name;

@@ -353,6 +353,35 @@ TEST_CASE("stale signals read as nil, windows aggregate the history") {
   CHECK(d.desired == 70);
 }
 
+TEST_CASE("ctx:signal finds each of many signals, by literal or built name, evaluation after evaluation") {
+  TempDir dir;
+  // Six names (more than ctx:signal remembers), some built at run time, and one unknown.
+  auto path = dir.write("m.lua", R"(return { decide = function(ctx)
+    local s = 0
+    for round = 1, 3 do
+      for i = 1, 6 do s = s + ctx:signal("sig" .. i) * 10 ^ (i - 1) end
+    end
+    assert(ctx:signal("sig7") == nil)
+    return { replicas = math.floor(s / 3 + ctx:signal("sig2") - ctx:signal("sig2")) }
+  end })");
+  PolicyConfig pc = policy_config_for_script(path.string());
+  std::string err;
+  auto rt = PolicyRuntime::create(pc, &err);
+  REQUIRE(rt);
+  std::vector<std::size_t> ids;
+  for (int i = 1; i <= 6; ++i) ids.push_back(rt->add_signal("sig" + std::to_string(i)));
+  for (int tick = 0; tick < 4; ++tick) {
+    const double t = 1000 + 15 * tick;
+    for (int i = 0; i < 6; ++i) rt->signals().set_number(ids[static_cast<std::size_t>(i)], t, (i + tick) % 10);
+    DecisionRecord d = rt->tick(t, 1, 1);
+    INFO(d.reason);
+    REQUIRE(d.status == EvalOutcome::Status::Decision);
+    std::int64_t want = 0, place = 1;
+    for (int i = 0; i < 6; ++i, place *= 10) want += ((i + tick) % 10) * place;
+    CHECK(d.recommended == want);
+  }
+}
+
 TEST_CASE("a decision may carry a plan of future capacities, bad plans are rejected") {
   Run r = run_script(decide("return { nodes = 3, plan = { {time = 2000, capacity = 5}, {time = 5600, capacity = 2} } }"));
   INFO(r.out.error);
