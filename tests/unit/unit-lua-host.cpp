@@ -188,24 +188,18 @@ return { decide = function(ctx)
   local ok = coroutine.resume(co)
   return { replicas = ok and 3 or 2 }
 end })");
-  PolicyLoadOptions o;
-  o.name = "co";
-  o.script_path = path.string();
-  o.display_path = "p.lua";
-  o.stdlib_dir = stdlib_dir();
-  o.params = Value::object();
+  PolicyConfig pc = policy_config_for_script(path.string());
   std::string err;
-  auto s = PolicyScript::load(o, &err);
-  REQUIRE(s);
-  TargetView tv;
-  tv.replicas = 1;
-  tv.ready = 1;
-  CHECK(s->evaluate(1000, 15, tv).replicas == std::optional<std::int64_t>(1));
-  EvalOutcome second = s->evaluate(1015, 15, tv);
+  auto rt = PolicyRuntime::create(pc, &err);
+  REQUIRE(rt);
+  CHECK(rt->tick(1000, 1, 1).recommended == 1);
+  DecisionRecord second = rt->tick(1015, 1, 1);
   CHECK(second.status == EvalOutcome::Status::Error);
-  CHECK(contains(second.error, "instruction budget exceeded"));
+  CHECK(contains(second.reason, "instruction budget exceeded"));
   // The coroutine died with the error; the policy carries on.
-  CHECK(s->evaluate(1030, 15, tv).replicas == std::optional<std::int64_t>(2));
+  DecisionRecord third = rt->tick(1030, 1, 1);
+  CHECK(third.status == EvalOutcome::Status::Decision);
+  CHECK(third.recommended == 2);
 }
 
 TEST_CASE("a small budget is counted from the first instruction") {
