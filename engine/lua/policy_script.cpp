@@ -67,6 +67,11 @@ struct AllocState {
   bool limit_hit = false;
 };
 
+// Returns a block of `size` bytes to the state's free lists or the C library.
+void release_block(AllocState* a, void* p, std::size_t size) {
+  if (SmallBlocks::serves(size)) a->small.release(p, size); else std::free(p);
+}
+
 // Lua's allocator for a policy state: small blocks from the state's free lists, the rest from
 // the C library; every size counts against the state's cap.
 void* capped_alloc(void* ud, void* ptr, std::size_t osize, std::size_t nsize) {
@@ -75,7 +80,7 @@ void* capped_alloc(void* ud, void* ptr, std::size_t osize, std::size_t nsize) {
   if (nsize == 0) {
     if (ptr) {
       a->used -= old;
-      if (SmallBlocks::serves(old)) a->small.release(ptr, old); else std::free(ptr);
+      release_block(a, ptr, old);
     }
     return nullptr;
   }
@@ -84,29 +89,19 @@ void* capped_alloc(void* ud, void* ptr, std::size_t osize, std::size_t nsize) {
     return nullptr;
   }
   void* p;
-  if (!ptr) {
-    p = SmallBlocks::serves(nsize) ? a->small.allocate(nsize) : std::malloc(nsize);
-  } else if (SmallBlocks::serves(old) && SmallBlocks::serves(nsize)) {
-    if (SmallBlocks::same_class(old, nsize)) {
-      p = ptr;
-    } else {
-      p = a->small.allocate(nsize);
-      if (p) {
-        std::memcpy(p, ptr, std::min(old, nsize));
-        a->small.release(ptr, old);
-      } else if (nsize < old) {
-        p = ptr;  // Lua counts on shrinking never failing: the bigger block now serves class nsize
-      }
-    }
-  } else if (!SmallBlocks::serves(old) && !SmallBlocks::serves(nsize)) {
+  if (ptr && !SmallBlocks::serves(old) && !SmallBlocks::serves(nsize)) {
     p = std::realloc(ptr, nsize);
+  } else if (ptr && SmallBlocks::serves(old) && SmallBlocks::serves(nsize) && SmallBlocks::same_class(old, nsize)) {
+    p = ptr;
   } else {
     p = SmallBlocks::serves(nsize) ? a->small.allocate(nsize) : std::malloc(nsize);
-    if (p) {
+    if (p && ptr) {
       std::memcpy(p, ptr, std::min(old, nsize));
-      if (SmallBlocks::serves(old)) a->small.release(ptr, old); else std::free(ptr);
-    } else if (nsize < old) {
-      p = ptr;  // never fails to shrink: the C-library block, bigger than any class, joins the pool when freed
+      release_block(a, ptr, old);
+    } else if (!p && nsize < old) {
+      // Lua counts on shrinking never failing: keep the bigger block, which then serves nsize
+      // (a C-library one joins the free lists when freed).
+      p = ptr;
     }
   }
   if (!p) return nullptr;
@@ -289,8 +284,9 @@ void charge_work(lua_State* L, std::int64_t units) {
   if (budget_exhausted(h)) raise_budget(L, h);
 }
 
-// The watchdog's arm callback; runs in a signal handler on the evaluating thread.
-void arm_count_hook(lua_State* L) { lua_sethook(L, budget_hook, LUA_MASKCOUNT, kHookEvery); }
+// Counts instructions on L from here on. Also the watchdog's arm callback, run in a signal handler
+// on the evaluating thread.
+void set_count_hook(lua_State* L) { lua_sethook(L, budget_hook, LUA_MASKCOUNT, kHookEvery); }
 
 // Starts an evaluation's budget. `watched`: a large budget leaves the count hook off and lets the
 // watchdog set it once the evaluation runs long (coroutines count from their start regardless:
@@ -308,10 +304,10 @@ void arm_budget(PolicyScript::Impl* h, std::int64_t instructions, double timeout
   a.eval_cap = a.used + h->limits.memory_bytes;
   if (watched && instructions >= kWatchedBudgetMin) {
     if (lua_gethookmask(h->L)) lua_sethook(h->L, nullptr, 0, 0);
-    h->budget.watched = watch_begin(h->L, arm_count_hook);
+    h->budget.watched = watch_begin(h->L, set_count_hook);
     if (h->budget.watched) return;
   }
-  lua_sethook(h->L, budget_hook, LUA_MASKCOUNT, kHookEvery);
+  set_count_hook(h->L);
 }
 
 void disarm_budget(PolicyScript::Impl* h) {
@@ -324,7 +320,7 @@ void disarm_budget(PolicyScript::Impl* h) {
     return;
   }
   // A tripped budget left the hook firing on every line; otherwise the next arm resets it.
-  if (h->budget.tripped) lua_sethook(h->L, budget_hook, LUA_MASKCOUNT, kHookEvery);
+  if (h->budget.tripped) set_count_hook(h->L);
 }
 
 // Message handler: keeps string messages, names non-string error objects.
@@ -935,14 +931,14 @@ int l_xpcall(lua_State* L) {
 // (arm_budget), and the watchdog arms only the main thread.
 int l_coroutine_create(lua_State* L) {
   call_original(L, 1);
-  if (lua_State* co = lua_tothread(L, -1)) lua_sethook(co, budget_hook, LUA_MASKCOUNT, kHookEvery);
+  if (lua_State* co = lua_tothread(L, -1)) set_count_hook(co);
   return 1;
 }
 
 int l_coroutine_wrap(lua_State* L) {
   call_original(L, 1);
   if (lua_getupvalue(L, -1, 1)) {  // the library's wrapper holds the thread as its upvalue
-    if (lua_State* co = lua_tothread(L, -1)) lua_sethook(co, budget_hook, LUA_MASKCOUNT, kHookEvery);
+    if (lua_State* co = lua_tothread(L, -1)) set_count_hook(co);
     lua_pop(L, 1);
   }
   return 1;

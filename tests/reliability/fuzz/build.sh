@@ -13,7 +13,7 @@ FLAGS=(-std=c++20 -O1 -g -fno-omit-frame-pointer -I"$SRC" -DLUASCALE_SOURCE_DIR=
        $(pkg-config --cflags lua5.4)
        -DLUASCALE_VERSION="\"fuzz\"" -fsanitize=address,undefined -fno-sanitize-recover=undefined)
 
-# target: the parser sources it links
+# target: the parser sources it links (the Lua host: all of engine/lua)
 declare -A SOURCES=(
   [fuzz_json]="engine/core/value.cpp engine/core/value_json.cpp"
   [fuzz_trace_csv]="engine/replay/trace.cpp engine/core/value.cpp engine/core/value_json.cpp"
@@ -23,7 +23,7 @@ declare -A SOURCES=(
   [fuzz_prometheus]="adapters/sources/prometheus/instant_query.cpp adapters/common/body_text.cpp"
   [fuzz_kubernetes]="adapters/kubernetes/kube_parse.cpp engine/core/value.cpp engine/core/value_json.cpp"
   [fuzz_asg]="adapters/actuators/aws_asg/asg_parse.cpp adapters/net/aws/aws_xml.cpp adapters/net/aws/aws_time.cpp engine/core/units.cpp"
-  [fuzz_cron]="engine/lua/policy_script.cpp engine/lua/small_blocks.cpp engine/lua/eval_watchdog.cpp engine/lua/builtin_time.cpp engine/signals/history.cpp engine/core/units.cpp engine/core/value.cpp engine/core/value_json.cpp"
+  [fuzz_cron]="$(cd "$SRC" && echo engine/lua/*.cpp) engine/signals/history.cpp engine/core/units.cpp engine/core/value.cpp engine/core/value_json.cpp"
 )
 EXTRA_LIBS=(-ldate-tz -lpugixml $(pkg-config --libs lua5.4))
 
