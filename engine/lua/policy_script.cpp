@@ -16,6 +16,7 @@
 #include <cmath>
 #include <ctime>
 #include <time.h>
+#include <cstdarg>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -191,9 +192,9 @@ struct PolicyScript::Impl {
   int decide_ref = LUA_NOREF, params_ref = LUA_NOREF, ctx_ref = LUA_NOREF;
   int target_ref = LUA_NOREF, env_ref = LUA_NOREF, sigindex_ref = LUA_NOREF;
   int sigcache_ref = LUA_NOREF;
-  int eval_ref = LUA_NOREF;          // eval_trampoline closed over its interned field names
-  // The decision keys' interned strings (kept alive as eval_trampoline's upvalues): a key of
-  // the answer is valid only if it is the very same string.
+  int eval_ref = LUA_NOREF;          // the runner: refreshes ctx's per-tick fields, calls decide
+  int keys_ref = LUA_NOREF;          // the decision keys' interned strings (AnswerKey order)
+  // Those strings: a key of the answer is valid only if it is the very same string.
   const char* replicas_key = nullptr;
   const char* nodes_key = nullptr;
   const char* reason_key = nullptr;
@@ -208,8 +209,6 @@ struct PolicyScript::Impl {
   char errbuf[512] = {0};            // C++ helper errors handed to Lua
   // Per-evaluation inputs and outputs.
   double now = 0;
-  double interval = 15;
-  const TargetView* target = nullptr;
   const Value* push_arg = nullptr;   // value for the push trampoline
   const std::string* load_source = nullptr;  // the script's text while loading
   std::vector<std::string>* logs = nullptr;
@@ -221,7 +220,7 @@ struct PolicyScript::Impl {
     std::lock_guard<std::mutex> lk(host->mutex);
     if (L)
       for (int ref : {decide_ref, params_ref, ctx_ref, target_ref, env_ref, sigindex_ref, sigcache_ref,
-                      eval_ref, loaded_ref})
+                      eval_ref, keys_ref, loaded_ref})
         luaL_unref(L, LUA_REGISTRYINDEX, ref);
     if (joined) {
       host->alloc.limit -= limits.memory_bytes;
@@ -1241,10 +1240,14 @@ int setup_sandbox(lua_State* L) {
 // ctx methods.
 
 void push_number(lua_State* L, double v) {
-  if (v == std::floor(v) && std::fabs(v) < 9007199254740992.0)
-    lua_pushinteger(L, static_cast<lua_Integer>(v));
-  else
-    lua_pushnumber(L, v);
+  if (v > -9007199254740992.0 && v < 9007199254740992.0) {
+    const auto i = static_cast<lua_Integer>(v);
+    if (static_cast<double>(i) == v) {
+      lua_pushinteger(L, i);
+      return;
+    }
+  }
+  lua_pushnumber(L, v);
 }
 
 // ctx:signal's upvalues: the option keys and the aggregate names, interned once.
@@ -1490,181 +1493,216 @@ int attach_trampoline(lua_State* L) {
   return 0;
 }
 
-// The field names eval_trampoline reads and writes, interned once as its upvalues (a C string
-// key would be hashed and compared against Lua's string cache on every access).
-enum EvalKey { kKeyNow = 1, kKeyInterval, kKeyReplicas, kKeyReady, kKeyMin, kKeyMax, kKeyNodes,
-               kKeyReason, kKeyPlan, kKeyTime, kKeyCapacity, kKeyCount = kKeyCapacity };
-const char* const kEvalKeyNames[] = {nullptr,  "now",    "interval", "replicas", "ready", "min",
-                                     "max",    "nodes",  "reason",   "plan",     "time",  "capacity"};
+// The evaluation runs this Lua function, built once per policy over its ctx, ctx.target, decide
+// and params: it refreshes the per-tick fields and calls decide. Both tables carry a protected
+// metatable without __newindex, so these assignments are plain stores, as rawset would make
+// them, only without a C API call per field.
+const char* const kRunnerSource = R"(local ctx, target, decide, params = ...
+return function(now, interval, replicas, ready, min, max)
+  ctx.now = now
+  ctx.interval = interval
+  target.replicas = replicas
+  target.ready = ready
+  target.min = min
+  target.max = max
+  return decide(ctx, params)
+end)";
 
-inline void push_key(lua_State* L, int key) { lua_pushvalue(L, lua_upvalueindex(key)); }
+// The field names of a decision, interned once and kept in a registry table (their addresses
+// identify valid keys, and pushing one from there allocates nothing).
+enum AnswerKey { kKeyReplicas = 1, kKeyNodes, kKeyReason, kKeyPlan, kKeyTime, kKeyCapacity,
+                 kKeyCount = kKeyCapacity };
+const char* const kAnswerKeyNames[] = {nullptr, "replicas", "nodes", "reason", "plan", "time", "capacity"};
 
-// Checks the decision count at stack index `idx` (nil: absent); raises on anything but an
-// integer in [0, kMaxCount].
-bool count_at(lua_State* L, int idx, int key, std::int64_t* out) {
-  const char* field = kEvalKeyNames[key];
+// Builds the runner and the key table once per policy (under lua_pcall).
+int make_eval_runner(lua_State* L) {
+  auto* h = impl_of(L);
+  lua_createtable(L, kKeyCount, 0);
+  for (int k = 1; k <= kKeyCount; ++k) {
+    lua_pushstring(L, kAnswerKeyNames[k]);
+    lua_rawseti(L, -2, k);
+  }
+  lua_rawgeti(L, -1, kKeyReplicas);
+  h->replicas_key = lua_tostring(L, -1);
+  lua_rawgeti(L, -2, kKeyNodes);
+  h->nodes_key = lua_tostring(L, -1);
+  lua_rawgeti(L, -3, kKeyReason);
+  h->reason_key = lua_tostring(L, -1);
+  lua_rawgeti(L, -4, kKeyPlan);
+  h->plan_key = lua_tostring(L, -1);
+  lua_pop(L, 4);
+  h->keys_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  // ctx.target gets ctx's protected metatable: the script cannot give it a __newindex.
+  lua_rawgeti(L, LUA_REGISTRYINDEX, h->target_ref);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, h->ctx_ref);
+  lua_getmetatable(L, -1);
+  lua_setmetatable(L, -3);
+  lua_pop(L, 2);
+  if (luaL_loadbuffer(L, kRunnerSource, std::strlen(kRunnerSource), "=luascale") != LUA_OK)
+    return lua_error(L);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, h->ctx_ref);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, h->target_ref);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, h->decide_ref);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, h->params_ref);
+  lua_call(L, 4, 1);
+  h->eval_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  return 0;
+}
+
+// Checking decide's answer happens after the protected call returns, with calls that cannot
+// raise a Lua error (no allocation, no metamethods); a bad answer is reported in `err`.
+class AnswerError {
+ public:
+  explicit AnswerError(std::string& out) : out_(out) {}
+  bool operator()(const char* fmt, ...) __attribute__((format(printf, 2, 3))) {
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    std::vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    out_ = buf;
+    return false;
+  }
+
+ private:
+  std::string& out_;
+};
+
+// Checks the decision count at stack index `idx` (nil: absent, *has = false): an integer in
+// [0, kMaxCount].
+bool count_at(lua_State* L, int idx, int key, std::int64_t* out, bool* has, AnswerError& fail) {
+  const char* field = kAnswerKeyNames[key];
+  *has = false;
   int t = lua_type(L, idx);
-  if (t == LUA_TNIL) return false;
+  if (t == LUA_TNIL) return true;
   if (t != LUA_TNUMBER)
-    luaL_error(L, "decide returned %s = a %s; counts must be integers", field, lua_typename(L, t));
-  if (lua_isinteger(L, idx)) {
-    lua_Integer v = lua_tointeger(L, idx);
-    if (v < 0) luaL_error(L, "decide returned %s = %I; counts must be >= 0", field, v);
-    if (v > kMaxCount) luaL_error(L, "decide returned %s = %I; counts must be <= 2147483647", field, v);
+    return fail("decide returned %s = a %s; counts must be integers", field, lua_typename(L, t));
+  // An integer, or a float with an integral value in the integers' range, converts exactly
+  // (and prints the same either way).
+  int exact = 0;
+  const lua_Integer v = lua_tointegerx(L, idx, &exact);
+  if (exact) {
+    if (v < 0) return fail("decide returned %s = %lld; counts must be >= 0", field, static_cast<long long>(v));
+    if (v > kMaxCount)
+      return fail("decide returned %s = %lld; counts must be <= 2147483647", field, static_cast<long long>(v));
     *out = v;
   } else {
     double d = lua_tonumber(L, idx);
-    if (std::isnan(d)) luaL_error(L, "decide returned %s = NaN", field);
-    if (std::isinf(d)) luaL_error(L, "decide returned %s = %s", field, d > 0 ? "inf" : "-inf");
-    if (d != std::floor(d)) luaL_error(L, "decide returned %s = %f; counts must be integers "
-                                          "(use math.ceil or math.floor)", field, d);
-    if (d < 0) luaL_error(L, "decide returned %s = %f; counts must be >= 0", field, d);
-    if (d > static_cast<double>(kMaxCount))
-      luaL_error(L, "decide returned %s = %f; counts must be <= 2147483647", field, d);
-    *out = static_cast<std::int64_t>(d);
+    if (std::isnan(d)) return fail("decide returned %s = NaN", field);
+    if (std::isinf(d)) return fail("decide returned %s = %s", field, d > 0 ? "inf" : "-inf");
+    if (d != std::floor(d))
+      return fail("decide returned %s = %.14g; counts must be integers (use math.ceil or math.floor)", field, d);
+    if (d < 0) return fail("decide returned %s = %.14g; counts must be >= 0", field, d);
+    return fail("decide returned %s = %.14g; counts must be <= 2147483647", field, d);
+  }
+  *has = true;
+  return true;
+}
+
+// Reads plan = { {time = T, capacity = N}, ... } (increasing times, counts like replicas) from
+// the answer at `answer`; `keys` is the key table's stack index.
+bool read_plan(PolicyScript::Impl* h, lua_State* L, int answer, int keys, AnswerError& fail) {
+  RawDecision& d = h->raw;
+  lua_rawgeti(L, keys, kKeyPlan);
+  lua_rawget(L, answer);
+  if (!lua_istable(L, -1))
+    return fail("decide returned plan = a %s; plan must be a list of {time=T, capacity=N}", luaL_typename(L, -1));
+  const int plan_idx = lua_gettop(L);
+  const lua_Integer n = static_cast<lua_Integer>(lua_rawlen(L, plan_idx));
+  if (n > kMaxPlan) return fail("decide returned a plan of %lld steps; at most %d", static_cast<long long>(n), kMaxPlan);
+  if (!d.plan) {
+    h->plan_buf.reset(new (std::nothrow) PlanStep[kMaxPlan]);
+    if (!h->plan_buf) return fail("not enough memory");
+    d.plan = h->plan_buf.get();
+  }
+  for (lua_Integer i = 1; i <= n; ++i) {
+    lua_settop(L, plan_idx);
+    lua_rawgeti(L, plan_idx, i);
+    const int step = lua_gettop(L);
+    if (!lua_istable(L, step))
+      return fail("decide returned plan[%lld] = a %s; expected {time=T, capacity=N}", static_cast<long long>(i),
+                  luaL_typename(L, step));
+    lua_rawgeti(L, keys, kKeyTime);
+    lua_rawget(L, step);
+    if (lua_type(L, -1) != LUA_TNUMBER || !std::isfinite(lua_tonumber(L, -1)))
+      return fail("decide returned plan[%lld].time: expected unix seconds", static_cast<long long>(i));
+    const double t = lua_tonumber(L, -1);
+    if (d.plan_n > 0 && t <= d.plan[d.plan_n - 1].time)
+      return fail("decide returned plan[%lld].time: times must increase", static_cast<long long>(i));
+    lua_rawgeti(L, keys, kKeyCapacity);
+    lua_rawget(L, step);
+    std::int64_t cap = 0;
+    bool has = false;
+    if (!count_at(L, -1, kKeyCapacity, &cap, &has, fail)) return false;
+    if (!has) return fail("decide returned plan[%lld] without capacity", static_cast<long long>(i));
+    d.plan[d.plan_n].time = t;
+    d.plan[d.plan_n].capacity = cap;
+    ++d.plan_n;
   }
   return true;
 }
 
-// Reads a decision count field of the table at `table` (see count_at).
-bool read_count(lua_State* L, int table, int key, std::int64_t* out) {
-  push_key(L, key);
-  lua_rawget(L, table);
-  const bool has = count_at(L, -1, key, out);
-  lua_pop(L, 1);
-  return has;
-}
-
-inline void set_number_field(lua_State* L, int table, int key, double v) {
-  push_key(L, key);
-  push_number(L, v);
-  lua_rawset(L, table);
-}
-
-inline void set_count_field(lua_State* L, int table, int key, const std::optional<std::int64_t>& v) {
-  push_key(L, key);
-  if (v) lua_pushinteger(L, static_cast<lua_Integer>(*v)); else lua_pushnil(L);
-  lua_rawset(L, table);
-}
-
-int eval_trampoline(lua_State* L) {
-  auto* h = impl_of(L);
-  lua_rawgeti(L, LUA_REGISTRYINDEX, h->ctx_ref);  // 1
-  set_number_field(L, 1, kKeyNow, h->now);
-  set_number_field(L, 1, kKeyInterval, h->interval);
-  lua_rawgeti(L, LUA_REGISTRYINDEX, h->target_ref);  // 2
-  const TargetView* t = h->target;
-  set_count_field(L, 2, kKeyReplicas, t->replicas);
-  set_count_field(L, 2, kKeyReady, t->ready);
-  set_count_field(L, 2, kKeyMin, t->min);
-  set_count_field(L, 2, kKeyMax, t->max);
-  lua_rawgeti(L, LUA_REGISTRYINDEX, h->decide_ref);
-  lua_pushvalue(L, 1);
-  lua_rawgeti(L, LUA_REGISTRYINDEX, h->params_ref);
-  lua_call(L, 2, 1);
-  // 3: the answer
+// Checks decide's answer, on the top of the stack, and fills h->raw; false with `err` set when
+// the answer is not a valid decision.
+bool read_answer(PolicyScript::Impl* h, lua_State* L, std::string& err) {
+  const int answer = lua_gettop(L);
+  AnswerError fail(err);
   RawDecision& d = h->raw;
-  int type = lua_type(L, 3);
+  int type = lua_type(L, answer);
   if (type == LUA_TNIL) {
     d.status = 0;
-    return 0;
+    return true;
   }
   if (type != LUA_TTABLE)
-    return luaL_error(L, "decide must return a table like {replicas=N} or nil to hold (it returned "
-                         "a %s)", lua_typename(L, type));
-  // Short strings are interned: a valid key is the very string held as an upvalue.
-  const char* const replicas_key = h->replicas_key;
-  const char* const nodes_key = h->nodes_key;
-  const char* const reason_key = h->reason_key;
-  const char* const plan_key = h->plan_key;
-  // One pass over the answer checks its keys and keeps the values of replicas, nodes and reason
-  // in slots 4-6 (nil when absent), which are then checked in that order.
-  constexpr int kReplicasSlot = 4, kNodesSlot = 5, kReasonSlot = 6;
-  lua_settop(L, kReasonSlot);
+    return fail("decide must return a table like {replicas=N} or nil to hold (it returned a %s)",
+                lua_typename(L, type));
+  // Short strings are interned: a valid key is the very string the key table holds. One pass
+  // over the answer checks its keys and keeps the values of replicas, nodes and reason in three
+  // slots (nil when absent), which are then checked in that order.
+  if (!lua_checkstack(L, 12)) return fail("not enough memory");
+  const int replicas_slot = answer + 1, nodes_slot = answer + 2, reason_slot = answer + 3;
+  lua_pushnil(L);
+  lua_pushnil(L);
+  lua_pushnil(L);
   bool has_plan = false;
   lua_pushnil(L);
-  while (lua_next(L, 3)) {
+  while (lua_next(L, answer)) {
     if (lua_type(L, -2) != LUA_TSTRING)
-      return luaL_error(L, "decide returned a table with a %s key; expected fields replicas, "
-                           "nodes, reason", luaL_typename(L, -2));
+      return fail("decide returned a table with a %s key; expected fields replicas, nodes, reason",
+                  luaL_typename(L, -2));
     const char* k = lua_tostring(L, -2);
-    if (k == replicas_key) lua_copy(L, -1, kReplicasSlot);
-    else if (k == nodes_key) lua_copy(L, -1, kNodesSlot);
-    else if (k == reason_key) lua_copy(L, -1, kReasonSlot);
-    else if (k == plan_key) has_plan = true;
-    else
-      return luaL_error(L, "decide returned unknown field '%s' (expected replicas, nodes, reason, plan)", k);
+    if (k == h->replicas_key) lua_copy(L, -1, replicas_slot);
+    else if (k == h->nodes_key) lua_copy(L, -1, nodes_slot);
+    else if (k == h->reason_key) lua_copy(L, -1, reason_slot);
+    else if (k == h->plan_key) has_plan = true;
+    else return fail("decide returned unknown field '%s' (expected replicas, nodes, reason, plan)", k);
     lua_pop(L, 1);
   }
-  // plan = { {time = T, capacity = N}, ... }: increasing times, counts like replicas.
   d.plan_n = 0;
   if (has_plan) {
-    push_key(L, kKeyPlan);
-    lua_rawget(L, 3);
-    if (!lua_istable(L, -1))
-      return luaL_error(L, "decide returned plan = a %s; plan must be a list of {time=T, capacity=N}",
-                        luaL_typename(L, -1));
-    const int plan_idx = lua_gettop(L);
-    const lua_Integer n = static_cast<lua_Integer>(lua_rawlen(L, plan_idx));
-    if (n > kMaxPlan) return luaL_error(L, "decide returned a plan of %I steps; at most %d", n, kMaxPlan);
-    if (!d.plan) {
-      h->plan_buf.reset(new (std::nothrow) PlanStep[kMaxPlan]);
-      if (!h->plan_buf) return luaL_error(L, "not enough memory");
-      d.plan = h->plan_buf.get();
-    }
-    for (lua_Integer i = 1; i <= n; ++i) {
-      lua_rawgeti(L, plan_idx, i);
-      const int step = lua_gettop(L);
-      if (!lua_istable(L, step)) return luaL_error(L, "decide returned plan[%I] = a %s; expected {time=T, capacity=N}", i, luaL_typename(L, step));
-      push_key(L, kKeyTime);
-      lua_rawget(L, step);
-      if (lua_type(L, -1) != LUA_TNUMBER || !std::isfinite(lua_tonumber(L, -1)))
-        return luaL_error(L, "decide returned plan[%I].time: expected unix seconds", i);
-      const double t = lua_tonumber(L, -1);
-      lua_pop(L, 1);
-      if (d.plan_n > 0 && t <= d.plan[d.plan_n - 1].time)
-        return luaL_error(L, "decide returned plan[%I].time: times must increase", i);
-      std::int64_t cap = 0;
-      if (!read_count(L, step, kKeyCapacity, &cap)) return luaL_error(L, "decide returned plan[%I] without capacity", i);
-      d.plan[d.plan_n].time = t;
-      d.plan[d.plan_n].capacity = cap;
-      ++d.plan_n;
-      lua_settop(L, plan_idx);
-    }
-    lua_pop(L, 1);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, h->keys_ref);
+    if (!read_plan(h, L, answer, lua_gettop(L), fail)) return false;
+    lua_settop(L, reason_slot);
   }
-  d.has_replicas = count_at(L, kReplicasSlot, kKeyReplicas, &d.replicas);
-  d.has_nodes = count_at(L, kNodesSlot, kKeyNodes, &d.nodes);
+  if (!count_at(L, replicas_slot, kKeyReplicas, &d.replicas, &d.has_replicas, fail)) return false;
+  if (!count_at(L, nodes_slot, kKeyNodes, &d.nodes, &d.has_nodes, fail)) return false;
   if (!d.has_replicas && !d.has_nodes)
-    return luaL_error(L, "decide returned a table without replicas or nodes (return nil to hold)");
-  if (!lua_isnil(L, kReasonSlot)) {
-    if (lua_type(L, kReasonSlot) == LUA_TSTRING) {
-      std::size_t n;
-      const char* s = lua_tolstring(L, kReasonSlot, &n);
-      if (n > kMaxReason) n = kMaxReason;
-      std::memcpy(d.reason, s, n);
-      d.reason[n] = 0;
-    } else {
-      return luaL_error(L, "decide returned reason = a %s; reason must be a string",
-                        luaL_typename(L, kReasonSlot));
-    }
+    return fail("decide returned a table without replicas or nodes (return nil to hold)");
+  if (!lua_isnil(L, reason_slot)) {
+    if (lua_type(L, reason_slot) != LUA_TSTRING)
+      return fail("decide returned reason = a %s; reason must be a string", luaL_typename(L, reason_slot));
+    std::size_t n;
+    const char* s = lua_tolstring(L, reason_slot, &n);
+    if (n > kMaxReason) n = kMaxReason;
+    std::memcpy(d.reason, s, n);
+    d.reason[n] = 0;
   }
   d.status = 1;
-  return 0;
+  return true;
 }
 
-// Builds eval_trampoline's closure (its upvalues: the interned field names) once per state.
-int make_eval_trampoline(lua_State* L) {
-  auto* h = impl_of(L);
-  for (int k = 1; k <= kKeyCount; ++k) lua_pushstring(L, kEvalKeyNames[k]);
-  const int first = lua_gettop(L) - kKeyCount;
-  h->replicas_key = lua_tostring(L, first + kKeyReplicas);
-  h->nodes_key = lua_tostring(L, first + kKeyNodes);
-  h->reason_key = lua_tostring(L, first + kKeyReason);
-  h->plan_key = lua_tostring(L, first + kKeyPlan);
-  lua_pushcclosure(L, eval_trampoline, kKeyCount);
-  h->eval_ref = luaL_ref(L, LUA_REGISTRYINDEX);
-  return 0;
+inline void push_count(lua_State* L, const std::optional<std::int64_t>& v) {
+  if (v) lua_pushinteger(L, static_cast<lua_Integer>(*v)); else lua_pushnil(L);
 }
 
 std::string pcall_error(PolicyScript::Impl* h, int status) {
@@ -1783,7 +1821,7 @@ std::unique_ptr<PolicyScript> PolicyScript::load(const PolicyLoadOptions& opts, 
     return nullptr;
   }
   lua_settop(L, 0);
-  lua_pushcfunction(L, make_eval_trampoline);
+  lua_pushcfunction(L, make_eval_runner);
   if (lua_pcall(L, 0, 0, 0) != LUA_OK) {
     *error = prefix + "cannot set up the evaluation: out of memory";
     lua_settop(L, 0);
@@ -1828,8 +1866,6 @@ void PolicyScript::evaluate(double now, double interval, const TargetView& targe
   h->host->current = h;
   lua_State* L = h->L;
   h->now = now;
-  h->interval = interval;
-  h->target = &target;
   h->logs = h->collect_logs ? &out.logs : nullptr;
   // Reset field by field: the struct carries a plan buffer not worth clearing every tick.
   h->raw.status = 0;
@@ -1838,14 +1874,19 @@ void PolicyScript::evaluate(double now, double interval, const TargetView& targe
   h->raw.reason[0] = 0;
   h->raw.plan_n = 0;
   h->alloc().limit_hit = false;
-  lua_settop(L, 0);
+  if (lua_gettop(L) != 0) lua_settop(L, 0);
   arm_budget(h, h->limits.instructions, h->limits.timeout_seconds, /*watched=*/true);
   lua_pushcfunction(L, message_handler);
   lua_rawgeti(L, LUA_REGISTRYINDEX, h->eval_ref);
-  int st = lua_pcall(L, 0, 0, 1);
+  push_number(L, now);
+  push_number(L, interval);
+  push_count(L, target.replicas);
+  push_count(L, target.ready);
+  push_count(L, target.min);
+  push_count(L, target.max);
+  int st = lua_pcall(L, 6, 1, 1);
   disarm_budget(h);
   h->logs = nullptr;
-  h->target = nullptr;
   if (st != LUA_OK) {
     out.status = EvalOutcome::Status::Error;
     out.error = policy_prefix(h->name) + pcall_error(h, st);
@@ -1853,7 +1894,14 @@ void PolicyScript::evaluate(double now, double interval, const TargetView& targe
     if (h->alloc().limit_hit) lua_gc(L, LUA_GCCOLLECT);
     return;
   }
+  std::string bad;
+  const bool ok = read_answer(h, L, bad);
   lua_settop(L, 0);
+  if (!ok) {
+    out.status = EvalOutcome::Status::Error;
+    out.error = policy_prefix(h->name) + bad;
+    return;
+  }
   if (h->raw.status == 0) {
     out.status = EvalOutcome::Status::Hold;
     return;

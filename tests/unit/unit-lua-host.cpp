@@ -272,6 +272,55 @@ TEST_CASE("bad decisions are rejected: NaN, inf, negative, fractional, huge, wro
   CHECK(contains(eval_error(decide("return { replicas = 1, reason = {} }")), "reason"));
 }
 
+TEST_CASE("a bad decision's message says exactly what was wrong") {
+  const std::string p = "policy \"hostile\": decide returned ";
+  CHECK(eval_error(decide("return { replicas = -2.0 }")) == p + "replicas = -2; counts must be >= 0");
+  CHECK(eval_error(decide("return { replicas = 2.5 }")) ==
+        p + "replicas = 2.5; counts must be integers (use math.ceil or math.floor)");
+  CHECK(eval_error(decide("return { nodes = 3e9 }")) == p + "nodes = 3000000000; counts must be <= 2147483647");
+  CHECK(eval_error(decide("return { replicas = 1e20 }")) == p + "replicas = 1e+20; counts must be <= 2147483647");
+  CHECK(eval_error(decide("return { replicas = -1/0 }")) == p + "replicas = -inf");
+  CHECK(eval_error(decide("return { replicas = true }")) == p + "replicas = a boolean; counts must be integers");
+  CHECK(eval_error(decide("return { replicas = 1, why = 'x' }")) ==
+        p + "unknown field 'why' (expected replicas, nodes, reason, plan)");
+  CHECK(eval_error(decide("return { 4 }")) == p + "a table with a number key; expected fields replicas, nodes, reason");
+  CHECK(eval_error(decide("return 'four'")) ==
+        "policy \"hostile\": decide must return a table like {replicas=N} or nil to hold (it returned a string)");
+}
+
+TEST_CASE("ctx.target is the engine's each evaluation: a script cannot keep a change or a metatable on it") {
+  TempDir dir;
+  auto path = dir.write("p.lua", decide(R"(
+    local t = ctx.target
+    local seen = string.format("%s/%s/%s/%s", t.replicas, t.ready, tostring(t.min), tostring(t.max))
+    t.replicas, t.ready, t.min, t.max = 99, 99, 99, 99
+    local ok = pcall(setmetatable, t, { __newindex = function() error("trapped") end })
+    t.min = nil
+    return { replicas = 1, reason = seen .. " " .. tostring(ok) .. " " .. tostring(ctx.now) .. " " .. tostring(ctx.interval) })"));
+  PolicyLoadOptions o;
+  o.name = "t";
+  o.script_path = path.string();
+  o.stdlib_dir = stdlib_dir();
+  o.params = Value::object();
+  std::string err;
+  auto s = PolicyScript::load(o, &err);
+  REQUIRE(s);
+  SignalTable st;
+  s->attach_signals(&st);
+  TargetView tv;
+  tv.replicas = 3;
+  tv.ready = 2;
+  tv.min = 1;
+  CHECK(s->evaluate(1000, 15, tv).reason == "3/2/1/nil false 1000 15");
+  tv.replicas = 4;
+  tv.min.reset();
+  tv.max = 8;
+  CHECK(s->evaluate(1015.5, 30, tv).reason == "4/2/nil/8 false 1015.5 30");
+  tv.min = 2;
+  tv.max.reset();
+  CHECK(s->evaluate(1030, 30, tv).reason == "4/2/2/nil false 1030 30");
+}
+
 TEST_CASE("undeclared globals are errors, naming file and line") {
   std::string err = eval_error(decide("return { replicas = undefined_thing + 1 }"));
   CHECK(contains(err, "p.lua:2"));
