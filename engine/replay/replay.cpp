@@ -146,16 +146,18 @@ void DecisionCsvWriter::flush() {
   len_ = 0;
 }
 
-void DecisionCsvWriter::write(const std::string& policy, const DecisionRecord& rec, std::int64_t ready) {
+void DecisionCsvWriter::set_policy(const std::string& policy) {
+  policy_field_ = csv_field(policy) + ',';
+  policy_len_ = policy_field_.size();
+  policy_field_.append(kPad, '\0');
+}
+
+void DecisionCsvWriter::write(const DecisionRecord& rec, std::int64_t ready) {
   // Replays run millions of ticks: each line is formatted in place into one buffer that is
   // written in 64 KiB blocks; the policy's field is quoted once, not per line.
-  if (policy != policy_) {
-    policy_ = policy;
-    policy_field_ = csv_field(policy) + ',';
-  }
-  // Numbers, bound_by, status and separators take at most 160 bytes (format_line); the reason at
-  // most twice its length quoted.
-  const std::size_t most = 160 + 2 * rec.reason.size() + 2 + policy_field_.size();
+  // Numbers, bound_by, status and separators take at most 160 bytes, fixed-size copies at most
+  // kPad more (format_line); the reason at most twice its length quoted.
+  const std::size_t most = 160 + kPad + 2 * rec.reason.size() + 2 + policy_len_ + kPad;
   if (len_ + most > kBufSize) {
     flush();
     if (most > kBufSize) {  // a line longer than the buffer is written on its own
@@ -169,10 +171,52 @@ void DecisionCsvWriter::write(const std::string& policy, const DecisionRecord& r
   len_ += static_cast<std::size_t>(format_line(start, rec, ready) - start);
 }
 
+namespace {
+
+// A short name in a zero-padded slot: copied whole (one fixed-size move), then the end of the
+// line moves back to the name's length.
+struct PaddedName {
+  char text[DecisionCsvWriter::kPad] = {};
+  std::size_t size = 0;
+};
+
+constexpr PaddedName padded(std::string_view s) {
+  PaddedName n;
+  for (std::size_t i = 0; i < s.size() && i < DecisionCsvWriter::kPad; ++i) n.text[i] = s[i];
+  n.size = s.size();
+  return n;
+}
+
+constexpr BoundBy kLastBoundBy = BoundBy::Cooldown;  // the last of the enum
+
+const PaddedName* bound_names() {
+  static const auto table = [] {
+    std::array<PaddedName, static_cast<std::size_t>(kLastBoundBy) + 1> t{};
+    for (std::size_t i = 0; i < t.size(); ++i) t[i] = padded(bound_by_name(static_cast<BoundBy>(i)));
+    return t;
+  }();
+  return table.data();
+}
+
+// Writes a whole padded slot at p and returns the end of the name.
+inline char* put_padded(char* p, const PaddedName& n) {
+  std::memcpy(p, n.text, sizeof n.text);
+  return p + n.size;
+}
+
+// True when v is an integer below 2^53 in magnitude (then exactly an int64), without libm.
+inline bool whole_number(double v) {
+  return v > -9007199254740992.0 && v < 9007199254740992.0 &&
+         static_cast<double>(static_cast<std::int64_t>(v)) == v;
+}
+
+}  // namespace
+
 char* DecisionCsvWriter::format_line(char* p, const DecisionRecord& rec, std::int64_t ready) const {
-  static constexpr std::string_view kStatus[] = {"decision", "hold", "error"};
+  static constexpr PaddedName kStatus[] = {padded("decision"), padded("hold"), padded("error")};
+  static const PaddedName* const kBound = bound_names();
   auto put_int = [&](std::int64_t v) { p = std::to_chars(p, p + 24, v).ptr; };
-  if (rec.time == std::floor(rec.time) && std::fabs(rec.time) < 9e15) {
+  if (whole_number(rec.time)) {
     put_int(static_cast<std::int64_t>(rec.time));
   } else {
     const int n = std::snprintf(p, 48, "%.3f", rec.time);  // a huge time is cut at 47 characters
@@ -183,17 +227,14 @@ char* DecisionCsvWriter::format_line(char* p, const DecisionRecord& rec, std::in
   *p++ = ',';
   put_int(rec.desired);
   *p++ = ',';
-  const std::string_view bound = bound_by_name(rec.bound_by);  // at most 22 characters
-  std::memcpy(p, bound.data(), bound.size());
-  p += bound.size();
+  p = put_padded(p, kBound[static_cast<std::size_t>(rec.bound_by)]);  // at most 22 characters
   *p++ = ',';
   p = put_csv_field(p, rec.reason);
   *p++ = ',';
-  std::memcpy(p, policy_field_.data(), policy_field_.size());
-  p += policy_field_.size();
-  const std::string_view status = kStatus[static_cast<int>(rec.status)];
-  std::memcpy(p, status.data(), status.size());
-  p += status.size();
+  if (policy_len_ <= kPad) std::memcpy(p, policy_field_.data(), kPad);
+  else std::memcpy(p, policy_field_.data(), policy_len_);
+  p += policy_len_;
+  p = put_padded(p, kStatus[static_cast<int>(rec.status)]);
   *p++ = ',';
   put_int(ready);
   *p++ = '\n';
@@ -250,6 +291,7 @@ ReplaySummary replay_trace(PolicyRuntime& policy, TraceReader& trace, const Repl
   sum.policy = cfg.name;
   sum.script = display_path(cfg.script_path);
   sum.trace = trace.name();
+  if (csv) csv->set_policy(cfg.name);
 
   // Signals the closed loop computes are never read from the trace.
   auto simulated = [&](const std::string& name) {
@@ -459,7 +501,7 @@ ReplaySummary replay_trace(PolicyRuntime& policy, TraceReader& trace, const Repl
       nodes.set(now, want);
       sum.max_nodes = std::max(sum.max_nodes, nodes.count());
     }
-    if (csv) csv->write(cfg.name, rec, target.ready(now));
+    if (csv) csv->write(rec, target.ready(now));
     if (opts.series) {
       SeriesPoint p;
       p.time = now;

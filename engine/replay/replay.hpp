@@ -118,7 +118,9 @@ class DecisionCsvWriter {
  public:
   explicit DecisionCsvWriter(std::ostream& out);
   ~DecisionCsvWriter();
-  void write(const std::string& policy, const DecisionRecord& rec, std::int64_t ready);
+  // The policy column of the lines that follow (replay_trace sets it before its first tick).
+  void set_policy(const std::string& policy);
+  void write(const DecisionRecord& rec, std::int64_t ready);
   // Hands the buffered lines to the stream (replay_trace does this before it returns).
   void flush();
 
@@ -131,8 +133,13 @@ class DecisionCsvWriter {
   std::ostream& out_;
   std::unique_ptr<char[]> buf_;  // lines not yet written, up to kBufSize bytes
   std::size_t len_ = 0;
-  std::string policy_;        // the policy name last written
-  std::string policy_field_ = ",";  // its CSV field, quoted when needed, with the comma
+  // The policy's CSV field (quoted when needed) and its comma, zero-padded by kPad bytes so a
+  // short one is copied in one fixed-size move.
+  std::string policy_field_ = std::string(",") + std::string(kPad, '\0');
+  std::size_t policy_len_ = 1;
+
+ public:
+  static constexpr std::size_t kPad = 32;
 };
 
 // Runs the policy over the trace. Throws TraceError on malformed input, std::runtime_error when

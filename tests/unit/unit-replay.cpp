@@ -199,22 +199,24 @@ TEST_CASE("the plot series stays bounded and keeps flags of dropped points") {
   CHECK(under);
 }
 
-TEST_CASE("the decisions CSV writer: lines across many buffer flushes, quoting, a policy renamed") {
+TEST_CASE("the decisions CSV writer: lines across many buffer flushes, quoting, every bound, a policy renamed") {
   std::ostringstream out;
   std::string expected = "timestamp,recommended,replicas,bound_by,reason,policy,status,ready\n";
   {
     DecisionCsvWriter csv(out);
     std::string policy = "api";
     for (int i = 0; i < 6000; ++i) {
-      if (i == 3000) policy = "we,b";  // the same string object, new contents: quoted from now on
+      if (i == 0) csv.set_policy(policy);
+      if (i == 3000) csv.set_policy(policy = "we,b");  // quoted from now on
+      if (i == 4500) csv.set_policy(policy = "a-policy-name-longer-than-the-padded-slot,2");
       DecisionRecord rec;
       rec.time = 1600000000 + 15.0 * i + (i % 7 == 0 ? 0.25 : 0);
       if (i % 5 != 0) rec.recommended = i;
       rec.desired = i % 97;
-      rec.bound_by = i % 3 == 0 ? BoundBy::ScaleDownStabilization : BoundBy::None;
+      rec.bound_by = static_cast<BoundBy>(i % (static_cast<int>(BoundBy::Cooldown) + 1));
       rec.status = i % 11 == 0 ? EvalOutcome::Status::Hold : EvalOutcome::Status::Decision;
       rec.reason = std::string(static_cast<std::size_t>(i % 200), 'r') + (i % 13 == 0 ? ", \"q\"\nx" : "");
-      csv.write(policy, rec, i % 41);
+      csv.write(rec, i % 41);
       std::ostringstream line;
       if (i % 7 == 0) {
         char t[32];
@@ -233,8 +235,8 @@ TEST_CASE("the decisions CSV writer: lines across many buffer flushes, quoting, 
     big.time = 1;
     big.desired = 1;
     big.reason = std::string(100000, 'z');
-    csv.write(policy, big, 1);
-    expected += "1,,1,none," + big.reason + ",\"we,b\",hold,1\n";
+    csv.write(big, 1);
+    expected += "1,,1,none," + big.reason + "," + csv_field(policy) + ",hold,1\n";
   }
   CHECK(out.str().size() > (1u << 16) * 3);
   CHECK(out.str() == expected);
@@ -247,8 +249,10 @@ TEST_CASE("the decisions CSV writer: an empty policy name is an empty field") {
     DecisionRecord rec;
     rec.time = 15;
     rec.desired = 2;
-    csv.write("", rec, 2);
-    csv.write("a", rec, 2);
+    csv.set_policy("");
+    csv.write(rec, 2);
+    csv.set_policy("a");
+    csv.write(rec, 2);
   }
   CHECK(out.str() ==
         "timestamp,recommended,replicas,bound_by,reason,policy,status,ready\n"
