@@ -128,7 +128,7 @@ class DecisionCsvWriter {
   static constexpr std::size_t kBufSize = 1 << 16;
   // Formats one line at p (room for 160 bytes, plus the reason twice and 2, plus the policy
   // field); returns its end.
-  char* format_line(char* p, const DecisionRecord& rec, std::int64_t ready) const;
+  char* format_line(char* p, const DecisionRecord& rec, std::int64_t ready);
 
   std::ostream& out_;
   std::unique_ptr<char[]> buf_;  // lines not yet written, up to kBufSize bytes
@@ -137,6 +137,11 @@ class DecisionCsvWriter {
   // short one is copied in one fixed-size move.
   std::string policy_field_ = std::string(",") + std::string(kPad, '\0');
   std::size_t policy_len_ = 1;
+  // A replay's unix times share all but their last five digits for a day at a time: those
+  // leading digits are formatted once per change.
+  std::int64_t time_hi_ = -1;
+  char time_hi_text_[24] = {};
+  std::size_t time_hi_len_ = 0;
 
  public:
   static constexpr std::size_t kPad = 32;

@@ -1,6 +1,7 @@
 // Replay: virtual clock, trace columns as signals, staleness over gaps, simulated target.
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <sstream>
 
 #include "engine/config/config.hpp"
@@ -258,4 +259,28 @@ TEST_CASE("the decisions CSV writer: an empty policy name is an empty field") {
         "timestamp,recommended,replicas,bound_by,reason,policy,status,ready\n"
         "15,,2,none,,,hold,2\n"
         "15,,2,none,,a,hold,2\n");
+}
+
+TEST_CASE("the decisions CSV writer: times across digit boundaries, small, negative and huge") {
+  const std::vector<double> times = {0, 5, 99999, 100000, 100001, 199999, 200000, 1600000000, 1600099999,
+                                     1600100000, 1600100015, 1500000000, -5, -100000, 1e15, 9e15, 1e16, 2.5};
+  std::ostringstream out;
+  std::string expected = "timestamp,recommended,replicas,bound_by,reason,policy,status,ready\n";
+  {
+    DecisionCsvWriter csv(out);
+    csv.set_policy("p");
+    for (double t : times) {
+      DecisionRecord rec;
+      rec.time = t;
+      rec.desired = 1;
+      csv.write(rec, 1);
+      char buf[64];
+      if (t == std::floor(t) && std::fabs(t) < 9007199254740992.0)
+        std::snprintf(buf, sizeof buf, "%lld", static_cast<long long>(t));
+      else
+        std::snprintf(buf, sizeof buf, "%.3f", t);
+      expected += std::string(buf) + ",,1,none,,p,hold,1\n";
+    }
+  }
+  CHECK(out.str() == expected);
 }
