@@ -176,8 +176,9 @@ struct PolicyScript::Impl {
   AllocState& alloc() { return host->alloc; }
   Budget budget;
   WindowCache window_cache;
-  // The signal names ctx:signal resolved last, by the address of their (interned) Lua string;
-  // a hit is confirmed against the slot's name, so a recycled address cannot match wrongly.
+  // The signal names ctx:signal resolved last, by the address of their Lua string. The strings
+  // are kept alive (in the table at sighits_ref, same position), so while one is cached no other
+  // string can take its address: an address match is that very string.
   struct SignalHit {
     const char* text = nullptr;
     std::size_t idx = 0;
@@ -192,6 +193,7 @@ struct PolicyScript::Impl {
   int decide_ref = LUA_NOREF, params_ref = LUA_NOREF, ctx_ref = LUA_NOREF;
   int target_ref = LUA_NOREF, env_ref = LUA_NOREF, sigindex_ref = LUA_NOREF;
   int sigcache_ref = LUA_NOREF;
+  int sighits_ref = LUA_NOREF;       // the strings of signal_hits (see there)
   int eval_ref = LUA_NOREF;          // the runner: refreshes ctx's per-tick fields, calls decide
   int keys_ref = LUA_NOREF;          // the decision keys' interned strings (AnswerKey order)
   // Those strings: a key of the answer is valid only if it is the very same string.
@@ -219,7 +221,7 @@ struct PolicyScript::Impl {
     if (!host) return;
     std::lock_guard<std::mutex> lk(host->mutex);
     if (L)
-      for (int ref : {decide_ref, params_ref, ctx_ref, target_ref, env_ref, sigindex_ref, sigcache_ref,
+      for (int ref : {decide_ref, params_ref, ctx_ref, target_ref, env_ref, sigindex_ref, sigcache_ref, sighits_ref,
                       eval_ref, keys_ref, loaded_ref})
         luaL_unref(L, LUA_REGISTRYINDEX, ref);
     if (joined) {
@@ -1266,10 +1268,7 @@ int l_ctx_signal(lua_State* L) {
   std::size_t idx = SIZE_MAX;
   for (const auto& hit : h->signal_hits)
     if (hit.text == name) {
-      if (hit.idx < h->signals->size()) {
-        const std::string& n = h->signals->at(hit.idx).name;
-        if (n.size() == name_len && std::memcmp(n.data(), name, name_len) == 0) idx = hit.idx;
-      }
+      if (hit.idx < h->signals->size()) idx = hit.idx;
       break;
     }
   if (idx == SIZE_MAX) {
@@ -1286,7 +1285,12 @@ int l_ctx_signal(lua_State* L) {
       lua_pushnil(L);
       return 1;
     }
-    h->signal_hits[h->signal_hit_next++ % std::size(h->signal_hits)] = {name, idx};
+    const unsigned slot = h->signal_hit_next++ % std::size(h->signal_hits);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, h->sighits_ref);  // sized at load: storing allocates nothing
+    lua_pushvalue(L, 2);
+    lua_rawseti(L, -2, slot + 1);
+    lua_pop(L, 1);
+    h->signal_hits[slot] = {name, idx};
   }
   const SignalSlot& s = h->signals->at(idx);
   if (lua_isnoneornil(L, 3)) {
@@ -1473,6 +1477,8 @@ int load_trampoline(lua_State* L) {
   h->ctx_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   lua_newtable(L);
   h->sigcache_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  lua_createtable(L, static_cast<int>(std::size(h->signal_hits)), 0);
+  h->sighits_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   return 0;
 }
 

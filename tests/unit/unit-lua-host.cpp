@@ -425,6 +425,32 @@ TEST_CASE("ctx:signal finds each of many signals, by literal or built name, eval
   }
 }
 
+TEST_CASE("ctx:signal is not fooled by a new name string at a dead one's address") {
+  TempDir dir;
+  // Long names are not interned: each is a fresh string, freed by the collection that follows,
+  // and the next one is likely to take the same memory.
+  auto path = dir.write("m.lua", R"(return { decide = function(ctx)
+    local total = 0
+    for i = 1, 200 do
+      total = total + ctx:signal(string.rep("x", 44) .. (i % 2))
+      collectgarbage()
+    end
+    return { replicas = total }
+  end })");
+  PolicyConfig pc = policy_config_for_script(path.string());
+  std::string err;
+  auto rt = PolicyRuntime::create(pc, &err);
+  REQUIRE(rt);
+  const std::size_t a = rt->add_signal(std::string(44, 'x') + "0");
+  const std::size_t b = rt->add_signal(std::string(44, 'x') + "1");
+  rt->signals().set_number(a, 1000, 1);
+  rt->signals().set_number(b, 1000, 2);
+  DecisionRecord d = rt->tick(1000, 1, 1);
+  INFO(d.reason);
+  REQUIRE(d.status == EvalOutcome::Status::Decision);
+  CHECK(d.recommended == 300);
+}
+
 TEST_CASE("a decision may carry a plan of future capacities, bad plans are rejected") {
   Run r = run_script(decide("return { nodes = 3, plan = { {time = 2000, capacity = 5}, {time = 5600, capacity = 2} } }"));
   INFO(r.out.error);
