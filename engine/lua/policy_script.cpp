@@ -134,6 +134,7 @@ struct RawDecision {
   bool has_replicas = false, has_nodes = false;
   std::int64_t replicas = 0, nodes = 0;
   char reason[kMaxReason + 1] = {0};
+  std::size_t reason_len = 0;
   int plan_n = 0;
   PlanStep* plan = nullptr;  // kMaxPlan steps, allocated by the first decision with a plan
 };
@@ -1574,26 +1575,37 @@ class AnswerError {
   std::string& out_;
 };
 
-// Checks the decision count at stack index `idx` (nil: absent, *has = false): an integer in
-// [0, kMaxCount].
-bool count_at(lua_State* L, int idx, int key, std::int64_t* out, bool* has, AnswerError& fail) {
+// A count as read off the stack: its type and, for a number, its value. An integer, or a float
+// with an integral value in the integers' range, converts exactly (and prints the same either way).
+struct CountValue {
+  int type = LUA_TNIL;
+  int exact = 0;
+  lua_Integer i = 0;
+  double d = 0;
+};
+
+inline void take_count(lua_State* L, int idx, CountValue& c) {
+  c.type = lua_type(L, idx);
+  if (c.type != LUA_TNUMBER) return;
+  c.i = lua_tointegerx(L, idx, &c.exact);
+  if (!c.exact) c.d = lua_tonumber(L, idx);
+}
+
+// Checks a decision count (nil: absent, *has = false): an integer in [0, kMaxCount].
+bool check_count(lua_State* L, const CountValue& c, int key, std::int64_t* out, bool* has, AnswerError& fail) {
   const char* field = kAnswerKeyNames[key];
   *has = false;
-  int t = lua_type(L, idx);
-  if (t == LUA_TNIL) return true;
-  if (t != LUA_TNUMBER)
-    return fail("decide returned %s = a %s; counts must be integers", field, lua_typename(L, t));
-  // An integer, or a float with an integral value in the integers' range, converts exactly
-  // (and prints the same either way).
-  int exact = 0;
-  const lua_Integer v = lua_tointegerx(L, idx, &exact);
-  if (exact) {
+  if (c.type == LUA_TNIL) return true;
+  if (c.type != LUA_TNUMBER)
+    return fail("decide returned %s = a %s; counts must be integers", field, lua_typename(L, c.type));
+  if (c.exact) {
+    const lua_Integer v = c.i;
     if (v < 0) return fail("decide returned %s = %lld; counts must be >= 0", field, static_cast<long long>(v));
     if (v > kMaxCount)
       return fail("decide returned %s = %lld; counts must be <= 2147483647", field, static_cast<long long>(v));
     *out = v;
   } else {
-    double d = lua_tonumber(L, idx);
+    const double d = c.d;
     if (std::isnan(d)) return fail("decide returned %s = NaN", field);
     if (std::isinf(d)) return fail("decide returned %s = %s", field, d > 0 ? "inf" : "-inf");
     if (d != std::floor(d))
@@ -1637,9 +1649,11 @@ bool read_plan(PolicyScript::Impl* h, lua_State* L, int answer, int keys, Answer
       return fail("decide returned plan[%lld].time: times must increase", static_cast<long long>(i));
     lua_rawgeti(L, keys, kKeyCapacity);
     lua_rawget(L, step);
+    CountValue c;
+    take_count(L, -1, c);
     std::int64_t cap = 0;
     bool has = false;
-    if (!count_at(L, -1, kKeyCapacity, &cap, &has, fail)) return false;
+    if (!check_count(L, c, kKeyCapacity, &cap, &has, fail)) return false;
     if (!has) return fail("decide returned plan[%lld] without capacity", static_cast<long long>(i));
     d.plan[d.plan_n].time = t;
     d.plan[d.plan_n].capacity = cap;
@@ -1663,13 +1677,13 @@ bool read_answer(PolicyScript::Impl* h, lua_State* L, std::string& err) {
     return fail("decide must return a table like {replicas=N} or nil to hold (it returned a %s)",
                 lua_typename(L, type));
   // Short strings are interned: a valid key is the very string the key table holds. One pass
-  // over the answer checks its keys and keeps the values of replicas, nodes and reason in three
-  // slots (nil when absent), which are then checked in that order.
-  if (!lua_checkstack(L, 12)) return fail("not enough memory");
-  const int replicas_slot = answer + 1, nodes_slot = answer + 2, reason_slot = answer + 3;
-  lua_pushnil(L);
-  lua_pushnil(L);
-  lua_pushnil(L);
+  // over the answer checks its keys and takes the values of replicas, nodes and reason, which
+  // are then checked in that order (a reason string stays alive in the answer on the stack).
+  if (!lua_checkstack(L, 8)) return fail("not enough memory");
+  CountValue replicas, nodes;
+  int reason_type = LUA_TNIL;
+  const char* reason = nullptr;
+  std::size_t reason_len = 0;
   bool has_plan = false;
   lua_pushnil(L);
   while (lua_next(L, answer)) {
@@ -1677,31 +1691,37 @@ bool read_answer(PolicyScript::Impl* h, lua_State* L, std::string& err) {
       return fail("decide returned a table with a %s key; expected fields replicas, nodes, reason",
                   luaL_typename(L, -2));
     const char* k = lua_tostring(L, -2);
-    if (k == h->replicas_key) lua_copy(L, -1, replicas_slot);
-    else if (k == h->nodes_key) lua_copy(L, -1, nodes_slot);
-    else if (k == h->reason_key) lua_copy(L, -1, reason_slot);
-    else if (k == h->plan_key) has_plan = true;
-    else return fail("decide returned unknown field '%s' (expected replicas, nodes, reason, plan)", k);
+    if (k == h->replicas_key) {
+      take_count(L, -1, replicas);
+    } else if (k == h->nodes_key) {
+      take_count(L, -1, nodes);
+    } else if (k == h->reason_key) {
+      reason_type = lua_type(L, -1);
+      if (reason_type == LUA_TSTRING) reason = lua_tolstring(L, -1, &reason_len);
+    } else if (k == h->plan_key) {
+      has_plan = true;
+    } else {
+      return fail("decide returned unknown field '%s' (expected replicas, nodes, reason, plan)", k);
+    }
     lua_pop(L, 1);
   }
   d.plan_n = 0;
   if (has_plan) {
     lua_rawgeti(L, LUA_REGISTRYINDEX, h->keys_ref);
     if (!read_plan(h, L, answer, lua_gettop(L), fail)) return false;
-    lua_settop(L, reason_slot);
+    lua_settop(L, answer);
   }
-  if (!count_at(L, replicas_slot, kKeyReplicas, &d.replicas, &d.has_replicas, fail)) return false;
-  if (!count_at(L, nodes_slot, kKeyNodes, &d.nodes, &d.has_nodes, fail)) return false;
+  if (!check_count(L, replicas, kKeyReplicas, &d.replicas, &d.has_replicas, fail)) return false;
+  if (!check_count(L, nodes, kKeyNodes, &d.nodes, &d.has_nodes, fail)) return false;
   if (!d.has_replicas && !d.has_nodes)
     return fail("decide returned a table without replicas or nodes (return nil to hold)");
-  if (!lua_isnil(L, reason_slot)) {
-    if (lua_type(L, reason_slot) != LUA_TSTRING)
-      return fail("decide returned reason = a %s; reason must be a string", luaL_typename(L, reason_slot));
-    std::size_t n;
-    const char* s = lua_tolstring(L, reason_slot, &n);
-    if (n > kMaxReason) n = kMaxReason;
-    std::memcpy(d.reason, s, n);
+  if (reason_type != LUA_TNIL) {
+    if (reason_type != LUA_TSTRING)
+      return fail("decide returned reason = a %s; reason must be a string", lua_typename(L, reason_type));
+    const std::size_t n = std::min(reason_len, kMaxReason);
+    std::memcpy(d.reason, reason, n);
     d.reason[n] = 0;
+    d.reason_len = n;
   }
   d.status = 1;
   return true;
@@ -1878,6 +1898,7 @@ void PolicyScript::evaluate(double now, double interval, const TargetView& targe
   h->raw.has_replicas = h->raw.has_nodes = false;
   h->raw.replicas = h->raw.nodes = 0;
   h->raw.reason[0] = 0;
+  h->raw.reason_len = 0;
   h->raw.plan_n = 0;
   h->alloc().limit_hit = false;
   if (lua_gettop(L) != 0) lua_settop(L, 0);
@@ -1915,7 +1936,7 @@ void PolicyScript::evaluate(double now, double interval, const TargetView& targe
   out.status = EvalOutcome::Status::Decision;
   if (h->raw.has_replicas) out.replicas = h->raw.replicas;
   if (h->raw.has_nodes) out.nodes = h->raw.nodes;
-  out.reason = h->raw.reason;
+  out.reason.assign(h->raw.reason, h->raw.reason_len);
   if (h->raw.plan_n > 0) out.plan.assign(h->raw.plan, h->raw.plan + h->raw.plan_n);
 }
 

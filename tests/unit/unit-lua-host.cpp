@@ -91,6 +91,13 @@ TEST_CASE("a decision, a hold and a reason come back as written") {
   CHECK_FALSE(r.out.replicas.has_value());
   r = run_script(decide("return { replicas = 2.0 }"));  // an integral float is an integer
   CHECK(r.out.replicas == 2);
+  r = run_script(decide("return { replicas = 1, reason = 'a\\0b' .. string.rep('r', 5000) }"));
+  CHECK(r.out.reason.size() == 1024);  // kept whole up to 1 KiB, embedded zero bytes and all
+  CHECK(r.out.reason.substr(0, 4) == std::string("a\0br", 4));
+  r = run_script(decide("return { reason = 'why', nodes = 2, replicas = 5 }"));
+  CHECK(r.out.replicas == 5);
+  CHECK(r.out.nodes == 2);
+  CHECK(r.out.reason == "why");
 }
 
 TEST_CASE("ctx exposes now, target, params, state and log") {
