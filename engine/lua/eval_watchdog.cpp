@@ -1,8 +1,11 @@
 // engine/lua/eval_watchdog.cpp — see eval_watchdog.hpp.
 #include "engine/lua/eval_watchdog.hpp"
 
+#include <linux/membarrier.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
@@ -47,7 +50,13 @@ struct Watchdog {
   std::atomic<bool> sleeping{false};
   bool started = false;
   bool forked = false;  // in a forked child the watchdog thread does not exist
+  // The kernel's membarrier: the watchdog, about to sleep, puts a full barrier on every running
+  // thread, so an evaluation's start needs only a compiler barrier where it would otherwise need
+  // a fence. Set once, under `mu`, before the first slot registers.
+  bool asymmetric = false;
 };
+
+bool membarrier(int cmd) { return syscall(__NR_membarrier, cmd, 0, 0) == 0; }
 
 // Never destroyed: the detached watchdog thread may still run while the process exits.
 Watchdog& dog() {
@@ -98,7 +107,9 @@ void run_watchdog() {
     // evaluation publishes its start before looking at `sleeping` (both sequentially
     // consistent), so one of the two sees the other.
     d.sleeping.store(true, std::memory_order_seq_cst);
-    bool started = false;
+    // With membarrier, every thread that is running an evaluation's start passes a full barrier
+    // here: either its start is visible below, or it sees `sleeping` and wakes the watchdog.
+    bool started = d.asymmetric && !membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED);
     for (Slot* s : d.slots)
       if (s->seq.load(std::memory_order_seq_cst) != s->seen) started = true;
     if (!started) d.wake.wait_for(lk, kSleepCheck);
@@ -153,6 +164,7 @@ Slot* register_thread() noexcept {
         return nullptr;
       }
       pthread_atfork(nullptr, nullptr, after_fork_in_child);
+      d.asymmetric = membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED);
       std::thread(run_watchdog).detach();
       d.started = true;
     }
@@ -183,7 +195,14 @@ bool watch_begin(lua_State* L, WatchArm arm) noexcept {
   if (d.forked) return false;
   s->L.store(L, std::memory_order_relaxed);
   s->arm.store(arm, std::memory_order_relaxed);
-  s->seq.store(s->seq.load(std::memory_order_relaxed) + 1, std::memory_order_seq_cst);
+  const std::uint64_t next = s->seq.load(std::memory_order_relaxed) + 1;
+  if (d.asymmetric) {
+    // The store and the load below are ordered by the watchdog's membarrier (see run_watchdog).
+    s->seq.store(next, std::memory_order_relaxed);
+    std::atomic_signal_fence(std::memory_order_seq_cst);
+  } else {
+    s->seq.store(next, std::memory_order_seq_cst);
+  }
   if (d.sleeping.load(std::memory_order_seq_cst)) {
     std::lock_guard<std::mutex> lk(d.mu);
     d.wake.notify_one();
