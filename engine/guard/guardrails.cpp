@@ -55,20 +55,20 @@ void Guardrails::store_recommendation(double now, std::int64_t desired, double k
   // a window's max or min again: every window that holds it holds those later entries too. Drop
   // it. The answers stay exactly upstream's, and a steady recommendation keeps one entry however
   // short the interval is against the window (300 entries at 1 s otherwise).
+  // One pass from the newest back, without a branch on the data: every entry is copied down to
+  // the next free place from the end, which only a kept entry then takes; the kept ones end up,
+  // in order, at [w, n).
+  const std::size_t n = recs.size();
   std::int64_t hi = desired, lo = desired;
-  bool any = false;
-  for (std::size_t i = recs.size() - 1; i-- > 0;) {
+  std::size_t w = n - 1;
+  for (std::size_t i = n - 1; i-- > 0;) {
     const std::int64_t c = recs[i].count;
-    if (hi >= c && lo <= c) {
-      recs[i].time = std::numeric_limits<double>::quiet_NaN();
-      any = true;
-    }
+    recs[w - 1] = recs[i];  // w - 1 >= i: nothing unread is overwritten
+    w -= !(hi >= c && lo <= c);
     hi = std::max(hi, c);
     lo = std::min(lo, c);
   }
-  if (any)
-    recs.erase(std::remove_if(recs.begin(), recs.end(), [](const TimedCount& r) { return std::isnan(r.time); }),
-               recs.end());
+  if (w) recs.erase(recs.begin(), recs.begin() + static_cast<std::ptrdiff_t>(w));
 }
 
 GuardResult Guardrails::normalize_legacy(double now, std::int64_t current, std::int64_t desired) {

@@ -1451,13 +1451,13 @@ int load_trampoline(lua_State* L) {
   h->params_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 
   // ctx: plain fields (fast reads), a hidden metatable so the script cannot swap it.
-  lua_createtable(L, 0, 8);
+  lua_createtable(L, 0, 16);
   int ctx = lua_gettop(L);
   lua_pushvalue(L, params);
   lua_setfield(L, ctx, "params");
   lua_newtable(L);
   lua_setfield(L, ctx, "state");
-  lua_createtable(L, 0, 5);
+  lua_createtable(L, 0, 16);
   lua_pushlstring(L, h->name.data(), h->name.size());
   lua_setfield(L, -2, "name");
   lua_pushvalue(L, -1);
