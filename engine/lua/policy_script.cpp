@@ -77,14 +77,23 @@ void release_block(AllocState* a, void* p, std::size_t size) {
 // the C library; every size counts against the state's cap.
 void* capped_alloc(void* ud, void* ptr, std::size_t osize, std::size_t nsize) {
   auto* a = static_cast<AllocState*>(ud);
-  const std::size_t old = ptr ? osize : 0;
   if (nsize == 0) {
     if (ptr) {
-      a->used -= old;
-      release_block(a, ptr, old);
+      a->used -= osize;
+      release_block(a, ptr, osize);
     }
     return nullptr;
   }
+  if (!ptr && SmallBlocks::serves(nsize)) {  // most calls: a new small object (osize is its type)
+    if (a->used + nsize > a->limit || a->used + nsize > a->eval_cap) {
+      a->limit_hit = true;
+      return nullptr;
+    }
+    void* p = a->small.allocate(nsize);
+    if (p) a->used += nsize;
+    return p;
+  }
+  const std::size_t old = ptr ? osize : 0;
   if (nsize > old && (a->used - old + nsize > a->limit || a->used - old + nsize > a->eval_cap)) {
     a->limit_hit = true;
     return nullptr;

@@ -3,15 +3,6 @@
 
 #include <cstdlib>
 
-#if defined(__SANITIZE_ADDRESS__)
-#include <sanitizer/asan_interface.h>
-#define LUASCALE_POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
-#define LUASCALE_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
-#else
-#define LUASCALE_POISON(p, n) ((void)(p), (void)(n))
-#define LUASCALE_UNPOISON(p, n) ((void)(p), (void)(n))
-#endif
-
 namespace luascale {
 namespace {
 
@@ -36,10 +27,10 @@ bool SmallBlocks::grow(std::size_t need) noexcept {
     std::size_t n = left < kMaxBlock ? left : kMaxBlock;
     n -= n % kGranule;
     auto* b = reinterpret_cast<FreeBlock*>(cur_);
-    LUASCALE_UNPOISON(b, sizeof(FreeBlock));
+    LUASCALE_SMALL_UNPOISON(b, sizeof(FreeBlock));
     b->next = free_[n / kGranule - 1];
     free_[n / kGranule - 1] = b;
-    LUASCALE_POISON(b, n);
+    LUASCALE_SMALL_POISON(b, n);
     cur_ += n;
   }
   std::size_t size = next_chunk_;
@@ -52,31 +43,17 @@ bool SmallBlocks::grow(std::size_t need) noexcept {
   chunks_ = c;
   cur_ = static_cast<char*>(c) + kChunkHeader;
   end_ = static_cast<char*>(c) + size;
-  LUASCALE_POISON(cur_, size - kChunkHeader);
+  LUASCALE_SMALL_POISON(cur_, size - kChunkHeader);
   return true;
 }
 
-void* SmallBlocks::allocate(std::size_t n) noexcept {
-  const std::size_t cls = (n - 1) / kGranule;
-  if (FreeBlock* b = free_[cls]) {
-    LUASCALE_UNPOISON(b, (cls + 1) * kGranule);
-    free_[cls] = b->next;
-    return b;
-  }
+void* SmallBlocks::carve(std::size_t cls) noexcept {
   const std::size_t size = (cls + 1) * kGranule;
   if (static_cast<std::size_t>(end_ - cur_) < size && !grow(size)) return nullptr;
   void* p = cur_;
   cur_ += size;
-  LUASCALE_UNPOISON(p, size);
+  LUASCALE_SMALL_UNPOISON(p, size);
   return p;
-}
-
-void SmallBlocks::release(void* p, std::size_t n) noexcept {
-  const std::size_t cls = (n - 1) / kGranule;
-  auto* b = static_cast<FreeBlock*>(p);
-  b->next = free_[cls];
-  free_[cls] = b;
-  LUASCALE_POISON(b, (cls + 1) * kGranule);
 }
 
 }  // namespace luascale

@@ -10,6 +10,16 @@
 
 #include <cstddef>
 
+// Under AddressSanitizer a block is poisoned while it sits on a free list.
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#define LUASCALE_SMALL_POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
+#define LUASCALE_SMALL_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define LUASCALE_SMALL_POISON(p, n) ((void)(p), (void)(n))
+#define LUASCALE_SMALL_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
 namespace luascale {
 
 class SmallBlocks {
@@ -28,9 +38,23 @@ class SmallBlocks {
   static bool same_class(std::size_t a, std::size_t b) noexcept { return (a - 1) / kGranule == (b - 1) / kGranule; }
 
   // A block of n bytes (0 < n <= kMaxBlock), 16-byte aligned; nullptr when out of memory.
-  void* allocate(std::size_t n) noexcept;
+  void* allocate(std::size_t n) noexcept {
+    const std::size_t cls = (n - 1) / kGranule;
+    if (FreeBlock* b = free_[cls]) {
+      LUASCALE_SMALL_UNPOISON(b, (cls + 1) * kGranule);
+      free_[cls] = b->next;
+      return b;
+    }
+    return carve(cls);
+  }
   // Takes back a block allocate(n) returned, with the same n (or one of the same class).
-  void release(void* p, std::size_t n) noexcept;
+  void release(void* p, std::size_t n) noexcept {
+    const std::size_t cls = (n - 1) / kGranule;
+    auto* b = static_cast<FreeBlock*>(p);
+    b->next = free_[cls];
+    free_[cls] = b;
+    LUASCALE_SMALL_POISON(b, (cls + 1) * kGranule);
+  }
 
   // Bytes obtained from the C library so far.
   std::size_t reserved_bytes() const noexcept { return reserved_; }
@@ -42,6 +66,7 @@ class SmallBlocks {
   static constexpr std::size_t kClasses = kMaxBlock / kGranule;
 
   bool grow(std::size_t need) noexcept;
+  void* carve(std::size_t cls) noexcept;  // a new block of class cls from the current chunk
 
   FreeBlock* free_[kClasses] = {};
   char* cur_ = nullptr;  // the uncarved rest of the newest chunk
