@@ -1524,6 +1524,8 @@ return function(now, interval, replicas, ready, min, max)
   return decide(ctx, params)
 end)";
 
+const char* const kRunnerKey = "luascale.runner";  // the runner chunk, compiled once per state
+
 // The field names of a decision, interned once and kept in a registry table (their addresses
 // identify valid keys, and pushing one from there allocates nothing).
 enum AnswerKey { kKeyReplicas = 1, kKeyNodes, kKeyReason, kKeyPlan, kKeyTime, kKeyCapacity,
@@ -1554,8 +1556,14 @@ int make_eval_runner(lua_State* L) {
   lua_getmetatable(L, -1);
   lua_setmetatable(L, -3);
   lua_pop(L, 2);
-  if (luaL_loadbuffer(L, kRunnerSource, std::strlen(kRunnerSource), "=luascale") != LUA_OK)
-    return lua_error(L);
+  // The chunk is compiled once per state; each policy's runner is a closure of its one prototype.
+  if (lua_getfield(L, LUA_REGISTRYINDEX, kRunnerKey) != LUA_TFUNCTION) {
+    lua_pop(L, 1);
+    if (luaL_loadbuffer(L, kRunnerSource, std::strlen(kRunnerSource), "=luascale") != LUA_OK)
+      return lua_error(L);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, LUA_REGISTRYINDEX, kRunnerKey);
+  }
   lua_rawgeti(L, LUA_REGISTRYINDEX, h->ctx_ref);
   lua_rawgeti(L, LUA_REGISTRYINDEX, h->target_ref);
   lua_rawgeti(L, LUA_REGISTRYINDEX, h->decide_ref);
@@ -1688,7 +1696,8 @@ bool read_answer(PolicyScript::Impl* h, lua_State* L, std::string& err) {
   // Short strings are interned: a valid key is the very string the key table holds. One pass
   // over the answer checks its keys and takes the values of replicas, nodes and reason, which
   // are then checked in that order (a reason string stays alive in the answer on the stack).
-  if (!lua_checkstack(L, 8)) return fail("not enough memory");
+  // Stack room: evaluate() starts from an empty stack and the answer is its second slot, so of
+  // the LUA_MINSTACK slots the host level has, more than the dozen used here are free.
   CountValue replicas, nodes;
   int reason_type = LUA_TNIL;
   const char* reason = nullptr;
