@@ -131,7 +131,9 @@ TEST_CASE("CSV: plain rows read exactly as the general parser reads them") {
   // one-pass reader declines (16+ digits, exponents, a bare dot) must still parse.
   const std::vector<std::string> values = {"0", "-0", "-0.0", "7", "-12", "0.1", "2.675", "-3.14159",
                                            "123456789012345", "12345678.9012345", "0.000000000000001",
-                                           "1234567890123456", "1.5e3", "1.", ".5", "00012", "9007199254740993"};
+                                           "1234567890123456", "1.5e3", "1.", ".5", "00012", "9007199254740993",
+                                           "98765432", "9876543210", "1234567.5", "0123456789", "-99999999.5",
+                                           "10203040506070"};
   std::string plain = "timestamp,v\n", spaced = "timestamp,v\n";
   for (std::size_t i = 0; i < values.size(); ++i) {
     plain += std::to_string(1000 + i) + "," + values[i] + "\n";
@@ -153,4 +155,10 @@ TEST_CASE("CSV: plain rows read exactly as the general parser reads them") {
   CHECK(error_of("timestamp,cpu\n1,2\n999999999999999,3\n").find("t.csv:3: bad timestamp") == 0);
   CHECK(error_of("timestamp,cpu\n1,2\n3,4,\n") == "t.csv:3: expected 2 fields, found 3");
   CHECK(error_of("timestamp,cpu\n1,2\n3,-\n") == "t.csv:3: column \"cpu\": not a number: \"-\"");
+  // Eight characters that are not all digits (':' and '/' border the digits in ASCII).
+  CHECK(error_of("timestamp,cpu\n16000000,2\n16000001,1234:678\n") ==
+        "t.csv:3: column \"cpu\": not a number: \"1234:678\"");
+  CHECK(error_of("timestamp,cpu\n16000000,2\n16000001,/2345678\n") ==
+        "t.csv:3: column \"cpu\": not a number: \"/2345678\"");
+  CHECK(error_of("timestamp,cpu\n1,2\n16000000:0,3\n").find("t.csv:3: bad timestamp") == 0);
 }
