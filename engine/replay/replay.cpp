@@ -384,7 +384,7 @@ ReplaySummary replay_trace(PolicyRuntime& policy, TraceReader& trace, const Repl
   std::size_t known_columns = trace.columns().size();
   double demand = std::numeric_limits<double>::quiet_NaN(), demand_time = -1e300;
   double queue = 0, last_tick = now;
-  std::optional<double> under_since;
+  double under_since = std::numeric_limits<double>::quiet_NaN();  // NaN while not under-provisioned
   const double demand_stale = 3 * interval;
 
   // Guardrail interventions by rule, counted per enum value and named once at the end.
@@ -462,10 +462,10 @@ ReplaySummary replay_trace(PolicyRuntime& policy, TraceReader& trace, const Repl
     last_tick = now;
     if (under) {
       ++sum.under_ticks;
-      if (!under_since) under_since = now;
-    } else if (under_since) {
-      sum.max_recover_seconds = std::max(sum.max_recover_seconds, now - *under_since);
-      under_since.reset();
+      if (std::isnan(under_since)) under_since = now;
+    } else if (!std::isnan(under_since)) {
+      sum.max_recover_seconds = std::max(sum.max_recover_seconds, now - under_since);
+      under_since = std::numeric_limits<double>::quiet_NaN();
     }
 
     policy.tick(now, current, ready, rec);
@@ -545,7 +545,7 @@ ReplaySummary replay_trace(PolicyRuntime& policy, TraceReader& trace, const Repl
   }
   for (std::size_t b = 0; b < bound_counts.size(); ++b)
     if (bound_counts[b]) sum.bound_by[bound_by_name(static_cast<BoundBy>(b))] += bound_counts[b];
-  if (under_since) sum.max_recover_seconds = std::max(sum.max_recover_seconds, sum.last_time - *under_since);
+  if (!std::isnan(under_since)) sum.max_recover_seconds = std::max(sum.max_recover_seconds, sum.last_time - under_since);
   if (csv) csv->flush();
   sum.final_replicas = target.count();
   sum.cost = sum.replica_hours() * model.price_per_replica_hour + sum.node_hours() * model.price_per_node_hour;
