@@ -58,6 +58,21 @@ Run run_script(const std::string& body, LuaLimits limits = {}, const std::string
   return r;
 }
 
+// Loads the policy at `path` as `name`, with no params, and attaches an empty signal table.
+std::unique_ptr<PolicyScript> load_policy(const std::filesystem::path& path, const std::string& name,
+                                          SignalTable& signals) {
+  PolicyLoadOptions o;
+  o.name = name;
+  o.script_path = path.string();
+  o.stdlib_dir = stdlib_dir();
+  o.params = Value::object();
+  std::string err;
+  auto s = PolicyScript::load(o, &err);
+  REQUIRE_MESSAGE(s, err);
+  s->attach_signals(&signals);
+  return s;
+}
+
 std::string decide(const std::string& body) {
   return "return { decide = function(ctx, p)\n" + body + "\nend }\n";
 }
@@ -304,16 +319,8 @@ TEST_CASE("ctx.target is the engine's each evaluation: a script cannot keep a ch
     local ok = pcall(setmetatable, t, { __newindex = function() error("trapped") end })
     t.min = nil
     return { replicas = 1, reason = seen .. " " .. tostring(ok) .. " " .. tostring(ctx.now) .. " " .. tostring(ctx.interval) })"));
-  PolicyLoadOptions o;
-  o.name = "t";
-  o.script_path = path.string();
-  o.stdlib_dir = stdlib_dir();
-  o.params = Value::object();
-  std::string err;
-  auto s = PolicyScript::load(o, &err);
-  REQUIRE(s);
   SignalTable st;
-  s->attach_signals(&st);
+  auto s = load_policy(path, "t", st);
   TargetView tv;
   tv.replicas = 3;
   tv.ready = 2;
@@ -481,16 +488,8 @@ TEST_CASE("ctx.state converts with its keys sorted, the same in every Lua state"
     return nil)"));
   std::vector<std::string> texts;
   for (int run = 0; run < 3; ++run) {
-    PolicyLoadOptions o;
-    o.name = "sorted";
-    o.script_path = path.string();
-    o.stdlib_dir = stdlib_dir();
-    o.params = Value::object();
-    std::string err;
-    auto s = PolicyScript::load(o, &err);
-    REQUIRE_MESSAGE(s, err);
     SignalTable st;
-    s->attach_signals(&st);
+    auto s = load_policy(path, "sorted", st);
     TargetView tv;
     tv.replicas = 1;
     s->evaluate(1000, 15, tv);
