@@ -2,7 +2,8 @@
 //
 // Debian's Lua is built as C: lua_error longjmps. Every lua_CFunction here keeps only trivially
 // destructible objects alive when it may raise, and every C++ exception is caught at the edge.
-// All Lua API calls that can raise (allocation!) run inside lua_pcall'd trampolines.
+// All Lua API calls that can raise (allocation!) run inside lua_pcall'd functions; outside one
+// run only calls that cannot (pushing an evaluation's arguments, checking its answer).
 #include "engine/lua/policy_script.hpp"
 
 #include <lua.hpp>
@@ -137,7 +138,7 @@ struct Budget {
   char why[160] = {0};
 };
 
-// The POD the evaluation trampoline fills in; no destructors, safe across longjmp.
+// The POD read_answer fills in from decide's answer, reused every evaluation.
 struct RawDecision {
   int status = 0;  // 0 hold, 1 decision
   bool has_replicas = false, has_nodes = false;
@@ -1407,7 +1408,7 @@ int l_ctx_log(lua_State* L) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Loading and evaluation trampolines (run under lua_pcall).
+// Loading and evaluation set-up (run under lua_pcall).
 
 // Compiles (or reuses) the script h->load_source, runs it in a new environment, validates the
 // policy table, builds params and ctx.
@@ -1925,8 +1926,8 @@ void PolicyScript::evaluate(double now, double interval, const TargetView& targe
   lua_rawgeti(L, LUA_REGISTRYINDEX, h->eval_ref);
   push_number(L, now);
   push_number(L, interval);
-  push_count(L, target.replicas);
-  push_count(L, target.ready);
+  lua_pushinteger(L, static_cast<lua_Integer>(target.replicas));
+  lua_pushinteger(L, static_cast<lua_Integer>(target.ready));
   push_count(L, target.min);
   push_count(L, target.max);
   int st = lua_pcall(L, 6, 1, 1);
