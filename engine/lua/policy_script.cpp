@@ -74,26 +74,8 @@ void release_block(AllocState* a, void* p, std::size_t size) {
   if (SmallBlocks::serves(size)) a->small.release(p, size); else std::free(p);
 }
 
-// Lua's allocator for a policy state: small blocks from the state's free lists, the rest from
-// the C library; every size counts against the state's cap.
-void* capped_alloc(void* ud, void* ptr, std::size_t osize, std::size_t nsize) {
-  auto* a = static_cast<AllocState*>(ud);
-  if (nsize == 0) {
-    if (ptr) {
-      a->used -= osize;
-      release_block(a, ptr, osize);
-    }
-    return nullptr;
-  }
-  if (!ptr && SmallBlocks::serves(nsize)) {  // most calls: a new small object (osize is its type)
-    if (a->used + nsize > a->limit || a->used + nsize > a->eval_cap) {
-      a->limit_hit = true;
-      return nullptr;
-    }
-    void* p = a->small.allocate(nsize);
-    if (p) a->used += nsize;
-    return p;
-  }
+// capped_alloc's less common cases: a block resized, a large block, an empty free list, the cap.
+[[gnu::noinline]] void* capped_alloc_rest(AllocState* a, void* ptr, std::size_t osize, std::size_t nsize) {
   const std::size_t old = ptr ? osize : 0;
   if (nsize > old && (a->used - old + nsize > a->limit || a->used - old + nsize > a->eval_cap)) {
     a->limit_hit = true;
@@ -118,6 +100,28 @@ void* capped_alloc(void* ud, void* ptr, std::size_t osize, std::size_t nsize) {
   if (!p) return nullptr;
   a->used = a->used - old + nsize;
   return p;
+}
+
+// Lua's allocator for a policy state: small blocks from the state's free lists, the rest from
+// the C library; every size counts against the state's cap. The two calls a policy makes most,
+// freeing a small block and taking a new one off a free list, are handled here without a call.
+void* capped_alloc(void* ud, void* ptr, std::size_t osize, std::size_t nsize) {
+  auto* a = static_cast<AllocState*>(ud);
+  if (nsize == 0) {
+    if (ptr) {
+      a->used -= osize;
+      if (SmallBlocks::serves(osize)) a->small.release(ptr, osize);
+      else std::free(ptr);
+    }
+    return nullptr;
+  }
+  if (!ptr && SmallBlocks::serves(nsize) && a->used + nsize <= a->limit && a->used + nsize <= a->eval_cap) {
+    if (void* p = a->small.take(nsize)) {  // osize is the new object's type
+      a->used += nsize;
+      return p;
+    }
+  }
+  return capped_alloc_rest(a, ptr, osize, nsize);
 }
 
 // The last window string ctx:signal parsed (short ones only).

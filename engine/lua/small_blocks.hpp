@@ -39,13 +39,17 @@ class SmallBlocks {
 
   // A block of n bytes (0 < n <= kMaxBlock), 16-byte aligned; nullptr when out of memory.
   void* allocate(std::size_t n) noexcept {
+    if (void* b = take(n)) return b;
+    return carve((n - 1) / kGranule);
+  }
+  // A block of n bytes from its free list; nullptr when that list is empty.
+  void* take(std::size_t n) noexcept {
     const std::size_t cls = (n - 1) / kGranule;
-    if (FreeBlock* b = free_[cls]) {
-      LUASCALE_SMALL_UNPOISON(b, (cls + 1) * kGranule);
-      free_[cls] = b->next;
-      return b;
-    }
-    return carve(cls);
+    FreeBlock* b = free_[cls];
+    if (!b) return nullptr;
+    LUASCALE_SMALL_UNPOISON(b, (cls + 1) * kGranule);
+    free_[cls] = b->next;
+    return b;
   }
   // Takes back a block allocate(n) returned, with the same n (or one of the same class).
   void release(void* p, std::size_t n) noexcept {
