@@ -1,8 +1,9 @@
 // engine/core/units.hpp — parsing of the human units config and policies use: durations
 // ("15s", "5m", "1h30m", "250ms", a bare number = seconds) and byte sizes ("32Mi", "64MiB", "1G");
-// and the whitespace trimming every text reader needs.
+// the whitespace trimming every text reader needs; and the whole-number test number output uses.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -17,5 +18,12 @@ std::optional<double> parse_size(std::string_view text);
 std::string format_duration(double seconds);
 // The text without leading and trailing spaces, tabs, CRs and LFs.
 std::string trim_space(std::string_view text);
+
+// True when v is a whole number of magnitude below 2^53, so exactly an int64 (tested by a
+// round trip through the integer, not a libm call: output paths run it every tick).
+inline bool is_exact_integer(double v) {
+  return v > -9007199254740992.0 && v < 9007199254740992.0 &&
+         static_cast<double>(static_cast<std::int64_t>(v)) == v;
+}
 
 }  // namespace luascale

@@ -1257,14 +1257,8 @@ int setup_sandbox(lua_State* L) {
 // ctx methods.
 
 void push_number(lua_State* L, double v) {
-  if (v > -9007199254740992.0 && v < 9007199254740992.0) {
-    const auto i = static_cast<lua_Integer>(v);
-    if (static_cast<double>(i) == v) {
-      lua_pushinteger(L, i);
-      return;
-    }
-  }
-  lua_pushnumber(L, v);
+  if (is_exact_integer(v)) lua_pushinteger(L, static_cast<lua_Integer>(v));
+  else lua_pushnumber(L, v);
 }
 
 // ctx:signal's upvalues: the option keys and the aggregate names, interned once.

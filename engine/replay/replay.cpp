@@ -130,6 +130,7 @@ std::string csv_field(const std::string& s) {
 }
 
 DecisionCsvWriter::DecisionCsvWriter(std::ostream& out) : out_(out), buf_(new char[kBufSize]) {
+  set_policy("");
   out_ << "timestamp,recommended,replicas,bound_by,reason,policy,status,ready\n";
 }
 
@@ -204,31 +205,27 @@ inline char* put_padded(char* p, const PaddedName& n) {
   return p + n.size;
 }
 
-// True when v is an integer below 2^53 in magnitude (then exactly an int64), without libm.
-inline bool whole_number(double v) {
-  return v > -9007199254740992.0 && v < 9007199254740992.0 &&
-         static_cast<double>(static_cast<std::int64_t>(v)) == v;
-}
-
 }  // namespace
 
 char* DecisionCsvWriter::format_line(char* p, const DecisionRecord& rec, std::int64_t ready) {
   static constexpr PaddedName kStatus[] = {padded("decision"), padded("hold"), padded("error")};
   static const PaddedName* const kBound = bound_names();
   auto put_int = [&](std::int64_t v) { p = std::to_chars(p, p + 24, v).ptr; };
-  if (whole_number(rec.time) && rec.time >= 100000) {
+  if (is_exact_integer(rec.time)) {
     const auto t = static_cast<std::int64_t>(rec.time);
-    if (t / 100000 != time_hi_) {
-      time_hi_ = t / 100000;  // below 9e10: at most 11 digits
-      time_hi_len_ = static_cast<std::size_t>(std::to_chars(time_hi_text_, time_hi_text_ + 16, time_hi_).ptr - time_hi_text_);
+    if (t < 100000) {
+      put_int(t);
+    } else {
+      if (t / 100000 != time_hi_) {
+        time_hi_ = t / 100000;  // below 9e10: at most 11 digits
+        time_hi_len_ = static_cast<std::size_t>(std::to_chars(time_hi_text_, time_hi_text_ + 16, time_hi_).ptr - time_hi_text_);
+      }
+      std::memcpy(p, time_hi_text_, 16);
+      p += time_hi_len_;
+      auto lo = static_cast<unsigned>(t % 100000);
+      for (int i = 4; i >= 0; --i, lo /= 10) p[i] = static_cast<char>('0' + lo % 10);
+      p += 5;
     }
-    std::memcpy(p, time_hi_text_, 16);
-    p += time_hi_len_;
-    auto lo = static_cast<unsigned>(t % 100000);
-    for (int i = 4; i >= 0; --i, lo /= 10) p[i] = static_cast<char>('0' + lo % 10);
-    p += 5;
-  } else if (whole_number(rec.time)) {
-    put_int(static_cast<std::int64_t>(rec.time));
   } else {
     const int n = std::snprintf(p, 48, "%.3f", rec.time);  // a huge time is cut at 47 characters
     p += std::clamp(n, 0, 47);

@@ -116,6 +116,8 @@ class ReplaySeries {
 // (the first five are the stable core; later columns are only ever appended).
 class DecisionCsvWriter {
  public:
+  static constexpr std::size_t kPad = 32;  // the zero padding of the fixed-size copies
+
   explicit DecisionCsvWriter(std::ostream& out);
   ~DecisionCsvWriter();
   // The policy column of the lines that follow (replay_trace sets it before its first tick).
@@ -127,7 +129,7 @@ class DecisionCsvWriter {
  private:
   static constexpr std::size_t kBufSize = 1 << 16;
   // Formats one line at p (room for 160 bytes, plus the reason twice and 2, plus the policy
-  // field); returns its end.
+  // field, plus kPad twice for the fixed-size copies); returns its end.
   char* format_line(char* p, const DecisionRecord& rec, std::int64_t ready);
 
   std::ostream& out_;
@@ -135,16 +137,13 @@ class DecisionCsvWriter {
   std::size_t len_ = 0;
   // The policy's CSV field (quoted when needed) and its comma, zero-padded by kPad bytes so a
   // short one is copied in one fixed-size move.
-  std::string policy_field_ = std::string(",") + std::string(kPad, '\0');
-  std::size_t policy_len_ = 1;
+  std::string policy_field_;
+  std::size_t policy_len_ = 0;
   // A replay's unix times share all but their last five digits for a day at a time: those
   // leading digits are formatted once per change.
   std::int64_t time_hi_ = -1;
   char time_hi_text_[24] = {};
   std::size_t time_hi_len_ = 0;
-
- public:
-  static constexpr std::size_t kPad = 32;
 };
 
 // Runs the policy over the trace. Throws TraceError on malformed input, std::runtime_error when
