@@ -76,6 +76,7 @@
 #include "engine/core/units.hpp"
 #include "engine/guard/guardrails.hpp"
 #include "engine/loop/policy_runtime.hpp"
+#include "engine/lua/lua_value.hpp"
 #include "engine/lua/policy_script.hpp"
 #include "engine/signals/history.hpp"
 
@@ -128,98 +129,6 @@ int open_test_env(lua_State* L) {
   return 0;
 }
 
-std::string number_key(lua_State* L, int idx) {
-  char buf[64];
-  if (lua_isinteger(L, idx))
-    std::snprintf(buf, sizeof buf, "%lld", static_cast<long long>(lua_tointeger(L, idx)));
-  else
-    std::snprintf(buf, sizeof buf, "%.17g", lua_tonumber(L, idx));
-  return buf;
-}
-
-// Raw reads only (no metamethods, no raising). Tables with keys exactly 1..n (and empty
-// tables) become arrays, others objects.
-bool lua_to_value(lua_State* L, int idx, Value& out, const std::string& path, int depth,
-                  std::string* error) {
-  idx = lua_absindex(L, idx);
-  switch (lua_type(L, idx)) {
-    case LUA_TNIL:
-      out = Value();
-      return true;
-    case LUA_TBOOLEAN:
-      out = Value(lua_toboolean(L, idx) != 0);
-      return true;
-    case LUA_TNUMBER:
-      if (lua_isinteger(L, idx))
-        out = Value(static_cast<std::int64_t>(lua_tointeger(L, idx)));
-      else
-        out = Value(static_cast<double>(lua_tonumber(L, idx)));
-      return true;
-    case LUA_TSTRING: {
-      std::size_t n;
-      const char* s = lua_tolstring(L, idx, &n);
-      out = Value(std::string(s, n));
-      return true;
-    }
-    case LUA_TTABLE:
-      break;
-    default:
-      *error = path + ": a test file may hold only data (found a " +
-               lua_typename(L, lua_type(L, idx)) + ")";
-      return false;
-  }
-  if (depth > 64 || !lua_checkstack(L, 4)) {
-    *error = path + ": nested too deeply";
-    return false;
-  }
-  lua_Integer count = 0;
-  bool array = true;
-  lua_pushnil(L);
-  while (lua_next(L, idx)) {
-    ++count;
-    if (!lua_isinteger(L, -2) || lua_tointeger(L, -2) < 1) array = false;
-    lua_pop(L, 1);
-  }
-  if (array && static_cast<lua_Integer>(lua_rawlen(L, idx)) != count) array = false;
-  if (array) {
-    Value::Array a(static_cast<std::size_t>(count));
-    for (lua_Integer i = 1; i <= count; ++i) {
-      lua_rawgeti(L, idx, i);
-      bool ok = lua_to_value(L, -1, a[static_cast<std::size_t>(i - 1)],
-                             path + "[" + std::to_string(i) + "]", depth + 1, error);
-      lua_pop(L, 1);
-      if (!ok) return false;
-    }
-    out = Value(std::move(a));
-    return true;
-  }
-  Value::Object o;
-  lua_pushnil(L);
-  while (lua_next(L, idx)) {
-    std::string key;
-    if (lua_type(L, -2) == LUA_TSTRING) {
-      std::size_t n;
-      const char* s = lua_tolstring(L, -2, &n);
-      key.assign(s, n);
-    } else if (lua_type(L, -2) == LUA_TNUMBER) {
-      key = number_key(L, -2);
-    } else {
-      *error = path + ": keys must be strings or numbers";
-      lua_pop(L, 2);
-      return false;
-    }
-    Value e;
-    if (!lua_to_value(L, -1, e, path + "." + key, depth + 1, error)) {
-      lua_pop(L, 2);
-      return false;
-    }
-    o.emplace_back(std::move(key), std::move(e));
-    lua_pop(L, 1);
-  }
-  out = Value(std::move(o));
-  return true;
-}
-
 bool load_test_file(const std::string& shown, const std::string& source, Value* out,
                     std::string* error) {
   lua_State* L = luaL_newstate();
@@ -243,7 +152,10 @@ bool load_test_file(const std::string& shown, const std::string& source, Value* 
       *error = shown + ": the test file must return a table {policy=..., cases={...}}";
     } else {
       lua_sethook(L, nullptr, 0, 0);
-      ok = lua_to_value(L, -1, *out, "test", 0, error);
+      LuaToValueOptions data;
+      data.allow_non_finite = true;
+      data.empty_table_is_array = true;
+      ok = lua_to_value(L, -1, *out, "test", error, data);
     }
   }
   lua_close(L);

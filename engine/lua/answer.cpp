@@ -1,0 +1,224 @@
+// engine/lua/answer.cpp — see answer.hpp.
+#include "engine/lua/answer.hpp"
+
+#include <cmath>
+#include <cstdarg>
+#include <cstdio>
+#include <cstring>
+#include <new>
+
+#include "engine/lua/host.hpp"
+
+namespace luascale {
+namespace {
+
+// The field names of a decision, interned once per policy and kept in a registry table (their
+// addresses identify valid keys; pushing one from there allocates nothing).
+enum AnswerKey {
+  kKeyReplicas = 1,
+  kKeyNodes,
+  kKeyReason,
+  kKeyPlan,
+  kKeyTime,
+  kKeyCapacity,
+  kKeyCount = kKeyCapacity
+};
+const char* const kAnswerKeyNames[] = {nullptr, "replicas", "nodes", "reason",
+                                       "plan",  "time",     "capacity"};
+
+// Formats a bad answer's message into `err`; always false.
+class AnswerError {
+ public:
+  explicit AnswerError(std::string& out) : out_(out) {}
+  bool operator()(const char* fmt, ...) __attribute__((format(printf, 2, 3))) {
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    std::vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    out_ = buf;
+    return false;
+  }
+
+ private:
+  std::string& out_;
+};
+
+// A count as read off the stack: its type and, for a number, its value. An integer, or a float
+// with an integral value in the integers' range, converts exactly.
+struct CountValue {
+  int type = LUA_TNIL;
+  int exact = 0;
+  lua_Integer i = 0;
+  double d = 0;
+};
+
+void take_count(lua_State* L, int idx, CountValue& c) {
+  c.type = lua_type(L, idx);
+  if (c.type != LUA_TNUMBER) return;
+  c.i = lua_tointegerx(L, idx, &c.exact);
+  if (!c.exact) c.d = lua_tonumber(L, idx);
+}
+
+// Checks a decision count (nil: absent, *has = false): an integer in [0, kMaxCount].
+bool check_count(lua_State* L, const CountValue& c, int key, std::int64_t* out, bool* has,
+                 AnswerError& fail) {
+  const char* field = kAnswerKeyNames[key];
+  *has = false;
+  if (c.type == LUA_TNIL) return true;
+  if (c.type != LUA_TNUMBER)
+    return fail("decide returned %s = a %s; counts must be integers", field,
+                lua_typename(L, c.type));
+  if (c.exact) {
+    const lua_Integer v = c.i;
+    if (v < 0)
+      return fail("decide returned %s = %lld; counts must be >= 0", field, static_cast<long long>(v));
+    if (v > kMaxCount)
+      return fail("decide returned %s = %lld; counts must be <= 2147483647", field,
+                  static_cast<long long>(v));
+    *out = v;
+    *has = true;
+    return true;
+  }
+  const double d = c.d;
+  if (std::isnan(d)) return fail("decide returned %s = NaN", field);
+  if (std::isinf(d)) return fail("decide returned %s = %s", field, d > 0 ? "inf" : "-inf");
+  if (d != std::floor(d))
+    return fail("decide returned %s = %.14g; counts must be integers (use math.ceil or math.floor)",
+                field, d);
+  if (d < 0) return fail("decide returned %s = %.14g; counts must be >= 0", field, d);
+  return fail("decide returned %s = %.14g; counts must be <= 2147483647", field, d);
+}
+
+// Reads plan = { {time = T, capacity = N}, ... } (increasing times, counts like replicas) from
+// the answer at `answer`; `keys` is the key table's stack index.
+bool read_plan(PolicyScript::Impl* h, lua_State* L, int answer, int keys, AnswerError& fail) {
+  RawDecision& d = h->raw;
+  lua_rawgeti(L, keys, kKeyPlan);
+  lua_rawget(L, answer);
+  if (!lua_istable(L, -1))
+    return fail("decide returned plan = a %s; plan must be a list of {time=T, capacity=N}",
+                luaL_typename(L, -1));
+  const int plan_idx = lua_gettop(L);
+  const auto n = static_cast<lua_Integer>(lua_rawlen(L, plan_idx));
+  if (n > kMaxPlan)
+    return fail("decide returned a plan of %lld steps; at most %d", static_cast<long long>(n),
+                kMaxPlan);
+  if (!d.plan) {
+    h->plan_buf.reset(new (std::nothrow) PlanStep[kMaxPlan]);
+    if (!h->plan_buf) return fail("not enough memory");
+    d.plan = h->plan_buf.get();
+  }
+  for (lua_Integer i = 1; i <= n; ++i) {
+    lua_settop(L, plan_idx);
+    lua_rawgeti(L, plan_idx, i);
+    const int step = lua_gettop(L);
+    if (!lua_istable(L, step))
+      return fail("decide returned plan[%lld] = a %s; expected {time=T, capacity=N}",
+                  static_cast<long long>(i), luaL_typename(L, step));
+    lua_rawgeti(L, keys, kKeyTime);
+    lua_rawget(L, step);
+    if (lua_type(L, -1) != LUA_TNUMBER || !std::isfinite(lua_tonumber(L, -1)))
+      return fail("decide returned plan[%lld].time: expected unix seconds", static_cast<long long>(i));
+    const double t = lua_tonumber(L, -1);
+    if (d.plan_n > 0 && t <= d.plan[d.plan_n - 1].time)
+      return fail("decide returned plan[%lld].time: times must increase", static_cast<long long>(i));
+    lua_rawgeti(L, keys, kKeyCapacity);
+    lua_rawget(L, step);
+    CountValue c;
+    take_count(L, -1, c);
+    std::int64_t cap = 0;
+    bool has = false;
+    if (!check_count(L, c, kKeyCapacity, &cap, &has, fail)) return false;
+    if (!has) return fail("decide returned plan[%lld] without capacity", static_cast<long long>(i));
+    d.plan[d.plan_n].time = t;
+    d.plan[d.plan_n].capacity = cap;
+    ++d.plan_n;
+  }
+  return true;
+}
+
+}  // namespace
+
+void intern_answer_keys(lua_State* L) {
+  PolicyScript::Impl* h = impl_of(L);
+  lua_createtable(L, kKeyCount, 0);
+  for (int k = 1; k <= kKeyCount; ++k) {
+    lua_pushstring(L, kAnswerKeyNames[k]);
+    lua_rawseti(L, -2, k);
+  }
+  const char** keys[] = {&h->replicas_key, &h->nodes_key, &h->reason_key, &h->plan_key};
+  for (int k = kKeyReplicas; k <= kKeyPlan; ++k) {
+    lua_rawgeti(L, -1, k);
+    *keys[k - kKeyReplicas] = lua_tostring(L, -1);  // alive as long as the key table
+    lua_pop(L, 1);
+  }
+  h->keys_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+}
+
+bool read_answer(lua_State* L, std::string& err) {
+  PolicyScript::Impl* h = impl_of(L);
+  const int answer = lua_gettop(L);
+  AnswerError fail(err);
+  RawDecision& d = h->raw;
+  d.decided = false;
+  d.has_replicas = d.has_nodes = false;
+  d.reason_len = 0;
+  d.plan_n = 0;
+  const int type = lua_type(L, answer);
+  if (type == LUA_TNIL) return true;
+  if (type != LUA_TTABLE)
+    return fail("decide must return a table like {replicas=N} or nil to hold (it returned a %s)",
+                lua_typename(L, type));
+  // Short strings are interned: a valid key is the very string the key table holds. One pass
+  // over the answer checks its keys and takes the values, which are checked afterwards (a
+  // reason string stays alive in the answer on the stack). The evaluation starts from an empty
+  // stack, so of the LUA_MINSTACK slots more than the dozen used here are free.
+  CountValue replicas, nodes;
+  int reason_type = LUA_TNIL;
+  const char* reason = nullptr;
+  std::size_t reason_len = 0;
+  bool has_plan = false;
+  lua_pushnil(L);
+  while (lua_next(L, answer)) {
+    if (lua_type(L, -2) != LUA_TSTRING)
+      return fail("decide returned a table with a %s key; expected fields replicas, nodes, reason",
+                  luaL_typename(L, -2));
+    const char* k = lua_tostring(L, -2);
+    if (k == h->replicas_key) {
+      take_count(L, -1, replicas);
+    } else if (k == h->nodes_key) {
+      take_count(L, -1, nodes);
+    } else if (k == h->reason_key) {
+      reason_type = lua_type(L, -1);
+      if (reason_type == LUA_TSTRING) reason = lua_tolstring(L, -1, &reason_len);
+    } else if (k == h->plan_key) {
+      has_plan = true;
+    } else {
+      return fail("decide returned unknown field '%s' (expected replicas, nodes, reason, plan)", k);
+    }
+    lua_pop(L, 1);
+  }
+  if (has_plan) {
+    lua_rawgeti(L, LUA_REGISTRYINDEX, h->keys_ref);
+    if (!read_plan(h, L, answer, lua_gettop(L), fail)) return false;
+    lua_settop(L, answer);
+  }
+  if (!check_count(L, replicas, kKeyReplicas, &d.replicas, &d.has_replicas, fail)) return false;
+  if (!check_count(L, nodes, kKeyNodes, &d.nodes, &d.has_nodes, fail)) return false;
+  if (!d.has_replicas && !d.has_nodes)
+    return fail("decide returned a table without replicas or nodes (return nil to hold)");
+  if (reason_type != LUA_TNIL) {
+    if (reason_type != LUA_TSTRING)
+      return fail("decide returned reason = a %s; reason must be a string",
+                  lua_typename(L, reason_type));
+    const std::size_t n = reason_len < kMaxReason ? reason_len : kMaxReason;
+    std::memcpy(d.reason, reason, n);
+    d.reason[n] = 0;
+    d.reason_len = n;
+  }
+  d.decided = true;
+  return true;
+}
+
+}  // namespace luascale
