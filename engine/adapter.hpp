@@ -33,9 +33,13 @@ struct Sample {
   double timestamp = 0;  // unix seconds
 };
 
+// What one fetch delivered: the newest sample, or an error. A source that replays recorded data
+// also hands over the samples recorded since its last fetch (`earlier`, oldest first), and may
+// have nothing new at all (sample and error both empty), which is not a failure.
 struct SampleOutcome {
-  std::optional<Sample> sample;  // empty on error
-  std::string error;             // set when sample is empty
+  std::optional<Sample> sample;  // the newest sample; empty on error or when nothing is new
+  std::string error;             // set when the fetch failed
+  std::vector<Sample> earlier;   // older samples not delivered before, oldest first
 };
 
 // The config block of one signal: {"source": "...", ...adapter keys...}.

@@ -6,7 +6,9 @@
 
 #include "engine/cli/commands.hpp"
 #include "engine/cli/common.hpp"
+#include "engine/loop/memory_adapters.hpp"
 #include "engine/loop/policy_runtime.hpp"
+#include "engine/loop/tick.hpp"
 #include "engine/state/state_file.hpp"
 
 namespace luascale::cli {
@@ -21,16 +23,14 @@ const char* status_text(EvalOutcome::Status s) {
   return "?";
 }
 
-// Loads one signal value: a number, {"history": [[dt, v], ...]} (dt seconds relative to now,
-// <= 0), or any other JSON value (a structured signal such as a per-pod list).
-void feed_signal(PolicyRuntime& rt, const std::string& name, const Value& v, double now) {
-  std::size_t slot = rt.add_signal(name);
-  SignalTable& st = rt.signals();
+// Queues one signal value on its source: a number, {"history": [[dt, v], ...]} (dt seconds
+// relative to now, <= 0), or any other JSON value (a structured signal such as a per-pod list).
+void feed_signal(MemorySource& src, const std::string& name, const Value& v, double now) {
   const std::string where = "--signals." + name;
   if (v.is_null()) return;
   if (v.is_number()) {
     if (!std::isfinite(v.as_number())) throw std::runtime_error(where + ": not a finite number");
-    st.set_number(slot, now, v.as_number());
+    src.push(now, v);
     return;
   }
   if (v.is_object()) {
@@ -51,14 +51,20 @@ void feed_signal(PolicyRuntime& rt, const std::string& name, const Value& v, dou
         }
         if (dt > 0) throw std::runtime_error(at + ": dt must be <= 0 (seconds before now)");
         if (!std::isfinite(val)) throw std::runtime_error(at + ": not a finite number");
-        st.set_number(slot, now + dt, val);
+        src.push(now + dt, Value(val));
       }
       return;
     }
   }
   if (v.is_bool() || v.is_string()) throw std::runtime_error(where + ": expected a number, list or object");
-  st.set_structured(slot, now, v);
+  src.push(now, v);
 }
+
+// Keeps the record of the one tick `eval` runs.
+struct EvalSink final : TickSink {
+  void tick_done(TickRecord& r) override { record = r; }
+  TickRecord record;
+};
 
 }  // namespace
 
@@ -101,11 +107,22 @@ int cmd_eval(const EvalOptions& o) {
   }
   double now = o.now ? *o.now
                      : std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  // The one tick, through the path every command drives: the signals from memory sources, the
+  // target a count in memory.
+  MemoryTarget target;
+  EvalSink sink;
+  PolicyTick tick(*rt, target, sink);
+  std::vector<std::unique_ptr<MemorySource>> sources;
   if (!o.signals.empty()) {
     Value sig = json_arg(o.signals, "--signals");
-    for (auto& [k, v] : sig.as_object()) feed_signal(*rt, k, v, now);
+    for (auto& [k, v] : sig.as_object()) {
+      sources.push_back(std::make_unique<MemorySource>());
+      feed_signal(*sources.back(), k, v, now);
+      tick.add_source(rt->add_signal(k), *sources.back());
+    }
   }
   if (ready < 0) ready = replicas;
+  target.state = TargetState{replicas, ready, std::nullopt, std::nullopt};
   if (!o.state.empty()) {
     // A state file as `replay --state-out` and `run` write it; the policy's entry is restored
     // (recommendation history, scale events, ctx.state).
@@ -121,7 +138,8 @@ int cmd_eval(const EvalOptions& o) {
     }
   }
 
-  DecisionRecord rec = rt->tick(now, replicas, ready);
+  tick.start(now);
+  DecisionRecord& rec = sink.record.decision;
   Value out = Value::object();
   out.set("policy", cfg.name);
   out.set("status", status_text(rec.status));

@@ -27,40 +27,19 @@
 namespace luascale::cli {
 namespace {
 
-// --actuate: the config's target actuator, driven synchronously on a private io_context.
-class SyncActuation final : public ReplayActuation {
- public:
-  SyncActuation(const PolicyConfig& pc, const std::string& config_dir) : ctx_{io_, config_dir} {
-    for (const auto& f : builtin_actuators()) {
-      if (pc.target.kind == f.kind) actuator_ = f.make(ctx_, pc.name, pc.target.options);
-    }
-    if (!actuator_) {
+// --actuate: the config's target actuator, answering on a private io_context that the replay
+// runs until each tick finishes.
+struct RealTarget {
+  RealTarget(const PolicyConfig& pc, const std::string& config_dir) : ctx{io, config_dir} {
+    for (const auto& f : builtin_actuators())
+      if (pc.target.kind == f.kind) actuator = f.make(ctx, pc.name, pc.target.options);
+    if (!actuator)
       throw std::runtime_error(pc.key_path + ".target.kind: --actuate needs an actuator kind, not \"" +
                                pc.target.kind + "\"");
-    }
   }
-  ReadOutcome read() override {
-    return wait<ReadOutcome>([&](auto done) { actuator_->read(std::move(done)); });
-  }
-  ApplyOutcome apply(std::int64_t desired, const ActuationInfo& info) override {
-    return wait<ApplyOutcome>([&](auto done) { actuator_->apply(desired, info, std::move(done)); });
-  }
-
- private:
-  template <typename T, typename Start>
-  T wait(Start start) {
-    std::optional<T> result;
-    start(std::function<void(T)>([&](T v) { result = std::move(v); }));
-    io_.restart();
-    while (!result && io_.run_one()) {
-    }
-    if (!result) throw std::runtime_error("actuator finished without an answer");
-    return std::move(*result);
-  }
-
-  boost::asio::io_context io_;
-  AdapterContext ctx_;
-  std::unique_ptr<Actuator> actuator_;
+  boost::asio::io_context io;
+  AdapterContext ctx;
+  std::unique_ptr<Actuator> actuator;
 };
 
 struct Job {
@@ -246,9 +225,12 @@ int cmd_replay(const ReplayOptionsCli& o) {
       }
       ReplayOptions jo = ro;
       jo.series = &j.series;
-      std::unique_ptr<SyncActuation> actuation;
-      if (o.actuate) actuation = std::make_unique<SyncActuation>(j.pc, config.dir);
-      jo.actuation = actuation.get();
+      std::unique_ptr<RealTarget> real;
+      if (o.actuate) {
+        real = std::make_unique<RealTarget>(j.pc, config.dir);
+        jo.actuator = real->actuator.get();
+        jo.io = &real->io;
+      }
       if (bar.enabled()) jo.progress = &feed;
       j.summary = replay_trace(*rt, *trace, jo, csv.get());
       feed.finished(j.summary.ticks);

@@ -28,6 +28,9 @@ struct HpaScalingRules {
 };
 
 struct GuardrailConfig {
+  // false: the script's recommendation goes to the target as it is (a `luascale test` case
+  // without guardrails); every other field is then ignored.
+  bool enabled = true;
   std::int64_t min = 1;                       // minReplicas (HPA default 1)
   std::int64_t max = 2147483647;              // maxReplicas
   bool has_behavior = false;

@@ -53,21 +53,29 @@ std::size_t PolicyRuntime::add_signal(const std::string& name) {
 DecisionRecord PolicyRuntime::tick(double now, std::int64_t current, std::int64_t ready,
                                    bool signal_failed) {
   DecisionRecord rec;
-  tick(now, current, ready, rec, signal_failed);
+  tick(now, TargetState{current, ready, std::nullopt, std::nullopt}, rec, signal_failed);
   return rec;
 }
 
-void PolicyRuntime::tick(double now, std::int64_t current, std::int64_t ready, DecisionRecord& rec,
+void PolicyRuntime::tick(double now, const TargetState& target, DecisionRecord& rec,
                          bool signal_failed) {
   if (attached_count_ != signals_.size()) {
     script_->attach_signals(&signals_);
     attached_count_ = signals_.size();
   }
-  view_.replicas = current;
-  view_.ready = ready;
-  view_.min = cfg_.guard.min;
-  if (cfg_.guard.max < kMaxCount) view_.max = cfg_.guard.max; else view_.max.reset();
+  const GuardrailConfig& g = cfg_.guard;
+  view_.replicas = target.replicas;
+  view_.ready = target.ready;
+  if (g.enabled) {
+    view_.min = g.min;
+    if (g.max < kMaxCount) view_.max = g.max;
+    else view_.max.reset();
+  } else {
+    view_.min = target.min;
+    view_.max = target.max;
+  }
 
+  const std::int64_t current = target.replicas;
   rec.time = now;
   rec.current = current;
   rec.recommended.reset();
@@ -80,10 +88,8 @@ void PolicyRuntime::tick(double now, std::int64_t current, std::int64_t ready, D
   script_->evaluate(now, cfg_.interval_seconds, view_, out);
   rec.status = out.status;
   rec.logs.swap(out.logs);
-  bool failed = signal_failed;
   switch (out.status) {
     case EvalOutcome::Status::Error:
-      failed = true;
       rec.reason.swap(out.error);
       break;
     case EvalOutcome::Status::Hold:
@@ -96,9 +102,16 @@ void PolicyRuntime::tick(double now, std::int64_t current, std::int64_t ready, D
       rec.plan.swap(out.plan);
       break;
   }
-  GuardResult g = guard_.decide(now, current, failed ? std::nullopt : rec.recommended, failed);
-  rec.desired = g.desired;
-  rec.bound_by = g.bound_by;
+  if (!g.enabled) {  // the recommendation as it is
+    rec.desired = rec.recommended.value_or(current);
+    rec.bound_by = rec.recommended ? BoundBy::None
+                                   : (out.status == EvalOutcome::Status::Error ? BoundBy::Error : BoundBy::Hold);
+    return;
+  }
+  const bool failed = signal_failed || out.status == EvalOutcome::Status::Error;
+  GuardResult r = guard_.decide(now, current, failed ? std::nullopt : rec.recommended, failed);
+  rec.desired = r.desired;
+  rec.bound_by = r.bound_by;
 }
 
 Value PolicyRuntime::save_state(std::string* error) const {

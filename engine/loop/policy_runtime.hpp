@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/adapter.hpp"
 #include "engine/config/config.hpp"
 #include "engine/guard/guardrails.hpp"
 #include "engine/lua/policy_script.hpp"
@@ -41,11 +42,12 @@ class PolicyRuntime {
   std::size_t add_signal(const std::string& name);
   SignalTable& signals() { return signals_; }
 
-  // One evaluation + guardrails. `signal_failed`: a source failed this tick (counts as failure).
+  // One evaluation + guardrails against the target as read. `signal_failed`: a source failed
+  // this tick (counts as a failure for the guardrails). ctx.target's min and max are the
+  // guardrails' (the target's own bounds when the guardrails are off).
+  void tick(double now, const TargetState& target, DecisionRecord& rec, bool signal_failed = false);
+  // The same with a bare count (tests).
   DecisionRecord tick(double now, std::int64_t current, std::int64_t ready, bool signal_failed = false);
-  // The same into `rec`, reusing its capacity (and the runtime's own scratch outcome).
-  void tick(double now, std::int64_t current, std::int64_t ready, DecisionRecord& rec,
-            bool signal_failed = false);
   // Tells the guardrails a scale actually happened.
   void record_scale(double now, std::int64_t from, std::int64_t to) { guard_.record_scale(now, from, to); }
 

@@ -17,6 +17,8 @@
 
 namespace luascale {
 
+struct TickRecord;
+
 struct RunOptions {
   std::string config_path;
   std::string state_file;        // overrides the config's state_file when set
@@ -33,6 +35,12 @@ struct RunOptions {
   std::function<void()> on_stop;
   // Keys the "leader_election" block may hold (validated with the config); null = none.
   const std::vector<ConfigKey>* leader_election_keys = nullptr;
+  // The clock ticks are stamped with (unix seconds); null = the system clock.
+  std::function<double()> clock;
+  // No timers: ticks start only when tick_all() is called (tests on a virtual clock).
+  bool manual_ticks = false;
+  // Told after every tick, on the policy's strand (tests recording what the loop did).
+  std::function<void(const std::string& policy, const TickRecord& record)> on_tick;
 };
 
 class Runner {
@@ -58,6 +66,8 @@ class Runner {
   std::size_t policy_count() const;
   // The address the HTTP server listens on ("" when off), with the real port when it was 0.
   std::string listen_address() const;
+  // With manual_ticks: starts a tick of every policy not still in one, at the clock's time.
+  void tick_all();
 
   struct Impl;
 

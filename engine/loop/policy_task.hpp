@@ -1,0 +1,152 @@
+// engine/loop/policy_task.hpp — one policy of `luascale run`: its runtime, its live adapters as
+// the tick sees them (answers on the policy's strand, at most once, a signal within its timeout),
+// the timer that starts its ticks, and the record step that feeds /metrics, /decisions, the log
+// and the state file. Ticks of one policy never overlap: a tick due while one runs is missed.
+#pragma once
+
+#include <utility>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "engine/adapter.hpp"
+#include "engine/config/config.hpp"
+#include "engine/loop/policy_runtime.hpp"
+#include "engine/loop/runner.hpp"
+#include "engine/loop/tick.hpp"
+
+namespace luascale {
+
+inline constexpr std::array<double, 11> kEvalBuckets = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                                        0.05,   0.1,   0.25,   0.5,   1.0};
+inline constexpr std::array<double, 10> kLagBuckets = {0.001, 0.005, 0.01, 0.025, 0.05,
+                                                       0.1,   0.25,  0.5,  1.0,   2.5};
+inline constexpr std::array<double, 10> kFetchBuckets = {0.005, 0.01, 0.025, 0.05, 0.1,
+                                                         0.25,  0.5,  1.0,   2.5,  5.0};
+
+// A cumulative Prometheus histogram over fixed bucket bounds.
+template <std::size_t N>
+struct Histogram {
+  std::array<std::uint64_t, N> counts{};
+  std::uint64_t count = 0;
+  double sum = 0;
+  void observe(double v, const std::array<double, N>& bounds) {
+    for (std::size_t i = 0; i < N; ++i)
+      if (v <= bounds[i]) ++counts[i];
+    ++count;
+    sum += v;
+  }
+};
+
+// What a task needs from the loop that runs it.
+class TaskHost {
+ public:
+  virtual ~TaskHost() = default;
+  virtual const RunOptions& run_options() const = 0;
+  virtual double now() const = 0;  // unix seconds, the loop's clock
+  virtual bool stopping() const = 0;
+  virtual bool leader() const = 0;
+  virtual void state_changed(bool urgent) = 0;  // the persisted form was refreshed
+  virtual void tick_finished() = 0;
+};
+
+using Strand = boost::asio::strand<boost::asio::io_context::executor_type>;
+
+class PolicyTask : public std::enable_shared_from_this<PolicyTask>, public TickSink {
+ public:
+  struct Signal {
+    std::string name;
+    std::size_t slot = 0;
+    std::unique_ptr<Source> adapter;
+    std::unique_ptr<Source> live;  // the adapter as the tick sees it
+    double timeout = 5;
+    // Guarded by the task's mu:
+    std::uint64_t fetch_errors = 0;
+    Histogram<kFetchBuckets.size()> latency;
+    std::string last_error;
+    std::optional<double> value;
+  };
+
+  PolicyTask(TaskHost& host, boost::asio::io_context& io, PolicyConfig cfg,
+             std::unique_ptr<PolicyRuntime> rt);
+  ~PolicyTask() override;
+
+  // Adds a signal fetched by `adapter` (before start).
+  void add_signal(const std::string& name, std::unique_ptr<Source> adapter, double timeout);
+  // The target; without one the task never ticks (a config `check` builds no actuator).
+  void set_actuator(std::unique_ptr<Actuator> actuator);
+
+  // Arms the first tick, delayed by up to `jitter_fraction` of the interval (manual ticks: none).
+  void start(double jitter_fraction, std::mt19937_64& rng);
+  // Stops the timer; a tick in flight finishes but writes nothing.
+  void retire();
+  // Starts a tick now unless one is running (manual ticks and --once).
+  void tick_now();
+  bool busy() const { return in_flight_; }
+
+  void tick_done(TickRecord& record) override;
+
+  const PolicyConfig cfg;
+  const std::unique_ptr<PolicyRuntime> rt;
+  std::vector<Signal> signals;
+  Strand strand;
+
+  // Guarded by mu: everything the HTTP surface and the state saver read.
+  mutable std::mutex mu;
+  std::map<std::string, std::uint64_t> evaluations;  // by result
+  std::map<std::string, std::uint64_t> bound_by;
+  std::uint64_t missed_ticks = 0, actuations = 0, actuation_errors = 0, successful_ticks = 0,
+                ticks = 0;
+  Histogram<kEvalBuckets.size()> eval_seconds;
+  Histogram<kLagBuckets.size()> tick_lag;  // how late a tick started against its schedule
+  std::optional<std::int64_t> recommended, desired, current;
+  double last_decision_time = 0;
+  std::size_t lua_memory = 0;
+  // Recent decisions for /decisions, kept compact (thousands of policies x dozens each).
+  struct Recent {
+    double time;
+    EvalOutcome::Status status;
+    BoundBy bound_by;
+    std::int64_t current, desired, recommended;  // recommended -1 when none
+    std::string reason, note;
+    std::vector<std::string> logs;
+  };
+  std::deque<Recent> recent;
+  // The last persisted form, as JSON text (refreshed after a scale, else every 10 s): a long
+  // recommendation history as text is several times smaller than as values.
+  std::shared_ptr<const std::string> saved_state;
+  std::string last_error;
+
+ private:
+  class LiveSource;
+  class LiveTarget;
+  void schedule();
+  void on_timer();
+  bool may_write(std::string* why);
+
+  TaskHost& host_;
+  boost::asio::steady_timer timer_;
+  std::chrono::steady_clock::time_point next_due_;
+  std::unique_ptr<Actuator> actuator_;
+  std::unique_ptr<Actuator> live_target_;
+  std::unique_ptr<PolicyTick> tick_;
+  std::atomic<bool> in_flight_{false};
+  bool retired_ = false;
+  double last_snapshot_ = -1e300;
+};
+
+}  // namespace luascale

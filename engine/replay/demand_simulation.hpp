@@ -1,0 +1,55 @@
+// engine/replay/demand_simulation.hpp — the replay's demand model, stepped once per tick with
+// the ready count just read: utilization and queue against the capacity that is ready, whether
+// the target is under-provisioned, and how many replicas it lacks. In a closed loop it also
+// serves the utilization and queue it computes as the policy's signals.
+#pragma once
+
+#include <cstdint>
+#include <limits>
+
+#include "engine/adapter.hpp"
+#include "engine/replay/demand_model.hpp"
+
+namespace luascale {
+
+class DemandSimulation {
+ public:
+  DemandSimulation(const DemandModel& model, double interval);
+
+  // One tick at `now`: `demand` recorded at `demand_time` (NaN when none yet), `ready` replicas.
+  void step(double now, double demand, double demand_time, std::int64_t ready);
+
+  bool demand_known() const { return known_; }  // a recorded demand no older than 3 intervals
+  double demand() const { return demand_; }
+  double utilization() const { return utilization_; }  // percent; NaN without a capacity model
+  bool under() const { return under_; }                // under-provisioned at this step
+  double shortfall() const { return shortfall_; }      // replicas needed minus ready (may be < 0)
+
+  // Closed-loop signals: this step's utilization (when capacity is ready) and queue depth.
+  Source& utilization_source() { return utilization_source_; }
+  Source& queue_source() { return queue_source_; }
+
+ private:
+  class StepSource final : public Source {
+   public:
+    void fetch(std::function<void(SampleOutcome)> done) override;
+    void set(double time, double v) { time_ = time, value_ = v, fresh_ = true; }
+    void clear() { fresh_ = false; }
+
+   private:
+    double time_ = 0, value_ = 0;
+    bool fresh_ = false;
+  };
+
+  DemandModel model_;
+  double stale_after_;
+  bool known_ = false, under_ = false;
+  double demand_ = std::numeric_limits<double>::quiet_NaN();
+  double utilization_ = std::numeric_limits<double>::quiet_NaN();
+  double shortfall_ = -std::numeric_limits<double>::infinity();
+  double queue_ = 0;
+  double last_step_ = std::numeric_limits<double>::quiet_NaN();
+  StepSource utilization_source_, queue_source_;
+};
+
+}  // namespace luascale

@@ -1,0 +1,93 @@
+// engine/replay/trace_feed.cpp — see trace_feed.hpp.
+#include "engine/replay/trace_feed.hpp"
+
+#include <cmath>
+
+namespace luascale {
+
+class TraceFeed::ColumnSource final : public Source {
+ public:
+  void fetch(std::function<void(SampleOutcome)> done) override {
+    SampleOutcome out;
+    if (!pending_.empty()) {
+      out.sample = std::move(pending_.back());
+      pending_.pop_back();
+      if (!pending_.empty()) out.earlier.swap(pending_);
+    }
+    done(std::move(out));
+  }
+  void add(double time, double v) { pending_.push_back(Sample{Value(v), time}); }
+  void add(double time, const Value& v) { pending_.push_back(Sample{v, time}); }
+
+ private:
+  std::vector<Sample> pending_;  // rows taken in since the last fetch, oldest first
+};
+
+TraceFeed::TraceFeed(TraceReader& reader, std::optional<double> start, std::optional<double> end)
+    : reader_(reader), start_(start), end_(end) {}
+
+TraceFeed::~TraceFeed() = default;
+
+bool TraceFeed::begin() {
+  have_ = reader_.next(row_);
+  while (have_ && start_ && row_.time < *start_) have_ = reader_.next(row_);
+  if (have_ && end_ && row_.time > *end_) have_ = false;
+  if (have_) ++rows_;
+  known_columns_ = reader_.columns().size();
+  return have_;
+}
+
+void TraceFeed::advance(double now, const std::function<void(std::size_t)>& new_column) {
+  while (have_ && row_.time <= now) {
+    if (reader_.columns().size() != known_columns_) {  // a JSON Lines row brought a column
+      const std::size_t from = known_columns_;
+      known_columns_ = reader_.columns().size();
+      if (new_column)
+        for (std::size_t c = from; c < known_columns_; ++c) new_column(c);
+    }
+    take(row_);
+    have_ = reader_.next(row_);
+    if (have_) {
+      if (end_ && row_.time > *end_) have_ = false;
+      else ++rows_;
+    }
+  }
+}
+
+void TraceFeed::take(const TraceRow& row) {
+  const std::size_t n = std::max(sources_.size(), watched_.size());
+  for (std::size_t c = 0; c < n; ++c) {
+    const bool number = c < row.numbers.size() && !std::isnan(row.numbers[c]);
+    if (c < watched_.size() && watched_[c].on && number) {
+      watched_[c].value = row.numbers[c];
+      watched_[c].time = row.time;
+    }
+    if (c >= sources_.size()) continue;
+    for (auto& s : sources_[c]) {
+      if (number) s->add(row.time, row.numbers[c]);
+      else if (row.has_structured && c < row.structured.size() && !row.structured[c].is_null())
+        s->add(row.time, row.structured[c]);
+    }
+  }
+}
+
+Source& TraceFeed::add_source(std::size_t column) {
+  if (sources_.size() <= column) sources_.resize(column + 1);
+  sources_[column].push_back(std::make_unique<ColumnSource>());
+  return *sources_[column].back();
+}
+
+void TraceFeed::watch(std::size_t column) {
+  if (watched_.size() <= column) watched_.resize(column + 1);
+  watched_[column].on = true;
+}
+
+double TraceFeed::latest(std::size_t column) const {
+  return column < watched_.size() ? watched_[column].value : std::numeric_limits<double>::quiet_NaN();
+}
+
+double TraceFeed::latest_time(std::size_t column) const {
+  return column < watched_.size() ? watched_[column].time : -1e300;
+}
+
+}  // namespace luascale
