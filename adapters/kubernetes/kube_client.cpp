@@ -11,8 +11,8 @@
 #include <sstream>
 #include <utility>
 
+#include "adapters/net/ascii_text.hpp"
 #include "adapters/net/http_client.hpp"
-#include "engine/core/units.hpp"
 
 namespace luascale::kube {
 
@@ -72,7 +72,7 @@ struct KubeClient::Impl : std::enable_shared_from_this<KubeClient::Impl> {
       if (in) {
         std::stringstream ss;
         ss << in.rdbuf();
-        std::string t = trim_space(ss.str());
+        std::string t = net::trim_space(ss.str());
         if (!t.empty()) token = t;
       }
       token_read = now;

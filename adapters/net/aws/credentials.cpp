@@ -9,13 +9,15 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "adapters/net/ascii_text.hpp"
 #include "adapters/net/aws/aws_xml.hpp"
 #include "adapters/net/http_client.hpp"
 #include "adapters/net/url.hpp"
-#include "engine/core/units.hpp"
 
 namespace luascale::aws {
 namespace {
+
+using net::trim_space;
 
 std::optional<std::string> read_whole_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

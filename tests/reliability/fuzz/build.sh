@@ -22,7 +22,7 @@ declare -A SOURCES=(
   [fuzz_resp]="adapters/sources/redis/resp.cpp"
   [fuzz_prometheus]="adapters/sources/prometheus/instant_query.cpp adapters/common/body_text.cpp"
   [fuzz_kubernetes]="adapters/kubernetes/kube_parse.cpp engine/core/value.cpp engine/core/value_json.cpp"
-  [fuzz_asg]="adapters/actuators/aws_asg/asg_parse.cpp adapters/net/aws/aws_xml.cpp adapters/net/aws/aws_time.cpp engine/core/units.cpp"
+  [fuzz_asg]="adapters/actuators/aws_asg/asg_parse.cpp adapters/net/aws/aws_xml.cpp adapters/net/aws/aws_time.cpp adapters/net/ascii_text.cpp"
   [fuzz_cron]="$(cd "$SRC" && echo engine/lua/*.cpp) engine/signals/history.cpp engine/core/units.cpp engine/core/value.cpp engine/core/value_json.cpp"
 )
 EXTRA_LIBS=(-ldate-tz -lpugixml $(pkg-config --libs lua5.4))
