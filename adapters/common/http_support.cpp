@@ -6,6 +6,8 @@
 #include <mutex>
 #include <utility>
 
+#include "adapters/net/base64.hpp"
+
 namespace luascale::adapters {
 
 namespace asio = boost::asio;
@@ -105,7 +107,7 @@ net::Headers request_headers(const Options& options, const net::Url& url) {
       options.fail("bearer_token", "holds a line break or NUL");
     headers.emplace_back("Authorization", "Bearer " + *token);
   } else if (basic) {
-    headers.emplace_back("Authorization", "Basic " + base64_encode(user + ":" + password));
+    headers.emplace_back("Authorization", "Basic " + net::base64_encode(user + ":" + password));
   }
   return headers;
 }

@@ -33,7 +33,4 @@ net::Headers request_headers(const Options& options, const net::Url& url);
 // Up to max_bytes of a response body on one line, non-printable bytes as '?', "..." if cut.
 std::string body_excerpt(std::string_view body, std::size_t max_bytes = 200);
 
-// Standard base64 with padding.
-std::string base64_encode(std::string_view data);
-
 }  // namespace luascale::adapters

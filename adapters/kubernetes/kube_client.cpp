@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "adapters/net/ascii_text.hpp"
+#include "adapters/net/base64.hpp"
 #include "adapters/net/http_client.hpp"
 
 namespace luascale::kube {
@@ -21,24 +22,6 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 constexpr auto kTokenRefresh = std::chrono::seconds(60);  // client-go's cached token file period
-
-std::string base64_encode(std::string_view in) {
-  static const char* k = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  unsigned val = 0;
-  int bits = -6;
-  for (unsigned char c : in) {
-    val = (val << 8) + c;
-    bits += 8;
-    while (bits >= 0) {
-      out += k[(val >> bits) & 0x3f];
-      bits -= 6;
-    }
-  }
-  if (bits > -6) out += k[((val << 8) >> (bits + 8)) & 0x3f];
-  while (out.size() % 4) out += '=';
-  return out;
-}
 
 }  // namespace
 
@@ -96,7 +79,7 @@ struct KubeClient::Impl : std::enable_shared_from_this<KubeClient::Impl> {
     if (!tok.empty()) {
       req.headers.emplace_back("Authorization", "Bearer " + tok);
     } else if (!connection.username.empty()) {
-      req.headers.emplace_back("Authorization", "Basic " + base64_encode(connection.username + ":" +
+      req.headers.emplace_back("Authorization", "Basic " + net::base64_encode(connection.username + ":" +
                                                                          connection.password));
     }
     req.headers.emplace_back("User-Agent", std::string("luascale/") + LUASCALE_VERSION);
