@@ -5,7 +5,6 @@
 #include <boost/asio/io_context.hpp>
 #include <charconv>
 #include <cmath>
-#include <ctime>
 #include <fstream>
 #include <mutex>
 #include <sstream>
@@ -14,6 +13,7 @@
 #include "adapters/net/ascii_text.hpp"
 #include "adapters/net/base64.hpp"
 #include "adapters/net/http_client.hpp"
+#include "common/time/timestamp_text.hpp"
 
 namespace luascale::kube {
 
@@ -224,16 +224,8 @@ std::chrono::milliseconds Backoff::next(double retry_after) {
 // --- time ---------------------------------------------------------------------------------------
 
 std::string micro_time_now() {
-  auto now = std::chrono::system_clock::now();
-  auto us = std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count();
-  std::time_t secs = static_cast<std::time_t>(us / 1000000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[64];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  char out[80];
-  std::snprintf(out, sizeof out, "%s.%06lldZ", buf, static_cast<long long>(us % 1000000));
-  return out;
+  return format_timestamp_text(from_system_clock(std::chrono::system_clock::now()),
+                               TimestampSyntax::Rfc3339, 6);
 }
 
 }  // namespace luascale::kube

@@ -18,8 +18,12 @@ bool in_alphabet(char c) {
          c == '/';
 }
 
-unsigned char* bytes(char* p) { return reinterpret_cast<unsigned char*>(p); }
-const unsigned char* bytes(const char* p) { return reinterpret_cast<const unsigned char*>(p); }
+unsigned char* bytes(char* p) {
+  return reinterpret_cast<unsigned char*>(p);
+}
+const unsigned char* bytes(const char* p) {
+  return reinterpret_cast<const unsigned char*>(p);
+}
 
 }  // namespace
 
@@ -61,8 +65,8 @@ std::optional<std::string> base64_decode(std::string_view text) {
     const std::string_view slice = std::string_view(groups).substr(at, kDecodeSlice);
     const std::size_t start = out.size();
     out.resize(start + slice.size() / 4 * 3);
-    const int n =
-        EVP_DecodeBlock(bytes(out.data() + start), bytes(slice.data()), static_cast<int>(slice.size()));
+    const int n = EVP_DecodeBlock(bytes(out.data() + start), bytes(slice.data()),
+                                  static_cast<int>(slice.size()));
     if (n < 0) return std::nullopt;
   }
   out.resize(out.size() - padding);  // the decoder counts padding as zero bytes

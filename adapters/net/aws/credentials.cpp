@@ -13,6 +13,7 @@
 #include "adapters/net/aws/aws_xml.hpp"
 #include "adapters/net/http_client.hpp"
 #include "adapters/net/url.hpp"
+#include "common/time/timestamp_text.hpp"
 
 namespace luascale::aws {
 namespace {
@@ -59,7 +60,7 @@ CredentialsOutcome parse_sts_credentials(std::string_view body) {
   if (rc.credentials.empty()) return failure("STS: response lacks AccessKeyId or SecretAccessKey");
   const std::string exp = text_at(c, "Expiration");
   if (!exp.empty()) {
-    rc.expiration = parse_iso8601(exp);
+    if (auto t = parse_timestamp_text(exp)) rc.expiration = to_system_clock(*t);
     if (!rc.expiration) return failure("STS: unreadable Expiration \"" + exp + "\"");
   }
   CredentialsOutcome out;
@@ -85,7 +86,7 @@ CredentialsOutcome parse_json_credentials(std::string_view body) {
   }
   const std::string exp = str("Expiration");
   if (!exp.empty()) {
-    rc.expiration = parse_iso8601(exp);
+    if (auto t = parse_timestamp_text(exp)) rc.expiration = to_system_clock(*t);
     if (!rc.expiration) return failure("unreadable Expiration \"" + exp + "\"");
   }
   CredentialsOutcome out;

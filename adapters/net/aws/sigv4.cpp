@@ -10,7 +10,7 @@
 #include <stdexcept>
 
 #include "adapters/net/ascii_text.hpp"
-#include "adapters/net/aws/aws_time.hpp"
+#include "common/time/timestamp_text.hpp"
 
 namespace luascale::aws {
 namespace {
@@ -277,7 +277,8 @@ SignedRequest sign(const SignableRequest& req, const Credentials& creds,
   }
 
   SignedRequest out;
-  out.amz_date = format_amz_date(params.time);
+  out.amz_date =
+      format_timestamp_text(from_system_clock(params.time), TimestampSyntax::Iso8601Basic);
   const std::string date = out.amz_date.substr(0, 8);
   out.credential_scope = date + "/" + params.region + "/" + params.service + "/aws4_request";
   out.payload_hash = sha256_hex(req.body);
