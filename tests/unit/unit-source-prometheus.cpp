@@ -6,6 +6,7 @@
 
 #include <boost/asio/ssl/context.hpp>
 #include <cmath>
+#include <functional>
 #include <mutex>
 
 #include "adapter_helpers.hpp"
@@ -36,6 +37,30 @@ std::string prom_json(const std::string& url, const std::string& query,
   return R"({"source": "prometheus", "url": )" + quoted(url) + R"(, "query": )" + quoted(query) +
          extra + "}";
 }
+
+// A scripted peer that keeps the requests it answers.
+class RecordingServer {
+ public:
+  explicit RecordingServer(std::function<std::string(const RawRequest&)> reply)
+      : server_([this, reply = std::move(reply)](const RawRequest& r) {
+          {
+            std::lock_guard lock(mutex_);
+            seen_.push_back(r);
+          }
+          return ScriptedReply{reply(r)};
+        }) {}
+  std::uint16_t port() const { return server_.port(); }
+  std::vector<RawRequest> seen() const {
+    std::lock_guard lock(mutex_);
+    return seen_;
+  }
+  RawRequest last() const { return seen().back(); }
+
+ private:
+  mutable std::mutex mutex_;
+  std::vector<RawRequest> seen_;
+  LoopbackServer server_;  // last: its threads use the members above
+};
 
 // An exporter whose queue_depth gauges the test can change.
 class Exporter {
@@ -171,20 +196,13 @@ TEST_CASE("prometheus source: https with a private CA (prometheus web config)") 
 }
 
 TEST_CASE("prometheus source: auth headers, path prefix, timeout sent to the server") {
-  std::mutex mutex;
-  std::vector<RawRequest> seen;
-  LoopbackServer server([&](const RawRequest& r) {
-    std::lock_guard lock(mutex);
-    seen.push_back(r);
-    return ScriptedReply{http_response(
-        200, R"({"status":"success","data":{"resultType":"scalar","result":[1700000000.5,"4"]}})")};
+  RecordingServer server([](const RawRequest&) {
+    return http_response(
+        200, R"({"status":"success","data":{"resultType":"scalar","result":[1700000000.5,"4"]}})");
   });
   Fixture f;
   auto base = "http://127.0.0.1:" + std::to_string(server.port());
-  auto last = [&] {
-    std::lock_guard lock(mutex);
-    return seen.back();
-  };
+  auto last = [&] { return server.last(); };
 
   CHECK(f.value(prom_json(base + "/prom/", "up == 1", R"(, "bearer_token": "t0ken")"), 2) == "4");
   CHECK(last().target == "/prom/api/v1/query?query=up%20%3D%3D%201&timeout=1800ms");
@@ -311,12 +329,8 @@ TEST_CASE("prometheus api: status_error reads the error envelope of any call") {
 }
 
 TEST_CASE("prometheus api: a range pull goes in chunks, joins series by labels, keeps gaps") {
-  std::mutex mutex;
-  std::vector<RawRequest> seen;
   // Chunk 1 has series a; chunk 2 matches nothing; chunk 3 has a and b.
-  LoopbackServer server([&](const RawRequest& r) {
-    std::lock_guard lock(mutex);
-    seen.push_back(r);
+  RecordingServer server([](const RawRequest& r) {
     const std::string start = net::parse_query(r.body).at(1).second;
     std::string result = "[]";
     if (start == "0")
@@ -324,8 +338,8 @@ TEST_CASE("prometheus api: a range pull goes in chunks, joins series by labels, 
     else if (start == "20002")
       result = R"([{"metric":{"q":"b"},"values":[[20002,"7"]]},)"
                R"({"metric":{"q":"a"},"values":[[25000,"3"]]}])";
-    return ScriptedReply{http_response(
-        200, R"({"status":"success","data":{"resultType":"matrix","result":)" + result + "}}")};
+    return http_response(
+        200, R"({"status":"success","data":{"resultType":"matrix","result":)" + result + "}}");
   });
   Value options = Value::object();
   options.set("url", Value("http://ops:pw@127.0.0.1:" + std::to_string(server.port()) + "/prom"));
@@ -342,7 +356,7 @@ TEST_CASE("prometheus api: a range pull goes in chunks, joins series by labels, 
   CHECK(series[0].samples.back().first == 25000);
   CHECK(series[1].labels.at(0).second == "b");
   CHECK(chunk_ends == std::vector<double>{10000, 20001, 25000});
-  std::lock_guard lock(mutex);
+  const auto seen = server.seen();
   REQUIRE(seen.size() == 3);
   CHECK(seen[0].method == "POST");
   CHECK(seen[0].target == "/prom/api/v1/query_range");
