@@ -57,6 +57,22 @@ class Cursor {
   std::size_t pos_ = 0;
 };
 
+// Consumes a zone into `offset` (seconds east of UTC): 'Z' ('z' too in the extended format), or
+// in the extended format "+HH:MM" / "-HH:MM" up to 23:59. No zone at all passes (as UTC) only when
+// it is optional and the text ends there.
+bool zone(Cursor& c, bool basic, bool optional, std::int64_t& offset) {
+  offset = 0;
+  if (c.take(basic ? "Z" : "Zz")) return true;
+  if (basic || !(c.next_is('+') || c.next_is('-'))) return optional && c.at_end();
+  const int sign = c.next_is('-') ? -1 : 1;
+  c.take("+-");
+  int hours = 0, minutes = 0;
+  if (!c.digits(2, hours) || !c.take(":") || !c.digits(2, minutes) || hours > 23 || minutes > 59)
+    return false;
+  offset = sign * (hours * 3600 + minutes * 60);
+  return true;
+}
+
 }  // namespace
 
 std::optional<UnixTime> parse_timestamp_text(std::string_view text, TimestampSyntax syntax) {
@@ -79,18 +95,7 @@ std::optional<UnixTime> parse_timestamp_text(std::string_view text, TimestampSyn
     if (has_seconds && (!separator(c, ':') || !c.digits(2, second))) return std::nullopt;
     if (!has_seconds && !shortened) return std::nullopt;
     if (!basic && has_seconds && c.take(".") && !c.fraction(nanos)) return std::nullopt;
-    if (c.take(basic ? "Z" : "Zz")) {
-    } else if (!basic && (c.next_is('+') || c.next_is('-'))) {
-      const int sign = c.next_is('-') ? -1 : 1;
-      c.take("+-");
-      int offset_hours = 0, offset_minutes = 0;
-      if (!c.digits(2, offset_hours) || !c.take(":") || !c.digits(2, offset_minutes) ||
-          offset_hours > 23 || offset_minutes > 59)
-        return std::nullopt;
-      offset = sign * (offset_hours * 3600 + offset_minutes * 60);
-    } else if (!shortened || !c.at_end()) {
-      return std::nullopt;
-    }
+    if (!zone(c, basic, /*optional=*/shortened, offset)) return std::nullopt;
   }
   if (!c.at_end() || !is_calendar_date(year, month, day) || hour > 23 || minute > 59 || second > 60)
     return std::nullopt;
