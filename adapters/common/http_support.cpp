@@ -1,10 +1,14 @@
-// adapters/common/http_support.cpp — shared HTTP client registry, auth headers, excerpts.
+// adapters/common/http_support.cpp — shared HTTP client registry, server options, auth headers,
+// sample values.
 #include "adapters/common/http_support.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <map>
 #include <mutex>
 #include <utility>
+
+#include "adapters/net/base64.hpp"
+#include "engine/core/units.hpp"
 
 namespace luascale::adapters {
 
@@ -70,6 +74,25 @@ const std::vector<ConfigKey>& http_keys() {
   return keys;
 }
 
+HttpEndpoint http_endpoint(const Options& options, bool allow_query) {
+  std::string error;
+  auto url = net::parse_url(*options.string("url", true), &error);
+  if (!url) options.fail("url", error);
+  if (url->scheme != "http" && url->scheme != "https")
+    options.fail("url", "must be an http:// or https:// URL");
+  if (!allow_query && !url->query.empty()) options.fail("url", "must not have a query string");
+  HttpEndpoint out;
+  out.tls = options.tls();
+  if (url->is_https()) {
+    auto tls_error = net::check_client_tls(out.tls);
+    if (!tls_error.empty()) options.fail("ca_file", tls_error);
+  }
+  out.headers = request_headers(options, *url);
+  out.url = std::move(*url);
+  out.url.userinfo.clear();
+  return out;
+}
+
 net::Headers request_headers(const Options& options, const net::Url& url) {
   net::Headers headers = options.headers("headers");
   auto token = options.secret("bearer_token", "bearer_token_file");
@@ -105,9 +128,14 @@ net::Headers request_headers(const Options& options, const net::Url& url) {
       options.fail("bearer_token", "holds a line break or NUL");
     headers.emplace_back("Authorization", "Bearer " + *token);
   } else if (basic) {
-    headers.emplace_back("Authorization", "Basic " + base64_encode(user + ":" + password));
+    headers.emplace_back("Authorization", "Basic " + net::base64_encode(user + ":" + password));
   }
   return headers;
+}
+
+Value sample_value(double number) {
+  if (is_exact_integer(number)) return Value(static_cast<std::int64_t>(number));
+  return Value(number);
 }
 
 }  // namespace luascale::adapters

@@ -5,14 +5,15 @@
 #include <boost/asio/io_context.hpp>
 #include <charconv>
 #include <cmath>
-#include <ctime>
 #include <fstream>
 #include <mutex>
 #include <sstream>
 #include <utility>
 
+#include "adapters/net/ascii_text.hpp"
+#include "adapters/net/base64.hpp"
 #include "adapters/net/http_client.hpp"
-#include "engine/core/units.hpp"
+#include "common/time/timestamp_text.hpp"
 
 namespace luascale::kube {
 
@@ -21,24 +22,6 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 constexpr auto kTokenRefresh = std::chrono::seconds(60);  // client-go's cached token file period
-
-std::string base64_encode(std::string_view in) {
-  static const char* k = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  unsigned val = 0;
-  int bits = -6;
-  for (unsigned char c : in) {
-    val = (val << 8) + c;
-    bits += 8;
-    while (bits >= 0) {
-      out += k[(val >> bits) & 0x3f];
-      bits -= 6;
-    }
-  }
-  if (bits > -6) out += k[((val << 8) >> (bits + 8)) & 0x3f];
-  while (out.size() % 4) out += '=';
-  return out;
-}
 
 }  // namespace
 
@@ -72,7 +55,7 @@ struct KubeClient::Impl : std::enable_shared_from_this<KubeClient::Impl> {
       if (in) {
         std::stringstream ss;
         ss << in.rdbuf();
-        std::string t = trim_space(ss.str());
+        std::string t = net::trim_space(ss.str());
         if (!t.empty()) token = t;
       }
       token_read = now;
@@ -96,7 +79,7 @@ struct KubeClient::Impl : std::enable_shared_from_this<KubeClient::Impl> {
     if (!tok.empty()) {
       req.headers.emplace_back("Authorization", "Bearer " + tok);
     } else if (!connection.username.empty()) {
-      req.headers.emplace_back("Authorization", "Basic " + base64_encode(connection.username + ":" +
+      req.headers.emplace_back("Authorization", "Basic " + net::base64_encode(connection.username + ":" +
                                                                          connection.password));
     }
     req.headers.emplace_back("User-Agent", std::string("luascale/") + LUASCALE_VERSION);
@@ -241,16 +224,8 @@ std::chrono::milliseconds Backoff::next(double retry_after) {
 // --- time ---------------------------------------------------------------------------------------
 
 std::string micro_time_now() {
-  auto now = std::chrono::system_clock::now();
-  auto us = std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count();
-  std::time_t secs = static_cast<std::time_t>(us / 1000000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[64];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  char out[80];
-  std::snprintf(out, sizeof out, "%s.%06lldZ", buf, static_cast<long long>(us % 1000000));
-  return out;
+  return format_timestamp_text(from_system_clock(std::chrono::system_clock::now()),
+                               TimestampSyntax::Rfc3339, 6);
 }
 
 }  // namespace luascale::kube

@@ -112,7 +112,5 @@ class Backoff {
 
 // The current time as Kubernetes MicroTime ("2006-01-02T15:04:05.000000Z").
 std::string micro_time_now();
-// Parses RFC 3339 (with optional fraction) to unix seconds; nullopt on bad input.
-std::optional<double> parse_rfc3339(std::string_view text);
 
 }  // namespace luascale::kube

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "adapters/kubernetes/yaml_value.hpp"
+#include "adapters/net/base64.hpp"
 #include "adapters/net/url.hpp"
 
 namespace luascale::kube {
@@ -57,32 +58,6 @@ bool fail(std::string* error, std::string message) {
 
 }  // namespace
 
-std::optional<std::string> base64_decode(std::string_view text) {
-  auto value = [](char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+' || c == '-') return 62;
-    if (c == '/' || c == '_') return 63;
-    return -1;
-  };
-  std::string out;
-  unsigned buffer = 0;
-  int bits = 0;
-  for (char c : text) {
-    if (c == '=' || c == '\n' || c == '\r' || c == ' ') continue;
-    int v = value(c);
-    if (v < 0) return std::nullopt;
-    buffer = (buffer << 6) | static_cast<unsigned>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>((buffer >> bits) & 0xff);
-    }
-  }
-  return out;
-}
-
 std::optional<KubeConnection> parse_kubeconfig(const std::string& text, const std::string& path,
                                                const std::string& context, std::string* error) {
   Value root;
@@ -127,7 +102,7 @@ std::optional<KubeConnection> parse_kubeconfig(const std::string& text, const st
     return std::nullopt;
   }
   if (auto d = str(*cluster, "certificate-authority-data"); !d.empty()) {
-    auto pem = base64_decode(d);
+    auto pem = net::base64_decode(d);
     if (!pem) {
       fail(error, where + ": certificate-authority-data is not base64");
       return std::nullopt;
@@ -152,7 +127,7 @@ std::optional<KubeConnection> parse_kubeconfig(const std::string& text, const st
           std::tuple{"client-key-data", "client-key", &c.tls.client_key_pem,
                      &c.tls.client_key_file}}) {
       if (auto d = str(*user, data_key); !d.empty()) {
-        auto decoded = base64_decode(d);
+        auto decoded = net::base64_decode(d);
         if (!decoded) {
           fail(error, where + ": " + data_key + " is not base64");
           return std::nullopt;

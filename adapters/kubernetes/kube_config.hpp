@@ -45,7 +45,4 @@ std::optional<KubeConnection> in_cluster_connection(const std::string& host,
                                                     const std::string& port,
                                                     const std::string& sa_dir, std::string* error);
 
-// Standard base64 (with or without padding); nullopt on bad input.
-std::optional<std::string> base64_decode(std::string_view text);
-
 }  // namespace luascale::kube

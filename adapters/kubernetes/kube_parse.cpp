@@ -1,9 +1,8 @@
 // adapters/kubernetes/kube_parse.cpp — the pure parsing half of the Kubernetes client: a
-// complete HTTP response as a KubeResponse, quantities and RFC 3339 times (see kube_client.hpp).
+// complete HTTP response as a KubeResponse, and quantities (see kube_client.hpp).
 // No client here, so it links alone for fuzzing.
 #include <charconv>
 #include <cmath>
-#include <ctime>
 #include <string>
 
 #include "adapters/kubernetes/kube_client.hpp"
@@ -114,37 +113,6 @@ std::optional<double> parse_quantity(std::string_view text) {
     return std::nullopt;
   }
   return v * mult;
-}
-
-std::optional<double> parse_rfc3339(std::string_view text) {
-  std::tm tm{};
-  std::string s(text);
-  const char* p = strptime(s.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
-  if (!p) return std::nullopt;
-  double frac = 0;
-  if (*p == '.') {
-    const char* start = p;
-    ++p;
-    while (std::isdigit(static_cast<unsigned char>(*p))) ++p;
-    frac = std::strtod(std::string(start, p).c_str(), nullptr);
-  }
-  double offset = 0;
-  if (*p == 'Z' || *p == 'z') {
-    ++p;
-  } else if (*p == '+' || *p == '-') {
-    // Exactly "+HH:MM": sscanf alone would accept "+1:2" and the skip below would run past the end.
-    auto digit = [](char c) { return c >= '0' && c <= '9'; };
-    if (!digit(p[1]) || !digit(p[2]) || p[3] != ':' || !digit(p[4]) || !digit(p[5]))
-      return std::nullopt;
-    int hh = 0, mm = 0;
-    if (std::sscanf(p + 1, "%2d:%2d", &hh, &mm) != 2) return std::nullopt;
-    offset = (hh * 3600 + mm * 60) * (*p == '+' ? 1 : -1);
-    p += 6;
-  } else {
-    return std::nullopt;
-  }
-  if (*p) return std::nullopt;
-  return static_cast<double>(timegm(&tm)) + frac - offset;
 }
 
 }  // namespace luascale::kube

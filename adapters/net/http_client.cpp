@@ -27,6 +27,7 @@
 #include <optional>
 #include <utility>  // before boost/asio (awaitable needs it on Boost 1.74)
 
+#include "adapters/net/ascii_text.hpp"
 #include "adapters/net/url.hpp"
 
 #ifndef LUASCALE_VERSION
@@ -44,11 +45,6 @@ using Clock = std::chrono::steady_clock;
 using Strand = asio::strand<asio::io_context::executor_type>;
 
 namespace {
-
-std::string lower_first(std::string s) {
-  if (!s.empty()) s[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(s[0])));
-  return s;
-}
 
 std::string describe(const error_code& ec) {
   if (ec == asio::error::eof || ec == http::error::end_of_stream ||

@@ -7,6 +7,8 @@
 #include <utility>
 #include <vector>
 
+#include "adapters/net/ascii_text.hpp"
+
 namespace luascale::net {
 
 using Headers = std::vector<std::pair<std::string, std::string>>;
@@ -14,10 +16,7 @@ using Headers = std::vector<std::pair<std::string, std::string>>;
 inline bool header_name_equal(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
+    if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
   }
   return true;
 }

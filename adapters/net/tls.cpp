@@ -13,6 +13,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "adapters/net/ascii_text.hpp"
 #include "adapters/net/url.hpp"
 
 namespace luascale::net {
@@ -20,11 +21,6 @@ namespace luascale::net {
 namespace ssl = boost::asio::ssl;
 
 namespace {
-
-std::string lower_first(std::string s) {
-  if (!s.empty()) s[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(s[0])));
-  return s;
-}
 
 // The most specific OpenSSL reason for a failed call, lowercase.
 std::string openssl_reason(const boost::system::error_code& ec) {

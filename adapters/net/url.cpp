@@ -6,6 +6,8 @@
 #include <cctype>
 #include <charconv>
 
+#include "adapters/net/ascii_text.hpp"
+
 namespace luascale::net {
 
 namespace {
@@ -31,19 +33,6 @@ bool is_sub_delim(unsigned char c) {
     default:
       return false;
   }
-}
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
 }
 
 bool fail(std::string* error, std::string message) {
@@ -139,7 +128,7 @@ std::optional<Url> parse_url(std::string_view text, std::string* error) {
       return std::nullopt;
     }
   }
-  url.scheme = lower(scheme);
+  url.scheme = ascii_lower(scheme);
   std::string_view rest = text.substr(colon + 3);
 
   if (auto hash = rest.find('#'); hash != std::string_view::npos) rest = rest.substr(0, hash);
@@ -179,7 +168,7 @@ std::optional<Url> parse_url(std::string_view text, std::string* error) {
     // A zone id is written "%25zone" in URLs; keep it in its plain "%zone" form.
     std::string h(host);
     if (auto pct = h.find("%25"); pct != std::string::npos) h.erase(pct + 1, 2);
-    url.host = lower(h);
+    url.host = ascii_lower(h);
   } else {
     auto c = authority.rfind(':');
     host = authority.substr(0, c);
@@ -193,7 +182,7 @@ std::optional<Url> parse_url(std::string_view text, std::string* error) {
         return std::nullopt;
       }
     }
-    url.host = lower(host);
+    url.host = ascii_lower(host);
   }
   if (url.host.empty()) {
     fail(error, "missing host");
@@ -242,7 +231,7 @@ std::optional<std::pair<std::string, std::uint16_t>> parse_host_port(std::string
   }
   auto port = parse_port(port_text);
   if (!port) return std::nullopt;
-  return std::make_pair(lower(host), *port);
+  return std::make_pair(ascii_lower(host), *port);
 }
 
 std::string percent_encode(std::string_view text, bool keep_slash) {
@@ -268,8 +257,8 @@ std::optional<std::string> percent_decode(std::string_view text, bool plus_as_sp
     char c = text[i];
     if (c == '%') {
       if (text.size() - i < 3) return std::nullopt;  // needs '%' and two hex digits
-      int hi = hex_value(text[i + 1]);
-      int lo = hex_value(text[i + 2]);
+      int hi = hex_digit_value(text[i + 1]);
+      int lo = hex_digit_value(text[i + 2]);
       if (hi < 0 || lo < 0) return std::nullopt;
       out += static_cast<char>(hi * 16 + lo);
       i += 2;

@@ -6,22 +6,18 @@
 #include <charconv>
 #include <chrono>
 #include <cmath>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <map>
 #include <stdexcept>
 
-#include "adapters/net/http_client.hpp"
-#include "adapters/net/url.hpp"
+#include "adapters/common/options.hpp"
+#include "adapters/sources/prometheus/prometheus_api.hpp"
 #include "engine/core/units.hpp"
 #include "engine/replay/replay.hpp"
 
 namespace luascale::cli {
 namespace {
-
-constexpr double kMaxStepsPerRequest = 10000;  // Prometheus refuses > 11,000 points per series
 
 std::string number_text(double v) {
   char buf[64];
@@ -35,6 +31,18 @@ double parse_time_option(const std::string& text, const std::string& option) {
   if (!t)
     throw std::runtime_error(option + ": not a timestamp (unix seconds or RFC 3339): " + text);
   return *t;
+}
+
+// The server --prometheus names, read as the "prometheus" source reads its "url" (credentials in
+// the URL become basic auth).
+adapters::HttpEndpoint prometheus_server(const std::string& url) {
+  Value options = Value::object();
+  options.set("url", Value(url));
+  try {
+    return prometheus::server_from_options(adapters::Options(options, "--prometheus", ""));
+  } catch (const adapters::OptionError& e) {
+    throw std::runtime_error(e.what());
+  }
 }
 
 }  // namespace
@@ -51,9 +59,7 @@ ResolvedTraces::~ResolvedTraces() {
 }
 
 void pull_prometheus_csv(const PrometheusPullCli& pull, const std::string& csv_path, bool quiet) {
-  std::string url_error;
-  auto base = net::parse_url(pull.url, &url_error);
-  if (!base) throw std::runtime_error("--prometheus: " + url_error);
+  const adapters::HttpEndpoint server = prometheus_server(pull.url);
   const double start = parse_time_option(pull.start, "--start");
   const double end = parse_time_option(pull.end, "--end");
   if (end < start) throw std::runtime_error("--end is before --start");
@@ -66,68 +72,25 @@ void pull_prometheus_csv(const PrometheusPullCli& pull, const std::string& csv_p
   if (pull.queries.empty())
     throw std::runtime_error("--prometheus needs at least one --query NAME=PROMQL");
 
-  std::string endpoint = pull.url;
-  while (!endpoint.empty() && endpoint.back() == '/') endpoint.pop_back();
-  endpoint += "/api/v1/query_range";
-
   std::vector<NamedSeries> columns;
   for (const auto& q : pull.queries) {
     auto eq = q.find('=');
     if (eq == std::string::npos || eq == 0 || eq + 1 == q.size())
       throw std::runtime_error("--query " + q + ": expected NAME=PROMQL");
-    const std::string name = q.substr(0, eq), promql = q.substr(eq + 1);
-    // Series of this query by label set; chunks append in time order.
-    std::map<std::vector<std::pair<std::string, std::string>>, PromSeries> by_labels;
-    std::vector<std::vector<std::pair<std::string, std::string>>> order;
-    const double chunk = *step * kMaxStepsPerRequest;
-    for (double s = start; s <= end; s += chunk + *step) {
-      const double e = std::min(end, s + chunk);
-      net::HttpRequest req;
-      req.method = "POST";  // long queries fit; Prometheus takes the form body
-      req.url = endpoint;
-      req.headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");
-      req.body = net::build_query({{"query", promql},
-                                   {"start", number_text(s)},
-                                   {"end", number_text(e)},
-                                   {"step", number_text(*step)}});
-      req.timeout = std::chrono::milliseconds(static_cast<long long>(*timeout * 1000));
-      req.max_body_bytes = 256 * 1024 * 1024;
-      const std::string source = "prometheus query " + name + " [" + format_timestamp(s) + ", " +
-                                 format_timestamp(e) + "]";
-      net::HttpResult res = net::http_request_sync(req);
-      if (!res.ok()) throw std::runtime_error(source + ": " + res.error);
-      if (res.status != 200 && (res.body.empty() || res.body.front() != '{'))
-        throw std::runtime_error(source + ": HTTP " + std::to_string(res.status) + ": " +
-                                 res.body.substr(0, 200));
-      std::vector<PromSeries> got;
-      try {
-        got = parse_query_range(res.body, source);
-      } catch (const TraceError& err) {
-        // An empty chunk is a gap, not an error: the query may match nothing for a while.
-        if (std::string(err.what()).find("no series (the query matched nothing)") ==
-            std::string::npos)
-          throw;
-      }
-      for (auto& series : got) {
-        auto it = by_labels.find(series.labels);
-        if (it == by_labels.end()) {
-          order.push_back(series.labels);
-          by_labels.emplace(series.labels, std::move(series));
-        } else {
-          auto& dst = it->second.samples;
-          dst.insert(dst.end(), series.samples.begin(), series.samples.end());
-        }
-      }
-      if (!quiet)
-        std::cerr << "pulled " << name << " up to " << format_timestamp(e) << " ("
-                  << by_labels.size() << " series)\n";
-    }
-    if (by_labels.empty())
-      throw std::runtime_error("prometheus query " + name +
+    const std::string name = q.substr(0, eq);
+    const std::string what = "prometheus query " + name;
+    auto series = prometheus::pull_range(
+        server, prometheus::RangeQuery{q.substr(eq + 1), start, end, *step},
+        std::chrono::milliseconds(static_cast<long long>(*timeout * 1000)), what,
+        [&](double chunk_end, std::size_t series_so_far) {
+          if (!quiet)
+            std::cerr << "pulled " << name << " up to " << format_timestamp(chunk_end) << " ("
+                      << series_so_far << " series)\n";
+        });
+    if (series.empty())
+      throw std::runtime_error(what +
                                ": no series over the whole range (the query matched nothing)");
-    std::vector<PromSeries> series;
-    for (const auto& labels : order) series.push_back(std::move(by_labels[labels]));
-    auto names = series_column_names(series, name, "prometheus query " + name);
+    auto names = series_column_names(series, name, what);
     for (std::size_t i = 0; i < series.size(); ++i) {
       for (const auto& c : columns)
         if (c.column == names[i])
@@ -136,7 +99,7 @@ void pull_prometheus_csv(const PrometheusPullCli& pull, const std::string& csv_p
     }
   }
 
-  auto merged = merged_series_trace(std::move(columns), pull.url);
+  auto merged = merged_series_trace(std::move(columns), server.url.to_string());
   std::ofstream out(csv_path, std::ios::binary | std::ios::trunc);
   if (!out) throw std::runtime_error(csv_path + ": cannot write");
   std::string line = "timestamp";

@@ -42,9 +42,9 @@ class ResolvedTraces {
 ResolvedTraces resolve_traces(const std::vector<std::string>& traces, const PrometheusPullCli& pull,
                               bool quiet);
 
-// Pulls every query over [start, end] at `step`, in chunks of at most 10,000 steps per request
-// (Prometheus refuses more than 11,000 points per series), and writes one CSV trace:
-// `timestamp,<column>...`, columns named as series_column_names() names them. Throws.
+// Pulls every query over [start, end] at `step` (prometheus::pull_range: the Prometheus API
+// client, in chunks the server accepts) and writes one CSV trace: `timestamp,<column>...`,
+// columns named as series_column_names() names them. Throws.
 void pull_prometheus_csv(const PrometheusPullCli& pull, const std::string& csv_path, bool quiet);
 
 }  // namespace luascale::cli

@@ -95,11 +95,4 @@ std::string format_duration(double seconds) {
   return out;
 }
 
-std::string trim_space(std::string_view s) {
-  const auto first = s.find_first_not_of(" \t\r\n");
-  if (first == std::string_view::npos) return "";
-  const auto last = s.find_last_not_of(" \t\r\n");
-  return std::string(s.substr(first, last - first + 1));
-}
-
 }  // namespace luascale

@@ -1,6 +1,6 @@
 // engine/core/units.hpp — parsing of the human units config and policies use: durations
-// ("15s", "5m", "1h30m", "250ms", a bare number = seconds) and byte sizes ("32Mi", "64MiB", "1G");
-// the whitespace trimming every text reader needs; and the whole-number test number output uses.
+// ("15s", "5m", "1h30m", "250ms", a bare number = seconds) and byte sizes ("32Mi", "64MiB", "1G"),
+// and the whole-number test number output uses.
 #pragma once
 
 #include <cstdint>
@@ -16,8 +16,6 @@ std::optional<double> parse_duration(std::string_view text);
 std::optional<double> parse_size(std::string_view text);
 // "15s", "5m", "1h30m" — the shortest exact spelling of whole seconds; fractions as "0.25s".
 std::string format_duration(double seconds);
-// The text without leading and trailing spaces, tabs, CRs and LFs.
-std::string trim_space(std::string_view text);
 
 // True when v is a whole number of magnitude below 2^53, so exactly an int64 (tested by a
 // round trip through the integer, not a libm call: output paths run it every tick).

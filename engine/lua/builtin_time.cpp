@@ -1,4 +1,5 @@
-// engine/lua/builtin_time.cpp — the `luascale.time` Lua module (see builtin_time.hpp).
+// engine/lua/builtin_time.cpp — the `luascale.time` Lua module (see builtin_time.hpp): IANA zone
+// offsets from date/tz, calendar arithmetic from common/time/civil_time.
 // Lua raises by longjmp here, so every C++ object lives in a helper that reports errors as text.
 #include "engine/lua/builtin_time.hpp"
 
@@ -10,6 +11,8 @@
 #include <cstdio>
 #include <cstring>
 #include <exception>
+
+#include "common/time/civil_time.hpp"
 
 namespace {
 
@@ -48,37 +51,33 @@ const date::time_zone* find_zone(const char* zone, char* err) noexcept {
   return nullptr;
 }
 
-bool civil_from_unix(std::int64_t t, const char* zone, Civil* out, char* err) noexcept {
+bool civil_in_zone(std::int64_t t, const char* zone, Civil* out, char* err) noexcept {
   if (t < kMinUnix || t > kMaxUnix) {
     std::snprintf(err, kErrorSize, "luascale.time.civil: time %lld outside years 1..9999",
                   static_cast<long long>(t));
     return false;
   }
   try {
-    const date::sys_seconds tp{seconds{t}};
     seconds offset{0};
     bool isdst = false;
     std::string abbrev = "UTC";
     if (!is_utc(zone)) {
       const date::time_zone* tz = find_zone(zone, err);
       if (!tz) return false;
-      const date::sys_info info = tz->get_info(tp);
+      const date::sys_info info = tz->get_info(date::sys_seconds{seconds{t}});
       offset = info.offset;
       isdst = info.save != std::chrono::minutes{0};
       abbrev = info.abbrev;
     }
-    const date::local_seconds local{tp.time_since_epoch() + offset};
-    const auto local_day = date::floor<date::days>(local);
-    const date::year_month_day ymd{local_day};
-    const date::hh_mm_ss<seconds> hms{local - local_day};
-    out->year = static_cast<int>(ymd.year());
-    out->month = static_cast<int>(static_cast<unsigned>(ymd.month()));
-    out->day = static_cast<int>(static_cast<unsigned>(ymd.day()));
-    out->hour = static_cast<int>(hms.hours().count());
-    out->min = static_cast<int>(hms.minutes().count());
-    out->sec = static_cast<int>(hms.seconds().count());
-    out->wday = static_cast<int>(date::weekday{local_day}.c_encoding()) + 1;
-    out->yday = static_cast<int>((local_day - date::local_days{ymd.year() / 1 / 1}).count()) + 1;
+    const luascale::CivilTime local = luascale::civil_from_unix(t + offset.count());
+    out->year = static_cast<int>(local.year);
+    out->month = local.month;
+    out->day = local.day;
+    out->hour = local.hour;
+    out->min = local.minute;
+    out->sec = local.second;
+    out->wday = local.weekday + 1;
+    out->yday = local.yearday + 1;
     out->isdst = isdst;
     out->offset = offset.count();
     std::snprintf(out->abbrev, sizeof out->abbrev, "%s", abbrev.c_str());
@@ -92,22 +91,15 @@ bool civil_from_unix(std::int64_t t, const char* zone, Civil* out, char* err) no
 }
 
 // Local fields (already range-bounded by kMaxField) -> unix seconds in `zone`.
-bool unix_from_civil(const std::int64_t f[6], const char* zone, std::int64_t* out,
-                     char* err) noexcept {
+bool unix_in_zone(const std::int64_t f[6], const char* zone, std::int64_t* out,
+                  char* err) noexcept {
   try {
-    // Normalise the month first, then let days/hours/minutes/seconds carry.
-    const std::int64_t month0 = f[1] - 1;
-    const std::int64_t carry = month0 >= 0 ? month0 / 12 : -((11 - month0) / 12);  // floor
-    const std::int64_t year = f[0] + carry;
-    if (year < -30000 || year > 30000) {
+    const auto carried = luascale::unix_from_civil(f[0], f[1], f[2], f[3], f[4], f[5]);
+    if (!carried) {
       std::snprintf(err, kErrorSize, "luascale.time.unix: year outside 1..9999");
       return false;
     }
-    const date::year_month_day first{date::year{static_cast<int>(year)},
-                                     date::month{static_cast<unsigned>(month0 - carry * 12 + 1)},
-                                     date::day{1}};
-    const std::int64_t days = date::sys_days{first}.time_since_epoch().count() + (f[2] - 1);
-    const std::int64_t local = days * 86400 + f[3] * 3600 + f[4] * 60 + f[5];
+    const std::int64_t local = *carried;
     std::int64_t result = local;
     if (!is_utc(zone)) {
       const date::time_zone* tz = find_zone(zone, err);
@@ -161,7 +153,7 @@ int time_civil(lua_State* L) {
   const char* zone = check_zone(L, 2);
   Civil c{};
   char err[kErrorSize] = {0};
-  if (!civil_from_unix(t, zone, &c, err)) return luaL_error(L, "%s", err);
+  if (!civil_in_zone(t, zone, &c, err)) return luaL_error(L, "%s", err);
   lua_createtable(L, 0, 11);
   const struct {
     const char* key;
@@ -202,7 +194,7 @@ int time_unix(lua_State* L) {
   const char* zone = check_zone(L, -1);
   std::int64_t result = 0;
   char err[kErrorSize] = {0};
-  if (!unix_from_civil(fields, zone, &result, err)) return luaL_error(L, "%s", err);
+  if (!unix_in_zone(fields, zone, &result, err)) return luaL_error(L, "%s", err);
   lua_pushinteger(L, result);
   return 1;
 }

@@ -25,7 +25,7 @@ class QueryRangeSax : public nlohmann::json_sax<json> {
  public:
   explicit QueryRangeSax(std::string source) : source_(std::move(source)) {}
 
-  std::vector<PromSeries> finish() {
+  std::vector<PromSeries> finish(NoSeries no_series) {
     if (status_ == "error")
       fail_at("status",
               "the query failed: " + (error_type_.empty() ? "" : error_type_ + ": ") + error_);
@@ -39,7 +39,8 @@ class QueryRangeSax : public nlohmann::json_sax<json> {
                                      result_type_ + "\"" +
                                      (result_type_ == "vector" ? " (an instant query)" : ""));
     if (!saw_result_) fail_at("data.result", "missing");
-    if (series_.empty()) fail_at("data.result", "no series (the query matched nothing)");
+    if (series_.empty() && no_series == NoSeries::Error)
+      fail_at("data.result", "no series (the query matched nothing)");
     for (auto& s : series_) std::sort(s.labels.begin(), s.labels.end());
     return std::move(series_);
   }
@@ -304,13 +305,14 @@ std::vector<PromSeries> read_query_range_file(const std::string& path) {
   if (!in) throw TraceError(path + ": cannot open: " + std::strerror(errno));
   QueryRangeSax sax(path);
   json::sax_parse(in, &sax);
-  return sax.finish();
+  return sax.finish(NoSeries::Error);
 }
 
-std::vector<PromSeries> parse_query_range(const std::string& text, const std::string& source) {
+std::vector<PromSeries> parse_query_range(const std::string& text, const std::string& source,
+                                          NoSeries no_series) {
   QueryRangeSax sax(source);
   json::sax_parse(text, &sax);
-  return sax.finish();
+  return sax.finish(no_series);
 }
 
 std::vector<std::string> series_column_names(const std::vector<PromSeries>& series,

@@ -21,12 +21,17 @@ struct PromSeries {
   std::vector<std::pair<double, double>> samples;           // (unix seconds, value); NaN = gap
 };
 
+// What an answer without series is: an error (a file, which must give a column), or a gap (one
+// chunk of a pull from a server: the query may match nothing for a while).
+enum class NoSeries { Error, Gap };
+
 // Parses a query_range body (`{"status":"success","data":{"resultType":"matrix","result":[...]}}`)
 // from a file or from text. `source` names the input in errors, which read
 // "<source>: <key path>: message" (e.g. "cpu.json: data.result[0].values[17][1]: not a number").
 // Non-finite values ("NaN", "+Inf", "-Inf") are gaps. Throws TraceError.
 std::vector<PromSeries> read_query_range_file(const std::string& path);
-std::vector<PromSeries> parse_query_range(const std::string& text, const std::string& source);
+std::vector<PromSeries> parse_query_range(const std::string& text, const std::string& source,
+                                          NoSeries no_series = NoSeries::Error);
 
 // Column names for the series of one input named `name`: `name` for a single series; with
 // several, `name{label="value",...}` over the labels whose values differ between the series.

@@ -9,31 +9,13 @@
 #include <cstring>
 #include <limits>
 
+#include "common/time/civil_time.hpp"
+#include "common/time/timestamp_text.hpp"
+
 namespace luascale {
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-
-// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil).
-std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
-
-bool digits(std::string_view s, std::size_t pos, std::size_t n, int& out) {
-  if (pos + n > s.size()) return false;
-  int v = 0;
-  for (std::size_t i = pos; i < pos + n; ++i) {
-    if (s[i] < '0' || s[i] > '9') return false;
-    v = v * 10 + (s[i] - '0');
-  }
-  out = v;
-  return true;
-}
 
 std::optional<double> parse_number(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -460,84 +442,27 @@ std::optional<double> parse_timestamp(std::string_view s) {
     if (!v || !unix_seconds_in_range(*v)) return std::nullopt;
     return v;
   }
-  int y, mo, d, h = 0, mi = 0, sec = 0;
-  if (!digits(s, 0, 4, y) || s[4] != '-' || !digits(s, 5, 2, mo) || s.size() < 10 || s[7] != '-' ||
-      !digits(s, 8, 2, d))
-    return std::nullopt;
-  if (mo < 1 || mo > 12 || d < 1 || d > 31) return std::nullopt;
-  std::size_t p = 10;
-  double frac = 0;
-  double offset = 0;
-  if (p < s.size()) {
-    if (s[p] != 'T' && s[p] != 't' && s[p] != ' ') return std::nullopt;
-    ++p;
-    if (!digits(s, p, 2, h) || p + 2 >= s.size() || s[p + 2] != ':' || !digits(s, p + 3, 2, mi))
-      return std::nullopt;
-    p += 5;
-    if (p < s.size() && s[p] == ':') {
-      if (!digits(s, p + 1, 2, sec)) return std::nullopt;
-      p += 3;
-    }
-    if (p < s.size() && s[p] == '.') {
-      std::size_t b = p;
-      ++p;
-      while (p < s.size() && s[p] >= '0' && s[p] <= '9') ++p;
-      if (p == b + 1) return std::nullopt;
-      auto f = parse_number(std::string("0") + std::string(s.substr(b, p - b)));
-      frac = f.value_or(0);
-    }
-    if (h > 23 || mi > 59 || sec > 60) return std::nullopt;
-    if (p < s.size()) {
-      if ((s[p] == 'Z' || s[p] == 'z') && p + 1 == s.size()) {
-      } else if ((s[p] == '+' || s[p] == '-') && p + 6 == s.size() && s[p + 3] == ':') {
-        int oh, om;
-        if (!digits(s, p + 1, 2, oh) || !digits(s, p + 4, 2, om)) return std::nullopt;
-        offset = (oh * 3600.0 + om * 60.0) * (s[p] == '+' ? 1 : -1);
-      } else {
-        return std::nullopt;
-      }
-    }
-  }
-  double t = static_cast<double>(days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d))) * 86400.0 +
-             h * 3600.0 + mi * 60.0 + sec + frac - offset;
-  return t;
+  auto t = parse_timestamp_text(s, TimestampSyntax::Rfc3339Shortened);
+  if (!t) return std::nullopt;
+  return t->unix_seconds();
 }
 
 std::string format_timestamp(double t) {
   if (!std::isfinite(t)) return "?";
-  if (std::fabs(t) > 1e15) {  // beyond any calendar date we print; the casts below would overflow
+  if (std::fabs(t) > static_cast<double>(kMaxCivilUnixSeconds)) {  // beyond the calendar code
     char buf[40];
     std::snprintf(buf, sizeof buf, "%.17g", t);
     return buf;
   }
-  double whole = std::floor(t);
+  const double whole = std::floor(t);
   auto secs = static_cast<std::int64_t>(whole);
   int ms = static_cast<int>(std::lround((t - whole) * 1000));
   if (ms == 1000) {
     ++secs;
     ms = 0;
   }
-  std::int64_t days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
-  std::int64_t rem = secs - days * 86400;
-  // civil_from_days
-  std::int64_t z = days + 719468;
-  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const unsigned doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  std::int64_t y = static_cast<std::int64_t>(yoe) + era * 400;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  const unsigned d = doy - (153 * mp + 2) / 5 + 1;
-  const unsigned m = mp < 10 ? mp + 3 : mp - 9;
-  y += m <= 2;
-  char buf[64];
-  if (ms)
-    std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02d:%02d:%02d.%03dZ", static_cast<long long>(y), m, d,
-                  static_cast<int>(rem / 3600), static_cast<int>(rem % 3600 / 60), static_cast<int>(rem % 60), ms);
-  else
-    std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02d:%02d:%02dZ", static_cast<long long>(y), m, d,
-                  static_cast<int>(rem / 3600), static_cast<int>(rem % 3600 / 60), static_cast<int>(rem % 60));
-  return buf;
+  return format_timestamp_text(UnixTime{secs, ms * 1'000'000}, TimestampSyntax::Rfc3339,
+                               ms ? 3 : 0);
 }
 
 }  // namespace luascale

@@ -63,7 +63,9 @@ class TraceReader {
 };
 
 // Parses a trace timestamp: unix seconds (fractional allowed) or RFC 3339
-// ("2023-11-16T00:00:00Z", "...+02:00", fractional seconds; a space instead of 'T' is accepted).
+// ("2023-11-16T00:00:00Z", "...+02:00", fractional seconds; a space instead of 'T' is accepted)
+// with the shortenings TimestampSyntax::Rfc3339Shortened takes (a date alone, no seconds, no
+// zone = UTC). Spaces around the text (and a trailing CR) are ignored.
 std::optional<double> parse_timestamp(std::string_view text);
 // True for unix seconds of the years 0000-9999 (what RFC 3339 can write); traces reject others.
 bool unix_seconds_in_range(double t);

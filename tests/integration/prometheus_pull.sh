@@ -81,7 +81,7 @@ head -n 2 "$work/up.csv"
 # 3. Errors: the server's own message for a bad query, and an unreachable server.
 "$LUASCALE" replay "$work/echo.lua" --prometheus "$url" --query "bad=rate(up[" --start "$((now - 60))" --end "$now" 2>"$work/err3" >/dev/null
 expect "a bad query exits 1" test $? -eq 1
-expect "the error names the query and the server's reason" grep -q 'prometheus query bad .*: status: the query failed: bad_data' "$work/err3"
+expect "the error names the query and the server's reason" grep -q 'prometheus query bad .*: HTTP 400, bad_data: ' "$work/err3"
 "$LUASCALE" replay "$work/echo.lua" --prometheus "http://127.0.0.1:1" --query "x=up" --start "$((now - 60))" --end "$now" 2>"$work/err4" >/dev/null
 expect "an unreachable server exits 1 naming the query" grep -q 'prometheus query x .*connect' "$work/err4"
 [ "$fail" -eq 0 ] || { for f in "$work"/err*; do echo "--- $f"; tail -n 5 "$f"; done; }

@@ -15,6 +15,7 @@
 #include "adapters/actuators/aws_asg/asg_api.hpp"
 #include "adapters/net/aws/aws_xml.hpp"
 #include "aws_test_server.hpp"
+#include "common/time/timestamp_text.hpp"
 #include "engine/adapter.hpp"
 #include "fixtures.hpp"
 
@@ -360,7 +361,7 @@ TEST_CASE("aws asg scheduled: a plan becomes scheduled actions, republishing rep
   CHECK(actions.find(first)->find("desired")->as_int() == 4);
   CHECK(actions.find(first)->find("time_zone")->as_string() == "Europe/Paris");
   CHECK(actions.find(first)->find("start")->as_string() ==
-        aws::format_iso8601(aws::Clock::time_point(std::chrono::seconds(static_cast<long long>(t0)))));
+        format_timestamp_text(UnixTime{static_cast<std::int64_t>(t0), 0}));
 
   // Same plan again: nothing to put or delete.
   out = h.publish(*a, plan);

@@ -14,6 +14,7 @@
 #include "adapters/net/aws/credentials.hpp"
 #include "adapters/net/http_client.hpp"
 #include "aws_test_server.hpp"
+#include "common/time/timestamp_text.hpp"
 #include "fixtures.hpp"
 
 namespace {
@@ -275,7 +276,8 @@ TEST_CASE("aws credentials: STS and IMDS documents are parsed, bad ones refused 
       "</AssumeRoleWithWebIdentityResponse>");
   REQUIRE(sts.value);
   CHECK(sts.value->credentials.session_token == "tok");
-  CHECK(format_iso8601(*sts.value->expiration) == "2026-11-23T10:00:00Z");
+  CHECK(luascale::format_timestamp_text(luascale::from_system_clock(*sts.value->expiration)) ==
+        "2026-11-23T10:00:00Z");
   const auto imds = parse_json_credentials(
       R"({"Code":"Success","Type":"AWS-HMAC","AccessKeyId":"ASIAY","SecretAccessKey":"s3cr3t",)"
       R"("Token":"t0k","Expiration":"2026-11-23T16:00:00Z"})");

@@ -1,15 +1,19 @@
 // tests/unit/unit-source-prometheus.cpp — the "prometheus" source against a real prometheus on a
 // free loopback port scraping a tiny exporter this test serves (so queries return real data), over
-// plain HTTP and TLS; plus a scripted HTTP peer for auth headers, odd statuses and timeouts.
+// plain HTTP and TLS; plus a scripted HTTP peer for auth headers, odd statuses and timeouts, and
+// for the API client's range pull (chunks, gaps, errors).
 #include <doctest/doctest.h>
 
 #include <boost/asio/ssl/context.hpp>
 #include <cmath>
+#include <functional>
 #include <mutex>
 
 #include "adapter_helpers.hpp"
 #include "adapters/common/options.hpp"
 #include "adapters/net/tls.hpp"
+#include "adapters/net/url.hpp"
+#include "adapters/sources/prometheus/prometheus_api.hpp"
 #include "adapters/sources/prometheus/prometheus_source.hpp"
 #include "loopback_server.hpp"
 #include "servers.hpp"
@@ -33,6 +37,30 @@ std::string prom_json(const std::string& url, const std::string& query,
   return R"({"source": "prometheus", "url": )" + quoted(url) + R"(, "query": )" + quoted(query) +
          extra + "}";
 }
+
+// A scripted peer that keeps the requests it answers.
+class RecordingServer {
+ public:
+  explicit RecordingServer(std::function<std::string(const RawRequest&)> reply)
+      : server_([this, reply = std::move(reply)](const RawRequest& r) {
+          {
+            std::lock_guard lock(mutex_);
+            seen_.push_back(r);
+          }
+          return ScriptedReply{reply(r)};
+        }) {}
+  std::uint16_t port() const { return server_.port(); }
+  std::vector<RawRequest> seen() const {
+    std::lock_guard lock(mutex_);
+    return seen_;
+  }
+  RawRequest last() const { return seen().back(); }
+
+ private:
+  mutable std::mutex mutex_;
+  std::vector<RawRequest> seen_;
+  LoopbackServer server_;  // last: its threads use the members above
+};
 
 // An exporter whose queue_depth gauges the test can change.
 class Exporter {
@@ -168,20 +196,13 @@ TEST_CASE("prometheus source: https with a private CA (prometheus web config)") 
 }
 
 TEST_CASE("prometheus source: auth headers, path prefix, timeout sent to the server") {
-  std::mutex mutex;
-  std::vector<RawRequest> seen;
-  LoopbackServer server([&](const RawRequest& r) {
-    std::lock_guard lock(mutex);
-    seen.push_back(r);
-    return ScriptedReply{http_response(
-        200, R"({"status":"success","data":{"resultType":"scalar","result":[1700000000.5,"4"]}})")};
+  RecordingServer server([](const RawRequest&) {
+    return http_response(
+        200, R"({"status":"success","data":{"resultType":"scalar","result":[1700000000.5,"4"]}})");
   });
   Fixture f;
   auto base = "http://127.0.0.1:" + std::to_string(server.port());
-  auto last = [&] {
-    std::lock_guard lock(mutex);
-    return seen.back();
-  };
+  auto last = [&] { return server.last(); };
 
   CHECK(f.value(prom_json(base + "/prom/", "up == 1", R"(, "bearer_token": "t0ken")"), 2) == "4");
   CHECK(last().target == "/prom/api/v1/query?query=up%20%3D%3D%201&timeout=1800ms");
@@ -291,4 +312,73 @@ TEST_CASE("prometheus source: option errors") {
       error_of(
           R"({"source":"prometheus","url":"https://x","query":"up","ca_file":"/nonexistent/ca.pem"})"),
       "prometheus: key 'ca_file': TLS: cannot read ca_file /nonexistent/ca.pem"));
+}
+
+TEST_CASE("prometheus api: status_error reads the error envelope of any call") {
+  using prometheus::status_error;
+  CHECK(status_error(200, "anything") == "");
+  CHECK(status_error(204, "") == "");
+  CHECK(status_error(400, R"({"status":"error","errorType":"bad_data","error":"parse error"})") ==
+        "HTTP 400, bad_data: parse error");
+  CHECK(status_error(503, R"({"status":"error","errorType":"timeout"})") ==
+        "HTTP 503, timeout: {\"status\":\"error\",\"errorType\":\"timeout\"}");
+  CHECK(status_error(502, "<html>Bad Gateway</html>") == "HTTP 502: <html>Bad Gateway</html>");
+  CHECK(status_error(502, "") == "HTTP 502 (empty body)");
+  CHECK(status_error(422, R"({"status":"error","errorType":5})") ==
+        "HTTP 422: {\"status\":\"error\",\"errorType\":5}");
+}
+
+TEST_CASE("prometheus api: a range pull goes in chunks, joins series by labels, keeps gaps") {
+  // Chunk 1 has series a; chunk 2 matches nothing; chunk 3 has a and b.
+  RecordingServer server([](const RawRequest& r) {
+    const std::string start = net::parse_query(r.body).at(1).second;
+    std::string result = "[]";
+    if (start == "0")
+      result = R"([{"metric":{"q":"a"},"values":[[0,"1"],[10,"2"]]}])";
+    else if (start == "20002")
+      result = R"([{"metric":{"q":"b"},"values":[[20002,"7"]]},)"
+               R"({"metric":{"q":"a"},"values":[[25000,"3"]]}])";
+    return http_response(
+        200, R"({"status":"success","data":{"resultType":"matrix","result":)" + result + "}}");
+  });
+  Value options = Value::object();
+  options.set("url", Value("http://ops:pw@127.0.0.1:" + std::to_string(server.port()) + "/prom"));
+  const auto endpoint =
+      prometheus::server_from_options(adapters::Options(options, "prometheus", ""));
+  // Steps of 1 s: 10,000 of them per request, so [0, 25000] takes three.
+  std::vector<double> chunk_ends;
+  const auto series = prometheus::pull_range(
+      endpoint, prometheus::RangeQuery{"up == 1", 0, 25000, 1}, std::chrono::seconds(5),
+      "prometheus query up", [&](double end, std::size_t) { chunk_ends.push_back(end); });
+  REQUIRE(series.size() == 2);
+  CHECK(series[0].labels.at(0).second == "a");
+  CHECK(series[0].samples.size() == 3);
+  CHECK(series[0].samples.back().first == 25000);
+  CHECK(series[1].labels.at(0).second == "b");
+  CHECK(chunk_ends == std::vector<double>{10000, 20001, 25000});
+  const auto seen = server.seen();
+  REQUIRE(seen.size() == 3);
+  CHECK(seen[0].method == "POST");
+  CHECK(seen[0].target == "/prom/api/v1/query_range");
+  CHECK(seen[0].header("Content-Type") == "application/x-www-form-urlencoded");
+  CHECK(seen[0].header("Authorization") == "Basic b3BzOnB3");
+  CHECK(seen[0].body == "query=up%20%3D%3D%201&start=0&end=10000&step=1&timeout=4500ms");
+  CHECK(seen[1].body.find("&start=10001&end=20001&") != std::string::npos);
+}
+
+TEST_CASE("prometheus api: a range pull reports the server's error with the chunk's range") {
+  LoopbackServer server([](const RawRequest&) {
+    return ScriptedReply{http_response(
+        422, R"({"status":"error","errorType":"execution","error":"too many samples"})")};
+  });
+  Value options = Value::object();
+  options.set("url", Value("http://127.0.0.1:" + std::to_string(server.port())));
+  const auto endpoint =
+      prometheus::server_from_options(adapters::Options(options, "prometheus", ""));
+  CHECK_THROWS_WITH_AS(
+      prometheus::pull_range(endpoint, prometheus::RangeQuery{"x", 60, 120, 15},
+                             std::chrono::seconds(5), "prometheus query x", nullptr),
+      "prometheus query x [1970-01-01T00:01:00Z, 1970-01-01T00:02:00Z]: HTTP 422, execution: too "
+      "many samples",
+      std::runtime_error);
 }

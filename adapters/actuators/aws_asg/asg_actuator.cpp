@@ -14,6 +14,7 @@
 #include "adapters/net/aws/credentials.hpp"
 #include "adapters/net/aws/query_client.hpp"
 #include "adapters/net/http_client.hpp"
+#include "common/time/timestamp_text.hpp"
 #include "engine/core/units.hpp"
 
 namespace luascale::aws {
@@ -109,7 +110,7 @@ std::string parse_asg_target(const Value& target, AsgTargetConfig* out) {
 }
 
 std::string scheduled_action_name(const std::string& prefix, Clock::time_point t) {
-  return prefix + format_amz_date(t);
+  return prefix + format_timestamp_text(from_system_clock(t), TimestampSyntax::Iso8601Basic);
 }
 
 namespace {

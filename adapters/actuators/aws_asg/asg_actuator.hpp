@@ -25,7 +25,7 @@
 #include <vector>
 
 #include "adapters/net/aws/aws_env.hpp"
-#include "adapters/net/aws/aws_time.hpp"
+#include "adapters/net/aws/sigv4.hpp"
 #include "engine/adapter.hpp"
 
 namespace luascale::aws {

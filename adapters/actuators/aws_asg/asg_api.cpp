@@ -3,6 +3,7 @@
 #include "adapters/actuators/aws_asg/asg_api.hpp"
 
 #include "adapters/net/aws/aws_xml.hpp"
+#include "common/time/timestamp_text.hpp"
 
 namespace luascale::aws {
 
@@ -88,7 +89,8 @@ void AsgApi::describe_scheduled_actions(const std::string& group,
 void AsgApi::put_scheduled_action(const std::string& group, const ScheduledAction& action,
                                   QueryCallback done) {
   ParamList params = {{"AutoScalingGroupName", group}, {"ScheduledActionName", action.name}};
-  if (action.start_time) params.emplace_back("StartTime", format_iso8601(*action.start_time));
+  if (action.start_time)
+    params.emplace_back("StartTime", format_timestamp_text(from_system_clock(*action.start_time)));
   if (!action.recurrence.empty()) params.emplace_back("Recurrence", action.recurrence);
   if (!action.time_zone.empty()) params.emplace_back("TimeZone", action.time_zone);
   if (action.min_size) params.emplace_back("MinSize", std::to_string(*action.min_size));

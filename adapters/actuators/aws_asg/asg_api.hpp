@@ -9,7 +9,6 @@
 #include <string>
 #include <vector>
 
-#include "adapters/net/aws/aws_time.hpp"
 #include "adapters/net/aws/query_client.hpp"
 
 namespace luascale::aws {

@@ -2,6 +2,7 @@
 // asg_api.hpp). No client here, so it links alone for fuzzing.
 #include "adapters/actuators/aws_asg/asg_api.hpp"
 #include "adapters/net/aws/aws_xml.hpp"
+#include "common/time/timestamp_text.hpp"
 
 namespace luascale::aws {
 
@@ -73,7 +74,7 @@ std::vector<ScheduledAction> parse_describe_scheduled_actions(std::string_view b
     ScheduledAction a;
     a.name = text_at(m, "ScheduledActionName");
     const std::string start = text_at(m, "StartTime");
-    if (!start.empty()) a.start_time = parse_iso8601(start);
+    if (auto t = parse_timestamp_text(start)) a.start_time = to_system_clock(*t);
     a.recurrence = text_at(m, "Recurrence");
     a.time_zone = text_at(m, "TimeZone");
     a.min_size = int_at(m, "MinSize");

@@ -5,17 +5,13 @@
 #include <fstream>
 #include <sstream>
 
-#include "engine/core/units.hpp"
+#include "adapters/net/ascii_text.hpp"
 
 namespace luascale::aws {
 namespace {
 
-std::string lower(std::string s) {
-  for (char& c : s) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return s;
-}
+using net::ascii_lower;
+using net::trim_space;
 
 std::optional<std::string> get(const Environment& env, const std::string& name) {
   if (!env) return std::nullopt;
@@ -69,7 +65,7 @@ std::map<std::string, Profile> parse_ini_profiles(std::string_view text, bool is
     if (!current || indented) continue;  // a nested sub-key (e.g. under s3 =)
     const auto eq = line.find('=');
     if (eq == std::string::npos) continue;
-    std::string key = lower(trim_space(line.substr(0, eq)));
+    std::string key = ascii_lower(trim_space(line.substr(0, eq)));
     std::string value = trim_space(line.substr(eq + 1));
     // Inline comments only count after white space ("key = v # note").
     for (std::size_t i = 1; i < value.size(); ++i) {
@@ -150,7 +146,7 @@ std::string resolve_endpoint(const Environment& env, const std::string& configur
 bool env_flag(const Environment& env, const std::string& name) {
   auto v = get(env, name);
   if (!v) return false;
-  const std::string l = lower(*v);
+  const std::string l = ascii_lower(*v);
   return l == "true" || l == "1" || l == "yes";
 }
 

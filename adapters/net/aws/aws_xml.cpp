@@ -3,7 +3,7 @@
 
 #include <cstdlib>
 
-#include "engine/core/units.hpp"
+#include "adapters/net/ascii_text.hpp"
 
 namespace luascale::aws {
 
@@ -43,7 +43,7 @@ std::vector<pugi::xml_node> children(const pugi::xml_node& node, std::string_vie
 
 std::string text_at(const pugi::xml_node& node, std::string_view slash_path) {
   const pugi::xml_node n = path(node, slash_path);
-  return n ? trim_space(n.child_value()) : std::string();
+  return n ? net::trim_space(n.child_value()) : std::string();
 }
 
 std::optional<long long> int_at(const pugi::xml_node& node, std::string_view slash_path) {

@@ -9,13 +9,16 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "adapters/net/ascii_text.hpp"
 #include "adapters/net/aws/aws_xml.hpp"
 #include "adapters/net/http_client.hpp"
 #include "adapters/net/url.hpp"
-#include "engine/core/units.hpp"
+#include "common/time/timestamp_text.hpp"
 
 namespace luascale::aws {
 namespace {
+
+using net::trim_space;
 
 std::optional<std::string> read_whole_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -57,7 +60,7 @@ CredentialsOutcome parse_sts_credentials(std::string_view body) {
   if (rc.credentials.empty()) return failure("STS: response lacks AccessKeyId or SecretAccessKey");
   const std::string exp = text_at(c, "Expiration");
   if (!exp.empty()) {
-    rc.expiration = parse_iso8601(exp);
+    if (auto t = parse_timestamp_text(exp)) rc.expiration = to_system_clock(*t);
     if (!rc.expiration) return failure("STS: unreadable Expiration \"" + exp + "\"");
   }
   CredentialsOutcome out;
@@ -83,7 +86,7 @@ CredentialsOutcome parse_json_credentials(std::string_view body) {
   }
   const std::string exp = str("Expiration");
   if (!exp.empty()) {
-    rc.expiration = parse_iso8601(exp);
+    if (auto t = parse_timestamp_text(exp)) rc.expiration = to_system_clock(*t);
     if (!rc.expiration) return failure("unreadable Expiration \"" + exp + "\"");
   }
   CredentialsOutcome out;

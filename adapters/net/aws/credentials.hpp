@@ -13,7 +13,6 @@
 #include <string>
 
 #include "adapters/net/aws/aws_env.hpp"
-#include "adapters/net/aws/aws_time.hpp"
 #include "adapters/net/aws/sigv4.hpp"
 
 namespace boost::asio {

@@ -9,7 +9,8 @@
 #include <algorithm>
 #include <stdexcept>
 
-#include "adapters/net/aws/aws_time.hpp"
+#include "adapters/net/ascii_text.hpp"
+#include "common/time/timestamp_text.hpp"
 
 namespace luascale::aws {
 namespace {
@@ -22,13 +23,7 @@ bool is_unreserved(unsigned char c) {
          c == '-' || c == '_' || c == '.' || c == '~';
 }
 
-char to_lower_ascii(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), to_lower_ascii);
-  return out;
-}
+using net::ascii_lower;
 
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f'; }
 
@@ -80,7 +75,7 @@ void wipe(std::string& s) {
 // Index of the first header called name_lower (any case), or npos.
 std::size_t find_header(const HeaderList& headers, std::string_view name_lower) {
   for (std::size_t i = 0; i < headers.size(); ++i) {
-    if (lower(headers[i].first) == name_lower) return i;
+    if (ascii_lower(headers[i].first) == name_lower) return i;
   }
   return std::string::npos;
 }
@@ -88,7 +83,7 @@ std::size_t find_header(const HeaderList& headers, std::string_view name_lower) 
 // Sets a header: replaces the first one of that name (any case) in place and drops the others,
 // or appends it.
 void set_header(HeaderList& headers, std::string_view canonical_name, std::string value) {
-  const std::string name_lower = lower(canonical_name);
+  const std::string name_lower = ascii_lower(canonical_name);
   std::size_t first = find_header(headers, name_lower);
   if (first == std::string::npos) {
     headers.emplace_back(std::string(canonical_name), std::move(value));
@@ -96,13 +91,13 @@ void set_header(HeaderList& headers, std::string_view canonical_name, std::strin
   }
   headers[first].second = std::move(value);
   for (std::size_t i = headers.size(); i-- > first + 1;) {
-    if (lower(headers[i].first) == name_lower) headers.erase(headers.begin() + static_cast<long>(i));
+    if (ascii_lower(headers[i].first) == name_lower) headers.erase(headers.begin() + static_cast<long>(i));
   }
 }
 
 void remove_header(HeaderList& headers, std::string_view name_lower) {
   headers.erase(std::remove_if(headers.begin(), headers.end(),
-                               [&](const auto& h) { return lower(h.first) == name_lower; }),
+                               [&](const auto& h) { return ascii_lower(h.first) == name_lower; }),
                 headers.end());
 }
 
@@ -133,17 +128,11 @@ std::string uri_encode(std::string_view text, bool keep_slash) {
 }
 
 std::string uri_decode(std::string_view text) {
-  auto nibble = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
   std::string out;
   out.reserve(text.size());
   for (std::size_t i = 0; i < text.size(); ++i) {
     if (text[i] == '%' && i + 2 < text.size()) {
-      const int hi = nibble(text[i + 1]), lo = nibble(text[i + 2]);
+      const int hi = net::hex_digit_value(text[i + 1]), lo = net::hex_digit_value(text[i + 2]);
       if (hi >= 0 && lo >= 0) {
         out.push_back(static_cast<char>(hi * 16 + lo));
         i += 2;
@@ -200,7 +189,7 @@ std::string canonical_headers(const HeaderList& headers, std::string* signed_hea
   // Stable by name so repeated headers keep their order.
   std::vector<std::pair<std::string, std::string>> items;
   items.reserve(headers.size());
-  for (const auto& [name, value] : headers) items.emplace_back(lower(trim_all(name)), trim_all(value));
+  for (const auto& [name, value] : headers) items.emplace_back(ascii_lower(trim_all(name)), trim_all(value));
   std::stable_sort(items.begin(), items.end(),
                    [](const auto& a, const auto& b) { return a.first < b.first; });
   std::string block, names;
@@ -288,7 +277,8 @@ SignedRequest sign(const SignableRequest& req, const Credentials& creds,
   }
 
   SignedRequest out;
-  out.amz_date = format_amz_date(params.time);
+  out.amz_date =
+      format_timestamp_text(from_system_clock(params.time), TimestampSyntax::Iso8601Basic);
   const std::string date = out.amz_date.substr(0, 8);
   out.credential_scope = date + "/" + params.region + "/" + params.service + "/aws4_request";
   out.payload_hash = sha256_hex(req.body);
@@ -340,7 +330,7 @@ std::string describe(const SignedRequest& s) {
   std::string authorization = s.authorization;
   // The token is the value of x-amz-security-token; the signature is the tail of Authorization.
   for (const auto& [name, value] : s.headers) {
-    if (lower(name) == "x-amz-security-token" && !value.empty()) {
+    if (ascii_lower(name) == "x-amz-security-token" && !value.empty()) {
       const std::string trimmed = trim_all(value);
       replace_all(canonical, trimmed, kRedacted);
     }

@@ -10,6 +10,9 @@
 
 namespace luascale::aws {
 
+// The clock AWS request times and credential expiries are read on.
+using Clock = std::chrono::system_clock;
+
 // Ordered (name, value) pairs; the same type as luascale::net::Headers / net::QueryParams, so
 // the HTTP client's lists pass through unchanged.
 using HeaderList = std::vector<std::pair<std::string, std::string>>;
@@ -44,7 +47,7 @@ struct SignableRequest {
 struct SigningParams {
   std::string region;   // "us-east-1"
   std::string service;  // signing name: "autoscaling", "sts"
-  std::chrono::system_clock::time_point time;  // the request time (X-Amz-Date)
+  Clock::time_point time;  // the request time (X-Amz-Date)
   // true (the SDKs' behaviour): X-Amz-Security-Token is a signed header. false: it is added after
   // signing and left out of the canonical request (what a few legacy services expect).
   bool sign_security_token = true;

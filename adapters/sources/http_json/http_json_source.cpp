@@ -21,11 +21,6 @@ const char* type_name(const json& j) {
   return j.type_name();
 }
 
-Value number_value(double d) {
-  if (d == std::floor(d) && std::fabs(d) < 9e15) return Value(static_cast<std::int64_t>(d));
-  return Value(d);
-}
-
 }  // namespace
 
 Extracted extract_number(std::string_view body, const std::string& pointer) {
@@ -86,23 +81,23 @@ class HttpJsonSource final : public Source {
         pointer_(std::move(pointer)) {}
 
   void fetch(std::function<void(SampleOutcome)> done) override {
-    client_->request(request_,
-                     [what = what_, pointer = pointer_, done = std::move(done)](net::HttpResult r) {
-                       SampleOutcome out;
-                       if (!r.ok()) {
-                         out.error = what + ": " + r.error;
-                       } else if (r.status < 200 || r.status >= 300) {
-                         out.error = what + ": HTTP " + std::to_string(r.status) +
-                                     (r.body.empty() ? "" : ": " + adapters::body_excerpt(r.body));
-                       } else {
-                         auto x = extract_number(r.body, pointer);
-                         if (x.value)
-                           out.sample = Sample{number_value(*x.value), adapters::unix_now()};
-                         else
-                           out.error = what + ": " + x.error;
-                       }
-                       done(std::move(out));
-                     });
+    client_->request(
+        request_, [what = what_, pointer = pointer_, done = std::move(done)](net::HttpResult r) {
+          SampleOutcome out;
+          if (!r.ok()) {
+            out.error = what + ": " + r.error;
+          } else if (r.status < 200 || r.status >= 300) {
+            out.error = what + ": HTTP " + std::to_string(r.status) +
+                        (r.body.empty() ? "" : ": " + adapters::body_excerpt(r.body));
+          } else {
+            auto x = extract_number(r.body, pointer);
+            if (x.value)
+              out.sample = Sample{adapters::sample_value(*x.value), adapters::unix_now()};
+            else
+              out.error = what + ": " + x.error;
+          }
+          done(std::move(out));
+        });
   }
 
  private:
@@ -114,12 +109,7 @@ class HttpJsonSource final : public Source {
 
 std::unique_ptr<Source> make_http_json_source(AdapterContext& ctx, const SignalSpec& spec) {
   adapters::Options opt(spec.options, "http-json", ctx.config_dir);
-  const std::string url_text = *opt.string("url", true);
-  std::string error;
-  auto url = net::parse_url(url_text, &error);
-  if (!url) opt.fail("url", error);
-  if (url->scheme != "http" && url->scheme != "https")
-    opt.fail("url", "must be an http:// or https:// URL");
+  adapters::HttpEndpoint server = adapters::http_endpoint(opt, /*allow_query=*/true);
   const std::string pointer = opt.string("pointer").value_or("");
   try {
     json::json_pointer check(pointer);
@@ -128,24 +118,17 @@ std::unique_ptr<Source> make_http_json_source(AdapterContext& ctx, const SignalS
         "pointer",
         std::string("not a JSON pointer (RFC 6901, e.g. \"/queues/0/messages\"): ") + e.what());
   }
-  auto tls = opt.tls();
-  if (url->is_https()) {
-    auto tls_error = net::check_client_tls(tls);
-    if (!tls_error.empty()) opt.fail("ca_file", tls_error);
-  }
   net::HttpRequest request;
   request.method = "GET";
-  request.headers = adapters::request_headers(opt, *url);
+  request.headers = server.headers;
   if (!net::find_header(request.headers, "Accept"))
     request.headers.emplace_back("Accept", "application/json");
   request.timeout = std::chrono::milliseconds(
       std::max<std::int64_t>(1, static_cast<std::int64_t>(spec.timeout_seconds * 1000)));
-  net::Url target = *url;
-  target.userinfo.clear();
-  request.url = target.to_string();
-  return std::make_unique<HttpJsonSource>(adapters::shared_http_client(ctx.io, tls),
-                                          std::move(request), "http-json " + target.to_string(),
-                                          pointer);
+  request.url = server.url.to_string();
+  std::string what = "http-json " + request.url;
+  return std::make_unique<HttpJsonSource>(adapters::shared_http_client(ctx.io, server.tls),
+                                          std::move(request), std::move(what), pointer);
 }
 
 }  // namespace

@@ -23,6 +23,7 @@
 #include <random>
 #include <utility>
 
+#include "adapters/net/ascii_text.hpp"
 #include "adapters/net/url.hpp"
 
 namespace luascale::redis {
@@ -33,14 +34,9 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-std::string lower_first(std::string s) {
-  if (!s.empty() && s[0] >= 'A' && s[0] <= 'Z') s[0] = static_cast<char>(s[0] - 'A' + 'a');
-  return s;
-}
-
 std::string describe_error(const boost::system::error_code& ec) {
   if (ec == asio::error::eof) return "connection closed by the server";
-  return lower_first(ec.message());
+  return net::lower_first(ec.message());
 }
 
 // "2s", "1.5s", "250ms".

@@ -13,17 +13,19 @@ FLAGS=(-std=c++20 -O1 -g -fno-omit-frame-pointer -I"$SRC" -DLUASCALE_SOURCE_DIR=
        $(pkg-config --cflags lua5.4)
        -DLUASCALE_VERSION="\"fuzz\"" -fsanitize=address,undefined -fno-sanitize-recover=undefined)
 
-# target: the parser sources it links (the Lua host: all of engine/lua)
+# target: the parser sources it links (the Lua host: all of engine/lua). TIME: timestamp text and
+# calendar arithmetic, which the trace, Kubernetes, AWS and Lua time code all use.
+TIME="common/time/civil_time.cpp common/time/timestamp_text.cpp"
 declare -A SOURCES=(
   [fuzz_json]="engine/core/value.cpp engine/core/value_json.cpp"
-  [fuzz_trace_csv]="engine/replay/trace.cpp engine/core/value.cpp engine/core/value_json.cpp"
-  [fuzz_trace_jsonl]="engine/replay/trace.cpp engine/core/value.cpp engine/core/value_json.cpp"
+  [fuzz_trace_csv]="engine/replay/trace.cpp engine/core/value.cpp engine/core/value_json.cpp $TIME"
+  [fuzz_trace_jsonl]="engine/replay/trace.cpp engine/core/value.cpp engine/core/value_json.cpp $TIME"
   [fuzz_config]="engine/config/config.cpp engine/core/units.cpp engine/core/value.cpp engine/core/value_json.cpp"
   [fuzz_resp]="adapters/sources/redis/resp.cpp"
-  [fuzz_prometheus]="adapters/sources/prometheus/instant_query.cpp adapters/common/body_text.cpp"
-  [fuzz_kubernetes]="adapters/kubernetes/kube_parse.cpp engine/core/value.cpp engine/core/value_json.cpp"
-  [fuzz_asg]="adapters/actuators/aws_asg/asg_parse.cpp adapters/net/aws/aws_xml.cpp adapters/net/aws/aws_time.cpp engine/core/units.cpp"
-  [fuzz_cron]="$(cd "$SRC" && echo engine/lua/*.cpp) engine/signals/history.cpp engine/core/units.cpp engine/core/value.cpp engine/core/value_json.cpp"
+  [fuzz_prometheus]="adapters/sources/prometheus/api_response.cpp adapters/common/body_text.cpp"
+  [fuzz_kubernetes]="adapters/kubernetes/kube_parse.cpp engine/core/value.cpp engine/core/value_json.cpp $TIME"
+  [fuzz_asg]="adapters/actuators/aws_asg/asg_parse.cpp adapters/net/aws/aws_xml.cpp adapters/net/ascii_text.cpp $TIME"
+  [fuzz_cron]="$(cd "$SRC" && echo engine/lua/*.cpp) engine/signals/history.cpp engine/core/units.cpp engine/core/value.cpp engine/core/value_json.cpp $TIME"
 )
 EXTRA_LIBS=(-ldate-tz -lpugixml $(pkg-config --libs lua5.4))
 

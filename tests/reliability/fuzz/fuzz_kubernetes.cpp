@@ -1,7 +1,8 @@
 // fuzz target: Kubernetes response parsing (adapters/kubernetes/kube_parse.cpp): a complete HTTP
 // response as a KubeResponse, then the fields the scale actuator and the sources read from it
 // (spec.replicas, status.replicas, status.readyReplicas, status.selector), and every string in
-// the body through the quantity and RFC 3339 parsers (pod requests, Lease times).
+// the body through the quantity parser and the RFC 3339 reader (common/time/timestamp_text.cpp;
+// pod requests, Lease times).
 // Input: byte 0 picks the status, byte 1 the length of a Retry-After header taken from the next
 // bytes, the rest is the body. Contract: 2xx with an object body is ok, 2xx otherwise is an
 // error, non-2xx is always an error; retry_after is -1 or a parsed number.
@@ -10,6 +11,7 @@
 #include <string>
 
 #include "adapters/kubernetes/kube_client.hpp"
+#include "common/time/timestamp_text.hpp"
 
 namespace {
 
@@ -26,7 +28,7 @@ void strings(const Value& v, int depth, int& budget) {
   if (depth > 8 || --budget < 0) return;
   if (v.is_string()) {
     (void)luascale::kube::parse_quantity(v.as_string());
-    (void)luascale::kube::parse_rfc3339(v.as_string());
+    (void)luascale::parse_timestamp_text(v.as_string());
   } else if (v.is_array()) {
     for (const auto& e : v.as_array()) strings(e, depth + 1, budget);
   } else if (v.is_object()) {
@@ -58,6 +60,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   int budget = 2000;
   strings(r.body, 0, budget);
   (void)luascale::kube::parse_quantity(body);
-  (void)luascale::kube::parse_rfc3339(body);
+  (void)luascale::parse_timestamp_text(body);
   return 0;
 }

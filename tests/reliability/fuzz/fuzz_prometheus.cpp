@@ -1,5 +1,5 @@
 // fuzz target: the Prometheus instant-query response parser
-// (adapters/sources/prometheus/instant_query.cpp). The first byte picks the HTTP status, the rest
+// (adapters/sources/prometheus/api_response.cpp). The first byte picks the HTTP status, the rest
 // is the body. Contract: a value is finite and comes without an error; an error comes without a
 // value; the series count matches a one-sample answer.
 #include <cmath>
@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "adapters/sources/prometheus/prometheus_source.hpp"
+#include "adapters/sources/prometheus/prometheus_api.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return 0;

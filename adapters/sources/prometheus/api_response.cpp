@@ -1,5 +1,6 @@
-// adapters/sources/prometheus/instant_query.cpp — parse_instant_query: reading the Prometheus
-// HTTP API's instant-query envelope (pure; no client, so it links alone for fuzzing).
+// adapters/sources/prometheus/api_response.cpp — reading Prometheus HTTP API responses: the error
+// envelope of any call (status_error) and the instant-query result (parse_instant_query). Pure, no
+// client, so it links alone for fuzzing.
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
@@ -7,13 +8,40 @@
 #include <string>
 
 #include "adapters/common/http_support.hpp"
-#include "adapters/sources/prometheus/prometheus_source.hpp"
+#include "adapters/sources/prometheus/prometheus_api.hpp"
 
 namespace luascale::prometheus {
 
 namespace {
 
 using json = nlohmann::json;
+
+bool is_2xx(int http_status) {
+  return http_status >= 200 && http_status < 300;
+}
+
+// A body that is not the API's JSON object, as an error.
+std::string not_the_api(int http_status, std::string_view body) {
+  return (is_2xx(http_status) ? "response is not JSON" : "HTTP " + std::to_string(http_status)) +
+         (body.empty() ? std::string(" (empty body)") : ": " + adapters::body_excerpt(body));
+}
+
+// The error of a parsed envelope whose status is not "success" (or that came with a non-2xx
+// status): "HTTP 422, execution: too many samples".
+std::string envelope_error(int http_status, const json& doc, std::string_view body) {
+  const std::string type = doc.value("errorType", std::string());
+  const std::string message = doc.value("error", std::string());
+  std::string out = "HTTP " + std::to_string(http_status);
+  if (!type.empty()) out += ", " + type;
+  return out + ": " + (message.empty() ? adapters::body_excerpt(body) : message);
+}
+
+std::string checked_status_error(int http_status, std::string_view body) {
+  if (is_2xx(http_status)) return "";
+  const json doc = json::parse(body.begin(), body.end(), nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded() || !doc.is_object()) return not_the_api(http_status, body);
+  return envelope_error(http_status, doc, body);
+}
 
 // "{job=\"api\", instance=\"a:9100\"}" for messages.
 std::string series_label(const json& metric) {
@@ -58,20 +86,15 @@ bool read_sample(const json& pair, QueryResult& out) {
 
 QueryResult parse_checked(int http_status, std::string_view body) {
   QueryResult out;
+  out.error = checked_status_error(http_status, body);
+  if (!out.error.empty()) return out;
   json doc = json::parse(body.begin(), body.end(), nullptr, /*allow_exceptions=*/false);
-  const bool http_ok = http_status >= 200 && http_status < 300;
   if (doc.is_discarded() || !doc.is_object()) {
-    out.error = (http_ok ? "response is not JSON" : "HTTP " + std::to_string(http_status)) +
-                (body.empty() ? std::string(" (empty body)") : ": " + adapters::body_excerpt(body));
+    out.error = not_the_api(http_status, body);
     return out;
   }
-  const auto status = doc.value("status", std::string());
-  if (status != "success" || !http_ok) {
-    std::string type = doc.value("errorType", std::string());
-    std::string message = doc.value("error", std::string());
-    out.error = "HTTP " + std::to_string(http_status);
-    if (!type.empty()) out.error += ", " + type;
-    out.error += message.empty() ? ": " + adapters::body_excerpt(body) : ": " + message;
+  if (doc.value("status", std::string()) != "success") {
+    out.error = envelope_error(http_status, doc, body);
     return out;
   }
   auto data = doc.find("data");
@@ -120,12 +143,21 @@ QueryResult parse_checked(int http_status, std::string_view body) {
 
 }  // namespace
 
+// A field of an unexpected type ("status": 5, "error": [], a series that is not an object) makes
+// nlohmann throw; callers run in I/O callbacks, where an escaping exception ends the process.
+
+std::string status_error(int http_status, std::string_view body) {
+  try {
+    return checked_status_error(http_status, body);
+  } catch (const json::exception&) {
+    return "HTTP " + std::to_string(http_status) + ": " + adapters::body_excerpt(body);
+  }
+}
+
 QueryResult parse_instant_query(int http_status, std::string_view body) {
-  // A field of an unexpected type ("status": 5, a series that is not an object) makes nlohmann
-  // throw; the caller runs in an I/O callback, where an escaping exception ends the process.
   try {
     return parse_checked(http_status, body);
-  } catch (const nlohmann::json::exception&) {
+  } catch (const json::exception&) {
     QueryResult out;
     out.error = "malformed response: " + adapters::body_excerpt(body);
     return out;
