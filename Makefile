@@ -3,12 +3,16 @@ BUILD      ?= build
 TEST_BUILD ?= build-test
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 
-# Debian packages the build, the tests and the demo need.
+# Debian 12 packages the build, the tests and the demo need.
 PACKAGES := g++ make cmake pkg-config ccache python3 tzdata \
             liblua5.4-dev libboost-dev libssl-dev nlohmann-json3-dev doctest-dev \
             libcli11-dev libhowardhinnant-date-dev libpugixml-dev libyaml-dev \
-            redis-server redis-tools prometheus kubectl nodejs openssl curl chromium \
+            redis-server redis-tools prometheus nodejs openssl curl chromium \
             clang libclang-rt-14-dev
+# Commands the tests run, as COMMAND:DEBIAN-PACKAGE. The package is installed only when the command
+# is missing, so a kubectl or npm installed some other way is used as it is (and never replaced):
+# Debian's kubectl comes in kubernetes-client, and its npm is a package apart from nodejs.
+COMMANDS := kubectl:kubernetes-client npm:npm
 
 DEMO_TRACE  := examples/traces/nasa_http_1995_requests_per_minute.csv
 DEMO_CONFIG := examples/demo/config.json
@@ -19,7 +23,8 @@ all: build
 
 # Installs what is missing with apt-get when root; otherwise prints the exact command and stops.
 deps:
-	@missing=$$(for p in $(PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	@missing=$$(for p in $(PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done; \
+	  for c in $(COMMANDS); do command -v $${c%%:*} >/dev/null || echo $${c#*:}; done); \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "installing:" $$missing; \
