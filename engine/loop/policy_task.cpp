@@ -57,7 +57,6 @@ class PolicyTask::LiveSource final : public Source {
         std::lock_guard<std::mutex> lock(self->mu);
         self->signals[i].latency.observe(secs, kFetchBuckets);
       }
-      if (!out.sample && out.error.empty()) out.error = "fetch failed";
       call->done(std::move(out));
     };
     const double timeout = task_.signals[i].timeout;

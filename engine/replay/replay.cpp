@@ -276,6 +276,7 @@ ReplaySummary replay_trace(PolicyRuntime& policy, TraceReader& trace, const Repl
   sum.first_time = now;
   for (;;) {
     feed.advance(now, offer_column);
+    if (opts.io) opts.io->restart();  // a run that ran out of work leaves it stopped
     tick.start(now);
     if (opts.io)
       while (tick.running() && opts.io->run_one()) {

@@ -29,10 +29,20 @@ declare -A SOURCES=(
 )
 EXTRA_LIBS=(-ldate-tz -lpugixml $(pkg-config --libs lua5.4))
 
+# An object is rebuilt when its source or any header it includes changed (the compiler's
+# dependency file lists them); ccache, when there, makes an unchanged rebuild cheap.
 compile() {  # src -> object path (echo)
   local src=$1 obj="$OUT/obj/$(echo "$1" | tr / _).o"
-  if [ ! -f "$obj" ] || [ "$SRC/$src" -nt "$obj" ]; then
-    $LAUNCH "$CXX" "${FLAGS[@]}" -fsanitize=fuzzer-no-link -c "$SRC/$src" -o "$obj"
+  local dep="${obj%.o}.d" stale=0
+  if [ ! -f "$obj" ] || [ ! -f "$dep" ]; then
+    stale=1
+  else
+    for f in $(sed -e 's/^[^:]*://' -e 's/\\$//' "$dep"); do
+      [ "$f" -nt "$obj" ] && { stale=1; break; }
+    done
+  fi
+  if [ $stale = 1 ]; then
+    $LAUNCH "$CXX" "${FLAGS[@]}" -fsanitize=fuzzer-no-link -MMD -MF "$dep" -c "$SRC/$src" -o "$obj"
   fi
   echo "$obj"
 }
