@@ -8,7 +8,7 @@ PACKAGES := g++ make cmake pkg-config ccache python3 tzdata \
             liblua5.4-dev libboost-dev libssl-dev nlohmann-json3-dev doctest-dev \
             libcli11-dev libhowardhinnant-date-dev libpugixml-dev libyaml-dev \
             redis-server redis-tools prometheus nodejs openssl curl chromium \
-            clang libclang-rt-14-dev
+            clang libclang-rt-14-dev clang-format git
 # Commands the tests run, as COMMAND:DEBIAN-PACKAGE. The package is installed only when the command
 # is missing, so a kubectl or npm installed some other way is used as it is (and never replaced):
 # Debian's kubectl comes in kubernetes-client, and its npm is a package apart from nodejs.

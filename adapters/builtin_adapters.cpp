@@ -23,10 +23,8 @@ const std::vector<SourceFactory>& builtin_sources() {
 
 const std::vector<ActuatorFactory>& builtin_actuators() {
   static const std::vector<ActuatorFactory> table = {
-      actuators::log_actuator_factory(),
-      actuators::file_actuator_factory(),
-      kube::kubernetes_actuator_factory(),
-      aws::asg_actuator_factory(),
+      actuators::log_actuator_factory(),     actuators::file_actuator_factory(),
+      kube::kubernetes_actuator_factory(),   aws::asg_actuator_factory(),
       aws::asg_scheduled_actuator_factory(),
   };
   return table;

@@ -59,8 +59,8 @@ class Source {
 
 // What an actuator reports about its target.
 struct TargetState {
-  std::int64_t replicas = 0;  // desired/spec count
-  std::int64_t ready = 0;     // ready/in-service count
+  std::int64_t replicas = 0;        // desired/spec count
+  std::int64_t ready = 0;           // ready/in-service count
   std::optional<std::int64_t> min;  // bounds the platform enforces (ASG min/max), if any
   std::optional<std::int64_t> max;
 };
@@ -79,8 +79,8 @@ struct ApplyOutcome {
 
 // One step of a capacity plan: from `time` on, the target should have `capacity`.
 struct PlannedCapacity {
-  double time = 0;             // unix seconds
-  std::int64_t capacity = 0;   // >= 0
+  double time = 0;            // unix seconds
+  std::int64_t capacity = 0;  // >= 0
 };
 
 // Context the engine hands to a decision it actuates (for annotations, logs).
@@ -119,7 +119,8 @@ struct SourceFactory {
 struct ActuatorFactory {
   const char* kind;
   std::vector<ConfigKey> keys;  // besides "kind", "replicas"
-  std::unique_ptr<Actuator> (*make)(AdapterContext&, const std::string& policy, const Value& target);
+  std::unique_ptr<Actuator> (*make)(AdapterContext&, const std::string& policy,
+                                    const Value& target);
 };
 
 // The table adapters/builtin_adapters.cpp exports. Only engine/cli links it.

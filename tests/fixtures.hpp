@@ -1,19 +1,25 @@
 // tests/fixtures.hpp — shared test fixtures: RAII temp dirs/files, paths to the tree and binary.
 #pragma once
 
+#include <unistd.h>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
-#include <unistd.h>
 
 namespace luascale::test {
 
-inline std::filesystem::path source_dir() { return LUASCALE_SOURCE_DIR; }
-inline std::filesystem::path shared_dir() { return LUASCALE_SHARED_DIR; }
-inline std::filesystem::path cli_binary() { return LUASCALE_BINARY; }
+inline std::filesystem::path source_dir() {
+  return LUASCALE_SOURCE_DIR;
+}
+inline std::filesystem::path shared_dir() {
+  return LUASCALE_SHARED_DIR;
+}
+inline std::filesystem::path cli_binary() {
+  return LUASCALE_BINARY;
+}
 
 // A private temporary directory, removed with everything in it when the object dies.
 class TempDir {

@@ -79,8 +79,9 @@ struct KubeClient::Impl : std::enable_shared_from_this<KubeClient::Impl> {
     if (!tok.empty()) {
       req.headers.emplace_back("Authorization", "Bearer " + tok);
     } else if (!connection.username.empty()) {
-      req.headers.emplace_back("Authorization", "Basic " + net::base64_encode(connection.username + ":" +
-                                                                         connection.password));
+      req.headers.emplace_back(
+          "Authorization",
+          "Basic " + net::base64_encode(connection.username + ":" + connection.password));
     }
     req.headers.emplace_back("User-Agent", std::string("luascale/") + LUASCALE_VERSION);
     auto self = shared_from_this();

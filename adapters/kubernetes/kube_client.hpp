@@ -39,7 +39,8 @@ using KubeCallback = std::function<void(KubeResponse)>;
 // A complete HTTP response (status, the Retry-After header or null, body) as a KubeResponse:
 // the JSON body, the Status object's reason and message on errors, Retry-After (header or
 // details.retryAfterSeconds). A 2xx whose body is not a JSON object is an error.
-KubeResponse parse_kube_response(int status, const std::string* retry_after, const std::string& body);
+KubeResponse parse_kube_response(int status, const std::string* retry_after,
+                                 const std::string& body);
 
 // A number from an API object as an integer (replicas, lease seconds): def when v is null, not a
 // number, or outside the int64 range (converting 1e300 would be undefined behaviour).

@@ -48,13 +48,13 @@ struct HttpResult {
 using HttpCallback = std::function<void(HttpResult)>;
 
 struct HttpClientOptions {
-  TlsClientOptions tls;                         // for every https request of this client
+  TlsClientOptions tls;                           // for every https request of this client
   std::size_t max_body_bytes = 16 * 1024 * 1024;  // response body cap, bytes
-  std::size_t max_header_bytes = 64 * 1024;     // response header cap, bytes
+  std::size_t max_header_bytes = 64 * 1024;       // response header cap, bytes
   std::chrono::milliseconds idle_timeout{30000};  // an idle pooled connection older than this is
                                                   // closed instead of reused
-  std::size_t max_idle_per_host = 4;  // pooled idle connections per scheme+host+port
-  std::string user_agent;             // "" = "luascale/<version>"
+  std::size_t max_idle_per_host = 4;              // pooled idle connections per scheme+host+port
+  std::string user_agent;                         // "" = "luascale/<version>"
 };
 
 // One client per TLS configuration; share it between callers that talk to the same servers so

@@ -34,9 +34,9 @@ inline const std::string* find_header(const Headers& headers, std::string_view n
 inline bool valid_header(std::string_view name, std::string_view value) {
   if (name.empty()) return false;
   for (unsigned char c : name) {
-    bool token = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                 std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) !=
-                     std::string_view::npos;
+    bool token =
+        (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+        std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos;
     if (!token) return false;
   }
   for (char c : value) {

@@ -40,7 +40,8 @@ struct TlsServerOptions {
   std::string key_file;
   std::string key_pem;
   // CAs that sign acceptable client certificates. When set, clients are asked for a certificate
-  // and one that does not verify is rejected; require_client_cert also rejects clients sending none.
+  // and one that does not verify is rejected; require_client_cert also rejects clients sending
+  // none.
   std::string client_ca_pem;
   bool require_client_cert = false;
 };

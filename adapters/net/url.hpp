@@ -12,12 +12,12 @@
 namespace luascale::net {
 
 struct Url {
-  std::string scheme;    // lowercased: "http", "https", ...
-  std::string userinfo;  // raw "user:password" before '@' (never sent or printed by net/)
-  std::string host;      // lowercased name, IPv4 literal, or IPv6 literal without brackets
+  std::string scheme;      // lowercased: "http", "https", ...
+  std::string userinfo;    // raw "user:password" before '@' (never sent or printed by net/)
+  std::string host;        // lowercased name, IPv4 literal, or IPv6 literal without brackets
   std::uint16_t port = 0;  // explicit port, else the scheme default (http 80, https 443), else 0
-  std::string path;      // still percent-encoded; "/" when the URL has none
-  std::string query;     // still percent-encoded, without '?'; empty when absent
+  std::string path;        // still percent-encoded; "/" when the URL has none
+  std::string query;       // still percent-encoded, without '?'; empty when absent
 
   bool is_https() const { return scheme == "https"; }
   bool host_is_ipv6() const { return host.find(':') != std::string::npos; }

@@ -31,7 +31,8 @@ int cmd_check(const CheckOptions& o) {
       }
     }
     if (ok)
-      std::cout << "ok: " << path << " (" << pcs.size() << (pcs.size() == 1 ? " policy" : " policies") << ")\n";
+      std::cout << "ok: " << path << " (" << pcs.size()
+                << (pcs.size() == 1 ? " policy" : " policies") << ")\n";
     else
       ++failed;
   }

@@ -16,9 +16,12 @@ namespace {
 
 const char* status_text(EvalOutcome::Status s) {
   switch (s) {
-    case EvalOutcome::Status::Decision: return "decision";
-    case EvalOutcome::Status::Hold: return "hold";
-    case EvalOutcome::Status::Error: return "error";
+    case EvalOutcome::Status::Decision:
+      return "decision";
+    case EvalOutcome::Status::Hold:
+      return "hold";
+    case EvalOutcome::Status::Error:
+      return "error";
   }
   return "?";
 }
@@ -35,15 +38,18 @@ void feed_signal(MemorySource& src, const std::string& name, const Value& v, dou
   }
   if (v.is_object()) {
     if (const Value* h = v.find("history"); h && v.as_object().size() == 1) {
-      if (!h->is_array()) throw std::runtime_error(where + ".history: expected an array of [dt, value]");
+      if (!h->is_array())
+        throw std::runtime_error(where + ".history: expected an array of [dt, value]");
       std::size_t i = 0;
       for (const Value& e : h->as_array()) {
         std::string at = where + ".history[" + std::to_string(i++) + "]";
         double dt, val;
-        if (e.is_array() && e.as_array().size() == 2 && e.as_array()[0].is_number() && e.as_array()[1].is_number()) {
+        if (e.is_array() && e.as_array().size() == 2 && e.as_array()[0].is_number() &&
+            e.as_array()[1].is_number()) {
           dt = e.as_array()[0].as_number();
           val = e.as_array()[1].as_number();
-        } else if (e.is_object() && e.find("t") && e.find("v") && e.find("t")->is_number() && e.find("v")->is_number()) {
+        } else if (e.is_object() && e.find("t") && e.find("v") && e.find("t")->is_number() &&
+                   e.find("v")->is_number()) {
           dt = e.find("t")->as_number();
           val = e.find("v")->as_number();
         } else {
@@ -56,7 +62,8 @@ void feed_signal(MemorySource& src, const std::string& name, const Value& v, dou
       return;
     }
   }
-  if (v.is_bool() || v.is_string()) throw std::runtime_error(where + ": expected a number, list or object");
+  if (v.is_bool() || v.is_string())
+    throw std::runtime_error(where + ": expected a number, list or object");
   src.push(now, v);
 }
 
@@ -91,11 +98,15 @@ int cmd_eval(const EvalOptions& o) {
         throw std::runtime_error("--target." + k + ": unknown key (replicas, ready, min, max)");
       if (!v.is_integer() || v.as_int() < 0 || v.as_int() > kMaxCount)
         throw std::runtime_error("--target." + k + ": expected an integer in [0, 2147483647]");
-      if (k == "replicas") replicas = v.as_int();
-      else if (k == "ready") ready = v.as_int();
+      if (k == "replicas")
+        replicas = v.as_int();
+      else if (k == "ready")
+        ready = v.as_int();
       // The target's bounds take the place of the config's minReplicas/maxReplicas.
-      else if (k == "min") cfg.guard.min = v.as_int();
-      else cfg.guard.max = v.as_int();
+      else if (k == "min")
+        cfg.guard.min = v.as_int();
+      else
+        cfg.guard.max = v.as_int();
     }
     if (cfg.guard.min > cfg.guard.max) throw std::runtime_error("--target: min is above max");
   }
@@ -105,8 +116,10 @@ int cmd_eval(const EvalOptions& o) {
     std::cerr << err << "\n";
     return 1;
   }
-  double now = o.now ? *o.now
-                     : std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  double now =
+      o.now ? *o.now
+            : std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+                  .count();
   // The one tick, through the path every command drives: the signals from memory sources, the
   // target a count in memory.
   MemoryTarget target;
@@ -145,11 +158,15 @@ int cmd_eval(const EvalOptions& o) {
   out.set("status", status_text(rec.status));
   out.set("current", rec.current);
   out.set("recommended", rec.recommended ? Value(*rec.recommended) : Value());
-  out.set("replicas", rec.replicas_out ? Value(rec.desired) : (rec.nodes_out ? Value() : Value(rec.desired)));
-  out.set("nodes", rec.nodes_out ? Value(rec.replicas_out ? *rec.nodes_out : rec.desired) : Value());
+  out.set("replicas",
+          rec.replicas_out ? Value(rec.desired) : (rec.nodes_out ? Value() : Value(rec.desired)));
+  out.set("nodes",
+          rec.nodes_out ? Value(rec.replicas_out ? *rec.nodes_out : rec.desired) : Value());
   out.set("bound_by", bound_by_name(rec.bound_by));
-  if (rec.status == EvalOutcome::Status::Error) out.set("error", rec.reason);
-  else out.set("reason", rec.reason);
+  if (rec.status == EvalOutcome::Status::Error)
+    out.set("error", rec.reason);
+  else
+    out.set("reason", rec.reason);
   Value logs = Value::array();
   for (auto& l : rec.logs) logs.as_array().push_back(l);
   out.set("logs", logs);

@@ -6,8 +6,8 @@
 
 #include <atomic>
 #include <boost/asio/io_context.hpp>
-#include <cstring>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -34,7 +34,8 @@ struct RealTarget {
     for (const auto& f : builtin_actuators())
       if (pc.target.kind == f.kind) actuator = f.make(ctx, pc.name, pc.target.options);
     if (!actuator)
-      throw std::runtime_error(pc.key_path + ".target.kind: --actuate needs an actuator kind, not \"" +
+      throw std::runtime_error(pc.key_path +
+                               ".target.kind: --actuate needs an actuator kind, not \"" +
                                pc.target.kind + "\"");
   }
   boost::asio::io_context io;
@@ -135,10 +136,11 @@ int cmd_replay(const ReplayOptionsCli& o) {
   for (const auto& f : o.fail_if) {
     fail_ifs.push_back(parse_fail_if(f));
     if (!metric_of(ReplaySummary{}, fail_ifs.back().metric))
-      throw std::runtime_error("--fail-if " + f + ": unknown metric '" + fail_ifs.back().metric +
-                               "' (errors, replica_hours, node_hours, cost, under_share, under_seconds, "
-                               "peak_shortfall, recover_seconds, flips, scale_events, max_replicas, "
-                               "mean_replicas, holds)");
+      throw std::runtime_error(
+          "--fail-if " + f + ": unknown metric '" + fail_ifs.back().metric +
+          "' (errors, replica_hours, node_hours, cost, under_share, under_seconds, "
+          "peak_shortfall, recover_seconds, flips, scale_events, max_replicas, "
+          "mean_replicas, holds)");
   }
 
   ReplayOptions ro;
@@ -178,7 +180,8 @@ int cmd_replay(const ReplayOptionsCli& o) {
   if (!o.out.empty() && jobs.size() > 1) {
     tmpdir = o.out + ".parts." + std::to_string(::getpid());
     std::filesystem::create_directories(tmpdir);
-    for (std::size_t i = 0; i < jobs.size(); ++i) jobs[i]->csv_path = tmpdir + "/" + std::to_string(i) + ".csv";
+    for (std::size_t i = 0; i < jobs.size(); ++i)
+      jobs[i]->csv_path = tmpdir + "/" + std::to_string(i) + ".csv";
   } else if (!o.out.empty()) {
     jobs.front()->csv_path = o.out;
   }
@@ -200,8 +203,10 @@ int cmd_replay(const ReplayOptionsCli& o) {
       all_known = all_known && spans[i].has_value();
       total += spans[i].value_or(0);
     }
-    if (all_known) bar.add_total(total);
-    else spans.assign(jobs.size(), std::nullopt);
+    if (all_known)
+      bar.add_total(total);
+    else
+      spans.assign(jobs.size(), std::nullopt);
     if (jobs.size() > 1) bar.set_detail("0/" + std::to_string(jobs.size()) + " replays");
   }
   std::atomic<std::size_t> jobs_done{0};
@@ -243,7 +248,8 @@ int cmd_replay(const ReplayOptionsCli& o) {
       j.error = e.what();
     }
     const std::size_t done = ++jobs_done;
-    if (jobs.size() > 1) bar.set_detail(std::to_string(done) + "/" + std::to_string(jobs.size()) + " replays");
+    if (jobs.size() > 1)
+      bar.set_detail(std::to_string(done) + "/" + std::to_string(jobs.size()) + " replays");
   };
 
   // --actuate drives real targets: one job at a time, in order.
@@ -300,13 +306,15 @@ int cmd_replay(const ReplayOptionsCli& o) {
   for (const auto& j : jobs) rows.push_back(j->summary);
   if (!o.quiet)
     for (const auto& s : rows)
-      std::cerr << "replayed " << s.policy << " over " << s.trace << ": " << s.rows << " rows, " << s.ticks << " ticks\n";
+      std::cerr << "replayed " << s.policy << " over " << s.trace << ": " << s.rows << " rows, "
+                << s.ticks << " ticks\n";
   print_summary_table(rows, std::cout, traces.groups.size() > 1);
   if (!o.report.empty()) {
     std::vector<ReplaySeries> series;
     for (const auto& j : jobs) series.push_back(j->series);
     std::string err;
-    if (!write_html_report(o.report, o.report_title.empty() ? "luascale replay" : o.report_title, rows, series, &err)) {
+    if (!write_html_report(o.report, o.report_title.empty() ? "luascale replay" : o.report_title,
+                           rows, series, &err)) {
       std::cerr << err << "\n";
       return 1;
     }
@@ -330,7 +338,8 @@ int cmd_replay(const ReplayOptionsCli& o) {
     for (const auto& s : rows) {
       double v = *metric_of(s, f.metric);
       if (check(f, v)) {
-        std::cout << "fail-if: " << s.policy << (traces.groups.size() > 1 ? " (" + s.trace + ")" : "") << ": " << f.metric
+        std::cout << "fail-if: " << s.policy
+                  << (traces.groups.size() > 1 ? " (" + s.trace + ")" : "") << ": " << f.metric
                   << " = " << v << " (" << f.text << ")\n";
         ++failed;
       }

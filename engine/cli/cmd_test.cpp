@@ -6,6 +6,8 @@
 
 namespace luascale::cli {
 
-int cmd_test(const TestOptions& o) { return luascale::run_policy_tests(o.paths, std::cout); }
+int cmd_test(const TestOptions& o) {
+  return luascale::run_policy_tests(o.paths, std::cout);
+}
 
 }  // namespace luascale::cli

@@ -11,14 +11,14 @@
 namespace luascale::cli {
 
 struct EvalOptions {
-  std::string path;          // policy .lua or config .json
-  std::string policy_name;   // which policy of a config ("" = the first)
-  std::string signals;       // JSON object, or @file
-  std::string target;        // JSON object {"replicas":N,"ready":N}, or @file
-  std::string params;        // JSON object merged over the params, or @file
-  std::string state;         // a state file (replay --state-out / run) to start from
-  std::string state_out;     // write the state after the evaluation
-  std::optional<double> now; // unix seconds; default: the wall clock
+  std::string path;           // policy .lua or config .json
+  std::string policy_name;    // which policy of a config ("" = the first)
+  std::string signals;        // JSON object, or @file
+  std::string target;         // JSON object {"replicas":N,"ready":N}, or @file
+  std::string params;         // JSON object merged over the params, or @file
+  std::string state;          // a state file (replay --state-out / run) to start from
+  std::string state_out;      // write the state after the evaluation
+  std::optional<double> now;  // unix seconds; default: the wall clock
 };
 int cmd_eval(const EvalOptions& o);
 
@@ -38,27 +38,27 @@ struct ReplayOptionsCli {
   std::string interval;               // bare policies: evaluation interval (default 15s)
   std::optional<long long> start_replicas;
   std::string ready_delay;
-  std::string from, to;               // timestamps bounding the replay
+  std::string from, to;  // timestamps bounding the replay
   bool quiet = false;
-  PrometheusPullCli pull;             // --prometheus URL --query NAME=PROMQL ...: the trace pulled
-  std::string report;                 // --report: the HTML report file
+  PrometheusPullCli pull;  // --prometheus URL --query NAME=PROMQL ...: the trace pulled
+  std::string report;      // --report: the HTML report file
   std::string report_title;
-  bool actuate = false;               // --actuate: drive the config's real target actuator
+  bool actuate = false;  // --actuate: drive the config's real target actuator
 };
 int cmd_replay(const ReplayOptionsCli& o);
 
 struct TuneOptionsCli {
-  std::string path;                   // config .json
-  std::vector<std::string> traces;    // --trace (NAME=FILE inputs merge into one trace)
+  std::string path;                 // config .json
+  std::vector<std::string> traces;  // --trace (NAME=FILE inputs merge into one trace)
   PrometheusPullCli pull;
-  std::vector<std::string> params;    // --param NAME=LO:HI:STEP | NAME=V1,V2
-  std::vector<std::string> slos;      // --slo under=1%
-  std::string policy;                 // --name: the config's policy to tune ("" = the first)
-  int jobs = 0;                       // 0 = one per core
-  long long max_runs = 256;           // at most this many replays
-  std::string search = "auto";        // --search grid|random|coordinate|auto
-  std::string start = "config";       // --search-start config|middle: where coordinate descent starts
-  std::string from, to;               // timestamps bounding each replay
+  std::vector<std::string> params;  // --param NAME=LO:HI:STEP | NAME=V1,V2
+  std::vector<std::string> slos;    // --slo under=1%
+  std::string policy;               // --name: the config's policy to tune ("" = the first)
+  int jobs = 0;                     // 0 = one per core
+  long long max_runs = 256;         // at most this many replays
+  std::string search = "auto";      // --search grid|random|coordinate|auto
+  std::string start = "config";     // --search-start config|middle: where coordinate descent starts
+  std::string from, to;             // timestamps bounding each replay
   unsigned long long seed = 1;
   bool quiet = false;
 };
@@ -66,11 +66,11 @@ int cmd_tune(const TuneOptionsCli& o);
 
 struct RunOptionsCli {
   std::string config;
-  std::string state_file;   // overrides the config's state_file
-  std::string listen;       // overrides server.listen; "off" disables the HTTP server
-  bool once = false;        // one tick per policy, then exit
+  std::string state_file;  // overrides the config's state_file
+  std::string listen;      // overrides server.listen; "off" disables the HTTP server
+  bool once = false;       // one tick per policy, then exit
   int threads = 1;
-  bool no_reload = false;   // no mtime polling (SIGHUP still reloads)
+  bool no_reload = false;  // no mtime polling (SIGHUP still reloads)
   std::string log_format = "json";
 };
 int cmd_run(const RunOptionsCli& o);

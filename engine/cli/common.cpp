@@ -11,7 +11,8 @@
 namespace luascale::cli {
 
 bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 AdapterCatalog adapter_catalog(bool require_known) {
@@ -23,7 +24,8 @@ AdapterCatalog adapter_catalog(bool require_known) {
   return c;
 }
 
-std::vector<PolicyConfig> load_policies(const std::string& path, Config* config_out, bool require_known) {
+std::vector<PolicyConfig> load_policies(const std::string& path, Config* config_out,
+                                        bool require_known) {
   if (is_script(path)) return {policy_config_for_script(path)};
   Config cfg = load_config(path, adapter_catalog(require_known));
   std::vector<PolicyConfig> out = cfg.policies;

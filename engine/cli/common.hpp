@@ -10,7 +10,9 @@ namespace luascale::cli {
 
 bool ends_with(const std::string& s, const std::string& suffix);
 // True for paths the CLI treats as a policy script rather than a config.
-inline bool is_script(const std::string& path) { return ends_with(path, ".lua"); }
+inline bool is_script(const std::string& path) {
+  return ends_with(path, ".lua");
+}
 
 // The adapter catalog for validation (`require_known` in check and run).
 AdapterCatalog adapter_catalog(bool require_known);

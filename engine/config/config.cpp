@@ -30,14 +30,16 @@ std::string join_problems(const std::vector<std::string>& p) {
 // Walks a Value with a key path, collecting problems instead of stopping at the first.
 class Reader {
  public:
-  Reader(std::string file, std::vector<std::string>& problems) : file_(std::move(file)), problems_(problems) {}
+  Reader(std::string file, std::vector<std::string>& problems)
+      : file_(std::move(file)), problems_(problems) {}
 
   void problem(const std::string& path, const std::string& msg) {
     problems_.push_back(file_ + ": " + path + ": " + msg);
   }
 
   // Rejects keys of `obj` not in `allowed`.
-  void only_keys(const Value& obj, const std::string& path, std::initializer_list<const char*> allowed,
+  void only_keys(const Value& obj, const std::string& path,
+                 std::initializer_list<const char*> allowed,
                  const std::vector<ConfigKey>* extra = nullptr) {
     if (!obj.is_object()) return;
     for (const auto& [k, v] : obj.as_object()) {
@@ -79,7 +81,8 @@ class Reader {
     }
     if (v->is_string()) {
       if (auto d = parse_duration(v->as_string())) return d;
-      problem(join(path, key), "'" + v->as_string() + "' is not a duration (e.g. \"15s\", \"5m\", \"1h\")");
+      problem(join(path, key),
+              "'" + v->as_string() + "' is not a duration (e.g. \"15s\", \"5m\", \"1h\")");
       return std::nullopt;
     }
     problem(join(path, key), "must be a duration string or seconds");
@@ -96,13 +99,15 @@ class Reader {
     }
     double d = v->as_number();
     if (d < static_cast<double>(lo) || d > static_cast<double>(hi)) {
-      problem(join(path, key), "must be between " + std::to_string(lo) + " and " + std::to_string(hi));
+      problem(join(path, key),
+              "must be between " + std::to_string(lo) + " and " + std::to_string(hi));
       return std::nullopt;
     }
     return static_cast<std::int64_t>(d);
   }
 
-  std::optional<double> number(const Value& obj, const std::string& path, const char* key, double lo = 0) {
+  std::optional<double> number(const Value& obj, const std::string& path, const char* key,
+                               double lo = 0) {
     const Value* v = obj.find(key);
     if (!v || v->is_null()) return std::nullopt;
     if (!v->is_number()) {
@@ -147,10 +152,14 @@ void read_rules(Reader& r, const Value& v, const std::string& path, HpaScalingRu
   r.only_keys(v, path, {"stabilizationWindowSeconds", "selectPolicy", "policies"});
   rules.stabilization_window_seconds = r.integer(v, path, "stabilizationWindowSeconds", 0, 3600);
   if (auto s = r.string(v, path, "selectPolicy")) {
-    if (*s == "Max") rules.select = HpaScalingRules::Select::Max;
-    else if (*s == "Min") rules.select = HpaScalingRules::Select::Min;
-    else if (*s == "Disabled") rules.select = HpaScalingRules::Select::Disabled;
-    else r.problem(Reader::join(path, "selectPolicy"), "must be Max, Min or Disabled");
+    if (*s == "Max")
+      rules.select = HpaScalingRules::Select::Max;
+    else if (*s == "Min")
+      rules.select = HpaScalingRules::Select::Min;
+    else if (*s == "Disabled")
+      rules.select = HpaScalingRules::Select::Disabled;
+    else
+      r.problem(Reader::join(path, "selectPolicy"), "must be Max, Min or Disabled");
   }
   if (const Value* ps = v.find("policies")) {
     if (!ps->is_array()) {
@@ -168,9 +177,12 @@ void read_rules(Reader& r, const Value& v, const std::string& path, HpaScalingRu
       HpaScalingPolicy pol;
       auto type = r.string(p, pp, "type", true);
       if (type) {
-        if (*type == "Pods") pol.type = HpaScalingPolicy::Type::Pods;
-        else if (*type == "Percent") pol.type = HpaScalingPolicy::Type::Percent;
-        else r.problem(Reader::join(pp, "type"), "must be Pods or Percent");
+        if (*type == "Pods")
+          pol.type = HpaScalingPolicy::Type::Pods;
+        else if (*type == "Percent")
+          pol.type = HpaScalingPolicy::Type::Percent;
+        else
+          r.problem(Reader::join(pp, "type"), "must be Pods or Percent");
       }
       auto value = r.integer(p, pp, "value", 1, 2147483647);
       if (!p.find("value")) r.problem(Reader::join(pp, "value"), "required");
@@ -215,8 +227,8 @@ PolicyConfig read_policy(Reader& r, const Value& p, std::size_t index, const std
   const std::string path = "policies[" + std::to_string(index) + "]";
   pc.key_path = path;
   r.only_keys(p, path,
-              {"name", "script", "params", "interval", "target", "minReplicas", "maxReplicas", "min",
-               "max", "behavior", "cooldown", "fallback", "signals", "limits", "history"});
+              {"name", "script", "params", "interval", "target", "minReplicas", "maxReplicas",
+               "min", "max", "behavior", "cooldown", "fallback", "signals", "limits", "history"});
   if (auto n = r.string(p, path, "name", true)) pc.name = *n;
   if (auto s = r.string(p, path, "script", true)) {
     pc.script_display = *s;
@@ -224,8 +236,10 @@ PolicyConfig read_policy(Reader& r, const Value& p, std::size_t index, const std
   }
   if (const Value* params = r.object(p, path, "params")) pc.params = *params;
   if (auto d = r.duration(p, path, "interval")) {
-    if (*d <= 0) r.problem(path + ".interval", "must be > 0");
-    else pc.interval_seconds = *d;
+    if (*d <= 0)
+      r.problem(path + ".interval", "must be > 0");
+    else
+      pc.interval_seconds = *d;
   }
   if (auto d = r.duration(p, path, "history")) {
     pc.history_seconds = *d;
@@ -262,7 +276,8 @@ PolicyConfig read_policy(Reader& r, const Value& p, std::size_t index, const std
     pc.guard.has_behavior = true;
     const std::string bp = path + ".behavior";
     r.only_keys(*b, bp, {"scaleUp", "scaleDown"});
-    if (const Value* up = r.object(*b, bp, "scaleUp")) read_rules(r, *up, bp + ".scaleUp", pc.guard.scale_up);
+    if (const Value* up = r.object(*b, bp, "scaleUp"))
+      read_rules(r, *up, bp + ".scaleUp", pc.guard.scale_up);
     if (const Value* down = r.object(*b, bp, "scaleDown"))
       read_rules(r, *down, bp + ".scaleDown", pc.guard.scale_down);
   }
@@ -270,7 +285,8 @@ PolicyConfig read_policy(Reader& r, const Value& p, std::size_t index, const std
     if (c->is_object()) {
       r.only_keys(*c, path + ".cooldown", {"scaleUp", "scaleDown"});
       if (auto d = r.duration(*c, path + ".cooldown", "scaleUp")) pc.guard.cooldown_up_seconds = *d;
-      if (auto d = r.duration(*c, path + ".cooldown", "scaleDown")) pc.guard.cooldown_down_seconds = *d;
+      if (auto d = r.duration(*c, path + ".cooldown", "scaleDown"))
+        pc.guard.cooldown_down_seconds = *d;
     } else if (auto d = r.duration(p, path, "cooldown")) {
       pc.guard.cooldown_up_seconds = pc.guard.cooldown_down_seconds = *d;
     }
@@ -278,7 +294,8 @@ PolicyConfig read_policy(Reader& r, const Value& p, std::size_t index, const std
   if (const Value* f = r.object(p, path, "fallback")) {
     const std::string fp = path + ".fallback";
     r.only_keys(*f, fp, {"failureThreshold", "replicas"});
-    if (auto t = r.integer(*f, fp, "failureThreshold", 1, 1000000)) pc.guard.fallback_failure_threshold = *t;
+    if (auto t = r.integer(*f, fp, "failureThreshold", 1, 1000000))
+      pc.guard.fallback_failure_threshold = *t;
     pc.guard.fallback_replicas = r.integer(*f, fp, "replicas", 0, kMaxCount);
     if (!f->find("replicas")) r.problem(fp + ".replicas", "required");
   }
@@ -286,21 +303,29 @@ PolicyConfig read_policy(Reader& r, const Value& p, std::size_t index, const std
     const std::string lp = path + ".limits";
     r.only_keys(*l, lp, {"instructions", "memory", "timeout", "shared_state"});
     if (const Value* ss = l->find("shared_state")) {
-      if (!ss->is_bool()) r.problem(lp + ".shared_state", "must be true or false");
-      else pc.limits.shared_state = ss->as_bool();
+      if (!ss->is_bool())
+        r.problem(lp + ".shared_state", "must be true or false");
+      else
+        pc.limits.shared_state = ss->as_bool();
     }
-    if (auto i = r.integer(*l, lp, "instructions", 1000, 100'000'000'000)) pc.limits.instructions = *i;
+    if (auto i = r.integer(*l, lp, "instructions", 1000, 100'000'000'000))
+      pc.limits.instructions = *i;
     if (const Value* m = l->find("memory")) {
       std::optional<double> bytes;
-      if (m->is_number()) bytes = m->as_number();
-      else if (m->is_string()) bytes = parse_size(m->as_string());
+      if (m->is_number())
+        bytes = m->as_number();
+      else if (m->is_string())
+        bytes = parse_size(m->as_string());
       if (!bytes || *bytes < (1 << 20) || *bytes > (4.0 * (1ull << 30)))
         r.problem(lp + ".memory", "must be a size between 1Mi and 4Gi (e.g. \"32Mi\")");
-      else pc.limits.memory_bytes = static_cast<std::size_t>(*bytes);
+      else
+        pc.limits.memory_bytes = static_cast<std::size_t>(*bytes);
     }
     if (auto t = r.duration(*l, lp, "timeout")) {
-      if (*t <= 0) r.problem(lp + ".timeout", "must be > 0");
-      else pc.limits.timeout_seconds = *t;
+      if (*t <= 0)
+        r.problem(lp + ".timeout", "must be > 0");
+      else
+        pc.limits.timeout_seconds = *t;
     }
   }
 
@@ -337,7 +362,8 @@ PolicyConfig read_policy(Reader& r, const Value& p, std::size_t index, const std
 ConfigError::ConfigError(std::vector<std::string> p)
     : std::runtime_error(join_problems(p)), problems(std::move(p)) {}
 
-Config parse_config(const std::string& text, const std::string& path, const AdapterCatalog& catalog) {
+Config parse_config(const std::string& text, const std::string& path,
+                    const AdapterCatalog& catalog) {
   Config cfg;
   cfg.path = path;
   cfg.dir = fs::path(path).parent_path().string();
@@ -346,8 +372,10 @@ Config parse_config(const std::string& text, const std::string& path, const Adap
   } catch (const JsonError& e) {
     // what() starts "line L, column C: "; say it once, as file:line:column.
     std::string msg = e.what();
-    if (auto colon = msg.find(": "); msg.rfind("line ", 0) == 0 && colon != std::string::npos) msg = msg.substr(colon + 2);
-    throw ConfigError({path + ":" + std::to_string(e.line) + ":" + std::to_string(e.column) + ": " + msg});
+    if (auto colon = msg.find(": "); msg.rfind("line ", 0) == 0 && colon != std::string::npos)
+      msg = msg.substr(colon + 2);
+    throw ConfigError(
+        {path + ":" + std::to_string(e.line) + ":" + std::to_string(e.column) + ": " + msg});
   }
   std::vector<std::string> problems;
   Reader r(path, problems);
@@ -373,7 +401,8 @@ Config parse_config(const std::string& text, const std::string& path, const Adap
       }
       PolicyConfig pc = read_policy(r, p, i, cfg.dir, catalog);
       if (!pc.name.empty() && !names.insert(pc.name).second)
-        r.problem("policies[" + std::to_string(i) + "].name", "duplicate policy name '" + pc.name + "'");
+        r.problem("policies[" + std::to_string(i) + "].name",
+                  "duplicate policy name '" + pc.name + "'");
       cfg.policies.push_back(std::move(pc));
     }
   }
@@ -387,9 +416,10 @@ Config parse_config(const std::string& text, const std::string& path, const Adap
   if (const Value* rp = r.object(root, "", "replay")) {
     cfg.replay.options = *rp;
     const std::string rpath = "replay";
-    r.only_keys(*rp, rpath, {"ready_delay_seconds", "ready_delay", "demand", "capacity_per_replica",
-                             "target_utilization", "margin", "closed_loop", "utilization_signal", "queue",
-                             "price_per_replica_hour", "nodes"});
+    r.only_keys(*rp, rpath,
+                {"ready_delay_seconds", "ready_delay", "demand", "capacity_per_replica",
+                 "target_utilization", "margin", "closed_loop", "utilization_signal", "queue",
+                 "price_per_replica_hour", "nodes"});
     if (auto d = r.duration(*rp, rpath, "ready_delay_seconds")) cfg.replay.ready_delay_seconds = *d;
     if (auto d = r.duration(*rp, rpath, "ready_delay")) cfg.replay.ready_delay_seconds = *d;
     DemandModel& m = cfg.replay.model;
@@ -403,15 +433,20 @@ Config parse_config(const std::string& text, const std::string& path, const Adap
     if (const Value* q = r.object(*rp, rpath, "queue")) {
       r.only_keys(*q, "replay.queue", {"signal", "service_rate_per_replica", "slo"});
       if (auto v = r.string(*q, "replay.queue", "signal", true)) m.queue_signal = *v;
-      if (auto v = r.number(*q, "replay.queue", "service_rate_per_replica")) m.service_rate_per_replica = *v;
-      else r.problem("replay.queue.service_rate_per_replica", "required");
+      if (auto v = r.number(*q, "replay.queue", "service_rate_per_replica"))
+        m.service_rate_per_replica = *v;
+      else
+        r.problem("replay.queue.service_rate_per_replica", "required");
       if (auto v = r.duration(*q, "replay.queue", "slo")) m.queue_slo_seconds = *v;
     }
     if (const Value* n = r.object(*rp, rpath, "nodes")) {
       r.only_keys(*n, "replay.nodes", {"pods_per_node", "provisioning_delay", "price_per_hour"});
-      if (auto v = r.number(*n, "replay.nodes", "pods_per_node", 1)) m.pods_per_node = *v;
-      else r.problem("replay.nodes.pods_per_node", "required");
-      if (auto v = r.duration(*n, "replay.nodes", "provisioning_delay")) m.node_provisioning_seconds = *v;
+      if (auto v = r.number(*n, "replay.nodes", "pods_per_node", 1))
+        m.pods_per_node = *v;
+      else
+        r.problem("replay.nodes.pods_per_node", "required");
+      if (auto v = r.duration(*n, "replay.nodes", "provisioning_delay"))
+        m.node_provisioning_seconds = *v;
       if (auto v = r.number(*n, "replay.nodes", "price_per_hour")) m.price_per_node_hour = *v;
     }
     if (!m.demand_column.empty() && m.capacity_per_replica <= 0 && m.queue_signal.empty())

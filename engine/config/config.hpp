@@ -18,17 +18,17 @@ namespace luascale {
 
 struct SignalConfig {
   std::string name;
-  std::string source;        // adapter name; empty for replay-only signals
-  std::string column;        // trace column in replay (default: name)
+  std::string source;                 // adapter name; empty for replay-only signals
+  std::string column;                 // trace column in replay (default: name)
   std::optional<double> stale_after;  // seconds; default 3 intervals
   double timeout_seconds = 5;
-  Value options;             // the whole signal object (adapter keys included)
+  Value options;  // the whole signal object (adapter keys included)
 };
 
 struct TargetConfig {
-  std::string kind;          // adapter kind ("kubernetes", "aws-asg", "log"...); empty = none
+  std::string kind;  // adapter kind ("kubernetes", "aws-asg", "log"...); empty = none
   std::optional<std::int64_t> replicas;  // the starting count in replay
-  Value options;             // the whole target object
+  Value options;                         // the whole target object
 };
 
 struct PolicyConfig {
@@ -43,30 +43,30 @@ struct PolicyConfig {
   GuardrailConfig guard;
   std::vector<SignalConfig> signals;
   LuaLimits limits;
-  std::string key_path;        // "policies[0]"
+  std::string key_path;  // "policies[0]"
 };
 
 struct ServerConfig {
   std::string listen = "127.0.0.1:9464";
-  std::string token;           // bearer token; never logged
+  std::string token;  // bearer token; never logged
   std::string token_file;
 };
 
 struct ReplayConfig {
-  double ready_delay_seconds = 0;  // new replicas count as ready after this delay
-  DemandModel model;               // demand, capacity, closed loop, queue, nodes, prices
-  Value options = Value::object(); // the whole "replay" object (simulation keys)
+  double ready_delay_seconds = 0;   // new replicas count as ready after this delay
+  DemandModel model;                // demand, capacity, closed loop, queue, nodes, prices
+  Value options = Value::object();  // the whole "replay" object (simulation keys)
 };
 
 struct Config {
-  std::string path;            // the config file as given
-  std::string dir;             // its folder
+  std::string path;  // the config file as given
+  std::string dir;   // its folder
   std::vector<PolicyConfig> policies;
   ServerConfig server;
   std::string state_file;
   ReplayConfig replay;
-  Value leader_election;       // the "leader_election" object (null when absent or disabled)
-  Value raw;                   // the parsed document
+  Value leader_election;  // the "leader_election" object (null when absent or disabled)
+  Value raw;              // the parsed document
 };
 
 // All problems found in a config; what() lists them one per line as "file: key.path: message".
@@ -84,7 +84,8 @@ struct AdapterCatalog {
 };
 
 Config load_config(const std::string& path, const AdapterCatalog& catalog = {});
-Config parse_config(const std::string& text, const std::string& path, const AdapterCatalog& catalog = {});
+Config parse_config(const std::string& text, const std::string& path,
+                    const AdapterCatalog& catalog = {});
 
 // A config for a bare policy file (eval/check/replay on a script alone): no guardrails beyond
 // count validation, interval 15 s.

@@ -64,10 +64,10 @@ std::optional<double> parse_size(std::string_view s) {
   static const struct {
     const char* suffix;
     double mul;
-  } units[] = {{"Ki", 1024.0},       {"KiB", 1024.0},       {"Mi", 1048576.0},
-               {"MiB", 1048576.0},   {"Gi", 1073741824.0},  {"GiB", 1073741824.0},
-               {"k", 1e3},           {"K", 1e3},            {"KB", 1e3},
-               {"M", 1e6},           {"MB", 1e6},           {"G", 1e9},
+  } units[] = {{"Ki", 1024.0},     {"KiB", 1024.0},      {"Mi", 1048576.0},
+               {"MiB", 1048576.0}, {"Gi", 1073741824.0}, {"GiB", 1073741824.0},
+               {"k", 1e3},         {"K", 1e3},           {"KB", 1e3},
+               {"M", 1e6},         {"MB", 1e6},          {"G", 1e9},
                {"GB", 1e9}};
   for (const auto& u : units)
     if (s == u.suffix) return *n * u.mul;

@@ -32,24 +32,36 @@ bool Value::operator==(const Value& other) const {
   }
   if (kind_ != other.kind_) return false;
   switch (kind_) {
-    case Kind::Null: return true;
-    case Kind::Bool: return b_ == other.b_;
-    case Kind::String: return s_ == other.s_;
-    case Kind::Array: return a_ == other.a_;
-    case Kind::Object: return o_ == other.o_;
-    default: return false;
+    case Kind::Null:
+      return true;
+    case Kind::Bool:
+      return b_ == other.b_;
+    case Kind::String:
+      return s_ == other.s_;
+    case Kind::Array:
+      return a_ == other.a_;
+    case Kind::Object:
+      return o_ == other.o_;
+    default:
+      return false;
   }
 }
 
 const char* Value::kind_name() const {
   switch (kind_) {
-    case Kind::Null: return "null";
-    case Kind::Bool: return "boolean";
+    case Kind::Null:
+      return "null";
+    case Kind::Bool:
+      return "boolean";
     case Kind::Integer:
-    case Kind::Number: return "number";
-    case Kind::String: return "string";
-    case Kind::Array: return "array";
-    case Kind::Object: return "object";
+    case Kind::Number:
+      return "number";
+    case Kind::String:
+      return "string";
+    case Kind::Array:
+      return "array";
+    case Kind::Object:
+      return "object";
   }
   return "?";
 }

@@ -41,7 +41,9 @@ class Value {
   bool is_object() const { return kind_ == Kind::Object; }
 
   bool as_bool() const { return b_; }
-  std::int64_t as_int() const { return kind_ == Kind::Integer ? i_ : static_cast<std::int64_t>(d_); }
+  std::int64_t as_int() const {
+    return kind_ == Kind::Integer ? i_ : static_cast<std::int64_t>(d_);
+  }
   double as_number() const { return kind_ == Kind::Integer ? static_cast<double>(i_) : d_; }
   const std::string& as_string() const { return s_; }
   const Array& as_array() const { return a_; }

@@ -8,16 +8,21 @@ namespace {
 
 Value from_json(const nlohmann::ordered_json& j) {
   switch (j.type()) {
-    case nlohmann::ordered_json::value_t::null: return Value();
-    case nlohmann::ordered_json::value_t::boolean: return Value(j.get<bool>());
-    case nlohmann::ordered_json::value_t::number_integer: return Value(j.get<std::int64_t>());
+    case nlohmann::ordered_json::value_t::null:
+      return Value();
+    case nlohmann::ordered_json::value_t::boolean:
+      return Value(j.get<bool>());
+    case nlohmann::ordered_json::value_t::number_integer:
+      return Value(j.get<std::int64_t>());
     case nlohmann::ordered_json::value_t::number_unsigned: {
       auto u = j.get<std::uint64_t>();
       if (u > static_cast<std::uint64_t>(INT64_MAX)) return Value(static_cast<double>(u));
       return Value(static_cast<std::int64_t>(u));
     }
-    case nlohmann::ordered_json::value_t::number_float: return Value(j.get<double>());
-    case nlohmann::ordered_json::value_t::string: return Value(j.get<std::string>());
+    case nlohmann::ordered_json::value_t::number_float:
+      return Value(j.get<double>());
+    case nlohmann::ordered_json::value_t::string:
+      return Value(j.get<std::string>());
     case nlohmann::ordered_json::value_t::array: {
       Value::Array a;
       a.reserve(j.size());
@@ -27,20 +32,27 @@ Value from_json(const nlohmann::ordered_json& j) {
     case nlohmann::ordered_json::value_t::object: {
       Value::Object o;
       o.reserve(j.size());
-      for (auto it = j.begin(); it != j.end(); ++it) o.emplace_back(it.key(), from_json(it.value()));
+      for (auto it = j.begin(); it != j.end(); ++it)
+        o.emplace_back(it.key(), from_json(it.value()));
       return Value(std::move(o));
     }
-    default: return Value();
+    default:
+      return Value();
   }
 }
 
 nlohmann::ordered_json to_nl(const Value& v) {
   switch (v.kind()) {
-    case Value::Kind::Null: return nullptr;
-    case Value::Kind::Bool: return v.as_bool();
-    case Value::Kind::Integer: return v.as_int();
-    case Value::Kind::Number: return v.as_number();
-    case Value::Kind::String: return v.as_string();
+    case Value::Kind::Null:
+      return nullptr;
+    case Value::Kind::Bool:
+      return v.as_bool();
+    case Value::Kind::Integer:
+      return v.as_int();
+    case Value::Kind::Number:
+      return v.as_number();
+    case Value::Kind::String:
+      return v.as_string();
     case Value::Kind::Array: {
       auto a = nlohmann::ordered_json::array();
       for (const auto& e : v.as_array()) a.push_back(to_nl(e));
@@ -88,6 +100,8 @@ Value parse_json(std::string_view text) {
   }
 }
 
-std::string to_json(const Value& v, int indent) { return to_nl(v).dump(indent); }
+std::string to_json(const Value& v, int indent) {
+  return to_nl(v).dump(indent);
+}
 
 }  // namespace luascale

@@ -11,18 +11,30 @@ namespace luascale {
 
 const char* bound_by_name(BoundBy b) {
   switch (b) {
-    case BoundBy::None: return "none";
-    case BoundBy::Hold: return "hold";
-    case BoundBy::Error: return "error";
-    case BoundBy::Fallback: return "fallback";
-    case BoundBy::Paused: return "paused";
-    case BoundBy::MinReplicas: return "minReplicas";
-    case BoundBy::MaxReplicas: return "maxReplicas";
-    case BoundBy::ScaleUpLimit: return "scaleUpLimit";
-    case BoundBy::ScaleDownLimit: return "scaleDownLimit";
-    case BoundBy::ScaleUpStabilization: return "scaleUpStabilization";
-    case BoundBy::ScaleDownStabilization: return "scaleDownStabilization";
-    case BoundBy::Cooldown: return "cooldown";
+    case BoundBy::None:
+      return "none";
+    case BoundBy::Hold:
+      return "hold";
+    case BoundBy::Error:
+      return "error";
+    case BoundBy::Fallback:
+      return "fallback";
+    case BoundBy::Paused:
+      return "paused";
+    case BoundBy::MinReplicas:
+      return "minReplicas";
+    case BoundBy::MaxReplicas:
+      return "maxReplicas";
+    case BoundBy::ScaleUpLimit:
+      return "scaleUpLimit";
+    case BoundBy::ScaleDownLimit:
+      return "scaleDownLimit";
+    case BoundBy::ScaleUpStabilization:
+      return "scaleUpStabilization";
+    case BoundBy::ScaleDownStabilization:
+      return "scaleDownStabilization";
+    case BoundBy::Cooldown:
+      return "cooldown";
   }
   return "?";
 }
@@ -106,10 +118,12 @@ std::int64_t Guardrails::change_in_period(const std::vector<TimedCount>& events,
 }
 
 GuardResult Guardrails::normalize_behavior(double now, std::int64_t current, std::int64_t desired) {
-  const double up_window = static_cast<double>(cfg_.scale_up.stabilization_window_seconds.value_or(0));
-  const double down_window = cfg_.scale_down.stabilization_window_seconds
-                                 ? static_cast<double>(*cfg_.scale_down.stabilization_window_seconds)
-                                 : cfg_.downscale_window_seconds;
+  const double up_window =
+      static_cast<double>(cfg_.scale_up.stabilization_window_seconds.value_or(0));
+  const double down_window =
+      cfg_.scale_down.stabilization_window_seconds
+          ? static_cast<double>(*cfg_.scale_down.stabilization_window_seconds)
+          : cfg_.downscale_window_seconds;
   // stabilizeRecommendationWithBehaviors.
   std::int64_t up_rec = desired, down_rec = desired;
   const double up_cutoff = now - up_window, down_cutoff = now - down_window;
@@ -135,13 +149,14 @@ GuardResult Guardrails::normalize_behavior(double now, std::int64_t current, std
       const bool pick_min = rules.select == HpaScalingRules::Select::Min;
       limit = pick_min ? INT32_MAX : INT32_MIN;
       for (const auto& p : rules.policies) {
-        std::int64_t start = current - change_in_period(state_.scale_up_events, now, p.period_seconds) +
+        std::int64_t start = current -
+                             change_in_period(state_.scale_up_events, now, p.period_seconds) +
                              change_in_period(state_.scale_down_events, now, p.period_seconds);
         std::int64_t proposed =
             p.type == HpaScalingPolicy::Type::Pods
                 ? start + p.value
-                : static_cast<std::int64_t>(
-                      std::ceil(static_cast<double>(start) * (1 + static_cast<double>(p.value) / 100)));
+                : static_cast<std::int64_t>(std::ceil(static_cast<double>(start) *
+                                                      (1 + static_cast<double>(p.value) / 100)));
         limit = pick_min ? std::min(limit, proposed) : std::max(limit, proposed);
       }
     }
@@ -165,7 +180,8 @@ GuardResult Guardrails::normalize_behavior(double now, std::int64_t current, std
       const bool pick_min_change = rules.select == HpaScalingRules::Select::Min;
       limit = pick_min_change ? INT32_MIN : INT32_MAX;
       for (const auto& p : rules.policies) {
-        std::int64_t start = current - change_in_period(state_.scale_up_events, now, p.period_seconds) +
+        std::int64_t start = current -
+                             change_in_period(state_.scale_up_events, now, p.period_seconds) +
                              change_in_period(state_.scale_down_events, now, p.period_seconds);
         std::int64_t proposed =
             p.type == HpaScalingPolicy::Type::Pods
@@ -225,7 +241,8 @@ GuardResult Guardrails::decide(double now, std::int64_t current,
   // Cooldown (AWS-style): no new scaling within the cooldown after the last scale event.
   if (r.desired != current && state_.last_scale_time) {
     const double since = now - *state_.last_scale_time;
-    const double cooldown = r.desired > current ? cfg_.cooldown_up_seconds : cfg_.cooldown_down_seconds;
+    const double cooldown =
+        r.desired > current ? cfg_.cooldown_up_seconds : cfg_.cooldown_down_seconds;
     if (since < cooldown) return {current, BoundBy::Cooldown};
   }
   return r;
@@ -248,8 +265,10 @@ void Guardrails::record_scale(double now, std::int64_t from, std::int64_t to) {
   state_.last_scale_time = now;
   if (!cfg_.has_behavior) return;  // upstream keeps events only when behavior is set
   prune_events(now);
-  if (to > from) state_.scale_up_events.push_back({now, to - from});
-  else state_.scale_down_events.push_back({now, from - to});
+  if (to > from)
+    state_.scale_up_events.push_back({now, to - from});
+  else
+    state_.scale_down_events.push_back({now, from - to});
 }
 
 namespace {
@@ -285,8 +304,10 @@ GuardrailState GuardrailState::from_value(const Value& v) {
   s.recommendations = timed_from_value(v.find("recommendations"));
   s.scale_up_events = timed_from_value(v.find("scale_up_events"));
   s.scale_down_events = timed_from_value(v.find("scale_down_events"));
-  if (const Value* t = v.find("last_scale_time"); t && t->is_number()) s.last_scale_time = t->as_number();
-  if (const Value* c = v.find("consecutive_failures"); c && c->is_number()) s.consecutive_failures = c->as_int();
+  if (const Value* t = v.find("last_scale_time"); t && t->is_number())
+    s.last_scale_time = t->as_number();
+  if (const Value* c = v.find("consecutive_failures"); c && c->is_number())
+    s.consecutive_failures = c->as_int();
   s.initialized = !s.recommendations.empty();
   return s;
 }

@@ -16,7 +16,7 @@ namespace luascale {
 struct HpaScalingPolicy {
   enum class Type { Pods, Percent };
   Type type = Type::Pods;
-  std::int64_t value = 0;        // > 0
+  std::int64_t value = 0;            // > 0
   std::int64_t period_seconds = 15;  // 1..1800
 };
 
@@ -31,14 +31,14 @@ struct GuardrailConfig {
   // false: the script's recommendation goes to the target as it is (a `luascale test` case
   // without guardrails); every other field is then ignored.
   bool enabled = true;
-  std::int64_t min = 1;                       // minReplicas (HPA default 1)
-  std::int64_t max = 2147483647;              // maxReplicas
+  std::int64_t min = 1;           // minReplicas (HPA default 1)
+  std::int64_t max = 2147483647;  // maxReplicas
   bool has_behavior = false;
-  HpaScalingRules scale_up;                   // defaulted as the API does when has_behavior
+  HpaScalingRules scale_up;  // defaulted as the API does when has_behavior
   HpaScalingRules scale_down;
-  double downscale_window_seconds = 300;      // legacy path and unset scaleDown window
-  double cooldown_up_seconds = 0;             // no scale-up within this time after a scale event
-  double cooldown_down_seconds = 0;           // no scale-down within this time after a scale event
+  double downscale_window_seconds = 300;  // legacy path and unset scaleDown window
+  double cooldown_up_seconds = 0;         // no scale-up within this time after a scale event
+  double cooldown_down_seconds = 0;       // no scale-down within this time after a scale event
   std::optional<std::int64_t> fallback_replicas;  // KEDA fallback count
   std::int64_t fallback_failure_threshold = 3;    // consecutive failed evaluations before it
 
@@ -48,11 +48,11 @@ struct GuardrailConfig {
 
 // Which rule produced the guarded count (stable identifiers; shown in decisions and metrics).
 enum class BoundBy {
-  None,                  // the recommendation went through unchanged
-  Hold,                  // the script returned nil
-  Error,                 // the evaluation failed; the count is held
-  Fallback,              // fallback count after repeated failures
-  Paused,                // replicas 0 with min > 0: autoscaling disabled (HPA semantics)
+  None,      // the recommendation went through unchanged
+  Hold,      // the script returned nil
+  Error,     // the evaluation failed; the count is held
+  Fallback,  // fallback count after repeated failures
+  Paused,    // replicas 0 with min > 0: autoscaling disabled (HPA semantics)
   MinReplicas,
   MaxReplicas,
   ScaleUpLimit,
@@ -69,8 +69,8 @@ struct GuardResult {
 };
 
 struct TimedCount {
-  double time = 0;          // unix seconds
-  std::int64_t count = 0;   // a recommendation, or a scale event's change (> 0)
+  double time = 0;         // unix seconds
+  std::int64_t count = 0;  // a recommendation, or a scale event's change (> 0)
 };
 
 // The persisted part of the guardrails (survives restarts via the state file).

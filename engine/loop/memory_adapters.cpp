@@ -5,7 +5,9 @@
 
 namespace luascale {
 
-void MemorySource::push(double time, Value v) { queued_.push_back(Sample{std::move(v), time}); }
+void MemorySource::push(double time, Value v) {
+  queued_.push_back(Sample{std::move(v), time});
+}
 
 void MemorySource::fail(std::string error) {
   error_ = std::move(error);

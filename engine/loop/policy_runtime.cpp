@@ -45,7 +45,8 @@ std::size_t PolicyRuntime::add_signal(const std::string& name) {
   std::size_t capacity =
       static_cast<std::size_t>(std::ceil(cfg_.history_seconds / cfg_.interval_seconds)) + 2;
   if (capacity > (1u << 20)) capacity = 1u << 20;
-  // Without an explicit "history", a short interval keeps the last 512 samples (8 KiB), not an hour.
+  // Without an explicit "history", a short interval keeps the last 512 samples (8 KiB), not an
+  // hour.
   if (!cfg_.history_set && capacity > 512) capacity = 512;
   return signals_.add(name, stale, capacity);
 }
@@ -68,8 +69,10 @@ void PolicyRuntime::tick(double now, const TargetState& target, DecisionRecord& 
   view_.ready = target.ready;
   if (g.enabled) {
     view_.min = g.min;
-    if (g.max < kMaxCount) view_.max = g.max;
-    else view_.max.reset();
+    if (g.max < kMaxCount)
+      view_.max = g.max;
+    else
+      view_.max.reset();
   } else {
     view_.min = target.min;
     view_.max = target.max;
@@ -105,7 +108,8 @@ void PolicyRuntime::tick(double now, const TargetState& target, DecisionRecord& 
   if (!g.enabled) {  // the recommendation as it is
     rec.desired = rec.recommended.value_or(current);
     rec.bound_by = rec.recommended ? BoundBy::None
-                                   : (out.status == EvalOutcome::Status::Error ? BoundBy::Error : BoundBy::Hold);
+                                   : (out.status == EvalOutcome::Status::Error ? BoundBy::Error
+                                                                               : BoundBy::Hold);
     return;
   }
   const bool failed = signal_failed || out.status == EvalOutcome::Status::Error;

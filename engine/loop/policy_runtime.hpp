@@ -19,14 +19,15 @@ namespace luascale {
 struct DecisionRecord {
   double time = 0;
   EvalOutcome::Status status = EvalOutcome::Status::Hold;
-  std::optional<std::int64_t> recommended;  // the script's count for this target (replicas, else nodes)
-  std::optional<std::int64_t> replicas_out; // the script's replicas, if any
-  std::optional<std::int64_t> nodes_out;    // the script's nodes, if any
-  std::int64_t current = 0;                 // the target's count before the decision
-  std::int64_t desired = 0;                 // the guarded count
+  std::optional<std::int64_t>
+      recommended;  // the script's count for this target (replicas, else nodes)
+  std::optional<std::int64_t> replicas_out;  // the script's replicas, if any
+  std::optional<std::int64_t> nodes_out;     // the script's nodes, if any
+  std::int64_t current = 0;                  // the target's count before the decision
+  std::int64_t desired = 0;                  // the guarded count
   BoundBy bound_by = BoundBy::None;
-  std::string reason;                       // the script's reason, or the error
-  std::vector<PlanStep> plan;               // the script's planned capacity, if any
+  std::string reason;          // the script's reason, or the error
+  std::vector<PlanStep> plan;  // the script's planned capacity, if any
   std::vector<std::string> logs;
 };
 
@@ -47,9 +48,12 @@ class PolicyRuntime {
   // guardrails' (the target's own bounds when the guardrails are off).
   void tick(double now, const TargetState& target, DecisionRecord& rec, bool signal_failed = false);
   // The same with a bare count (tests).
-  DecisionRecord tick(double now, std::int64_t current, std::int64_t ready, bool signal_failed = false);
+  DecisionRecord tick(double now, std::int64_t current, std::int64_t ready,
+                      bool signal_failed = false);
   // Tells the guardrails a scale actually happened.
-  void record_scale(double now, std::int64_t from, std::int64_t to) { guard_.record_scale(now, from, to); }
+  void record_scale(double now, std::int64_t from, std::int64_t to) {
+    guard_.record_scale(now, from, to);
+  }
 
   // Persisted state: guardrails history + ctx.state.
   Value save_state(std::string* error = nullptr) const;

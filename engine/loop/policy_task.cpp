@@ -16,9 +16,12 @@ namespace {
 
 const char* status_name(EvalOutcome::Status s) {
   switch (s) {
-    case EvalOutcome::Status::Decision: return "decision";
-    case EvalOutcome::Status::Hold: return "hold";
-    case EvalOutcome::Status::Error: return "error";
+    case EvalOutcome::Status::Decision:
+      return "decision";
+    case EvalOutcome::Status::Hold:
+      return "hold";
+    case EvalOutcome::Status::Error:
+      return "error";
   }
   return "?";
 }
@@ -88,14 +91,16 @@ class PolicyTask::LiveTarget final : public Actuator {
   void read(std::function<void(ReadOutcome)> done) override {
     auto self = task_.shared_from_this();
     task_.actuator_->read([self, done = std::move(done)](ReadOutcome out) {
-      asio::post(self->strand, [self, done, out = std::move(out)]() mutable { done(std::move(out)); });
+      asio::post(self->strand,
+                 [self, done, out = std::move(out)]() mutable { done(std::move(out)); });
     });
   }
   void apply(std::int64_t desired, const ActuationInfo& info,
              std::function<void(ApplyOutcome)> done) override {
     auto self = task_.shared_from_this();
     task_.actuator_->apply(desired, info, [self, done = std::move(done)](ApplyOutcome out) {
-      asio::post(self->strand, [self, done, out = std::move(out)]() mutable { done(std::move(out)); });
+      asio::post(self->strand,
+                 [self, done, out = std::move(out)]() mutable { done(std::move(out)); });
     });
   }
 
@@ -105,12 +110,16 @@ class PolicyTask::LiveTarget final : public Actuator {
 
 PolicyTask::PolicyTask(TaskHost& host, asio::io_context& io, PolicyConfig c,
                        std::unique_ptr<PolicyRuntime> runtime)
-    : cfg(std::move(c)), rt(std::move(runtime)), strand(asio::make_strand(io)), host_(host),
+    : cfg(std::move(c)),
+      rt(std::move(runtime)),
+      strand(asio::make_strand(io)),
+      host_(host),
       timer_(strand) {}
 
 PolicyTask::~PolicyTask() = default;
 
-void PolicyTask::add_signal(const std::string& name, std::unique_ptr<Source> adapter, double timeout) {
+void PolicyTask::add_signal(const std::string& name, std::unique_ptr<Source> adapter,
+                            double timeout) {
   Signal s;
   s.name = name;
   s.slot = rt->add_signal(name);
@@ -119,7 +128,9 @@ void PolicyTask::add_signal(const std::string& name, std::unique_ptr<Source> ada
   signals.push_back(std::move(s));
 }
 
-void PolicyTask::set_actuator(std::unique_ptr<Actuator> actuator) { actuator_ = std::move(actuator); }
+void PolicyTask::set_actuator(std::unique_ptr<Actuator> actuator) {
+  actuator_ = std::move(actuator);
+}
 
 void PolicyTask::start(double jitter_fraction, std::mt19937_64& rng) {
   if (!actuator_) return;
@@ -133,9 +144,11 @@ void PolicyTask::start(double jitter_fraction, std::mt19937_64& rng) {
   }
   const RunOptions& opts = host_.run_options();
   if (opts.manual_ticks) return;
-  std::uniform_real_distribution<double> d(0, std::max(0.0, jitter_fraction) * cfg.interval_seconds);
+  std::uniform_real_distribution<double> d(0,
+                                           std::max(0.0, jitter_fraction) * cfg.interval_seconds);
   const double delay = opts.once ? 0 : d(rng);
-  next_due_ = std::chrono::steady_clock::now() + std::chrono::microseconds(static_cast<long>(delay * 1e6));
+  next_due_ =
+      std::chrono::steady_clock::now() + std::chrono::microseconds(static_cast<long>(delay * 1e6));
   auto self = shared_from_this();
   timer_.expires_at(next_due_);
   timer_.async_wait([self](boost::system::error_code ec) {
@@ -175,7 +188,8 @@ void PolicyTask::schedule() {
 void PolicyTask::on_timer() {
   if (retired_) return;
   {
-    const double lag = std::chrono::duration<double>(std::chrono::steady_clock::now() - next_due_).count();
+    const double lag =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - next_due_).count();
     std::lock_guard<std::mutex> lock(mu);
     tick_lag.observe(std::max(0.0, lag), kLagBuckets);
   }
@@ -229,8 +243,10 @@ void PolicyTask::tick_done(TickRecord& t) {
       } else {
         s.last_error.clear();
         const SignalSlot& slot = table.at(s.slot);
-        if (slot.has_value && slot.is_number) s.value = slot.number;
-        else s.value.reset();
+        if (slot.has_value && slot.is_number)
+          s.value = slot.number;
+        else
+          s.value.reset();
       }
     }
     ++ticks;
@@ -257,14 +273,15 @@ void PolicyTask::tick_done(TickRecord& t) {
   }
   for (std::size_t i = 0; i < signals.size(); ++i)
     if (!t.signal_errors[i].empty())
-      log_event("warn", cfg.name, "signal_error", "signal " + signals[i].name + ": " + t.signal_errors[i]);
+      log_event("warn", cfg.name, "signal_error",
+                "signal " + signals[i].name + ": " + t.signal_errors[i]);
   if (rec.status == EvalOutcome::Status::Error)
     log_event("error", cfg.name, "evaluation_error",
               rec.reason + " (holding " + std::to_string(rec.desired) + ")");
   else if (rec.desired != rec.current)
     log_event("info", cfg.name, "scaled",
-              "scaled " + std::to_string(rec.current) + " -> " + std::to_string(rec.desired) + " (" +
-                  bound_by_name(rec.bound_by) + "): " + rec.reason);
+              "scaled " + std::to_string(rec.current) + " -> " + std::to_string(rec.desired) +
+                  " (" + bound_by_name(rec.bound_by) + "): " + rec.reason);
   if (!t.read_failed && !t.note.empty())
     log_event(t.apply_failed ? "error" : "info", cfg.name, "actuation", t.note);
   if (!err.empty()) log_event("warn", cfg.name, "state", "state not persisted: " + err);

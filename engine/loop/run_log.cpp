@@ -22,7 +22,9 @@ double wall_now() {
 
 }  // namespace
 
-void set_log_json(bool json) { g_log_json = json; }
+void set_log_json(bool json) {
+  g_log_json = json;
+}
 
 void log_event(const std::string& level, const std::string& policy, const char* event,
                const std::string& msg) {

@@ -37,10 +37,17 @@ double file_mtime(const std::string& path) {
 
 Runner::Impl::Impl(asio::io_context& i, RunOptions o, const std::vector<SourceFactory>& s,
                    const std::vector<ActuatorFactory>& a)
-    : io(i), control(asio::make_strand(i)), opts(std::move(o)), source_factories(s),
-      actuator_factories(a), actx{i, ""}, started_at(wall_now()) {}
+    : io(i),
+      control(asio::make_strand(i)),
+      opts(std::move(o)),
+      source_factories(s),
+      actuator_factories(a),
+      actx{i, ""},
+      started_at(wall_now()) {}
 
-double Runner::Impl::now() const { return opts.clock ? opts.clock() : wall_now(); }
+double Runner::Impl::now() const {
+  return opts.clock ? opts.clock() : wall_now();
+}
 
 std::vector<std::shared_ptr<PolicyTask>> Runner::Impl::build(const Config& cfg,
                                                              std::vector<std::string>& problems) {
@@ -59,8 +66,9 @@ std::vector<std::shared_ptr<PolicyTask>> Runner::Impl::build(const Config& cfg,
     for (const auto& f : actuator_factories)
       if (pc.target.kind == f.kind) af = &f;
     if (pc.target.kind.empty()) {
-      problems.push_back(where + ".target.kind: required by run (the actuator: e.g. \"kubernetes\", "
-                                 "\"aws-asg\", \"file\", \"log\")");
+      problems.push_back(where +
+                         ".target.kind: required by run (the actuator: e.g. \"kubernetes\", "
+                         "\"aws-asg\", \"file\", \"log\")");
     } else if (!af) {
       problems.push_back(where + ".target.kind: unknown target kind '" + pc.target.kind + "'");
     } else {
@@ -78,8 +86,9 @@ std::vector<std::shared_ptr<PolicyTask>> Runner::Impl::build(const Config& cfg,
       for (const auto& f : source_factories)
         if (sc.source == f.name) sf = &f;
       if (sc.source.empty()) {
-        problems.push_back(sp + ".source: required by run (where the signal comes from, e.g. "
-                                "\"prometheus\", \"redis\")");
+        problems.push_back(sp +
+                           ".source: required by run (where the signal comes from, e.g. "
+                           "\"prometheus\", \"redis\")");
         continue;
       }
       if (!sf) {
@@ -112,7 +121,8 @@ void Runner::Impl::watch_files() {
 
 void Runner::Impl::poll() {
   if (opts.reload_poll_seconds <= 0 || stopped) return;
-  poll_timer->expires_after(std::chrono::milliseconds(static_cast<long>(opts.reload_poll_seconds * 1000)));
+  poll_timer->expires_after(
+      std::chrono::milliseconds(static_cast<long>(opts.reload_poll_seconds * 1000)));
   poll_timer->async_wait([this](boost::system::error_code ec) {
     if (ec || stopped) return;
     bool changed = false;
@@ -297,7 +307,8 @@ bool Runner::start(std::string* error) {
   Impl& m = *impl_;
   std::vector<std::string> problems;
   try {
-    AdapterCatalog cat{&m.source_factories, &m.actuator_factories, true, m.opts.leader_election_keys};
+    AdapterCatalog cat{&m.source_factories, &m.actuator_factories, true,
+                       m.opts.leader_election_keys};
     m.config = load_config(m.opts.config_path, cat);
   } catch (const ConfigError& e) {
     problems = e.problems;
@@ -316,7 +327,8 @@ bool Runner::start(std::string* error) {
     // Temp files a killed process left behind (".state.json.tmp.<pid>").
     std::error_code ec;
     std::filesystem::path sp(m.state_file);
-    std::filesystem::path dir = sp.parent_path().empty() ? std::filesystem::path(".") : sp.parent_path();
+    std::filesystem::path dir =
+        sp.parent_path().empty() ? std::filesystem::path(".") : sp.parent_path();
     const std::string prefix = "." + sp.filename().string() + ".tmp.";
     for (const auto& e : std::filesystem::directory_iterator(dir, ec))
       if (e.path().filename().string().rfind(prefix, 0) == 0) std::filesystem::remove(e.path(), ec);
@@ -331,7 +343,8 @@ bool Runner::start(std::string* error) {
         if (const Value* s = saved.find(t->cfg.name)) {
           if (!t->rt->restore_state(*s, &err))
             log_event("warn", t->cfg.name, "state", "state not restored: " + err);
-          else t->saved_state = std::make_shared<const std::string>(to_json(*s));
+          else
+            t->saved_state = std::make_shared<const std::string>(to_json(*s));
         }
       }
     }
@@ -354,15 +367,17 @@ bool Runner::start(std::string* error) {
       }
       so.token = tok;
     }
-    m.server = std::make_unique<HttpServer>(m.io, so, [this](const std::string&, const std::string& target) {
-      return impl_->handle(target, *this);
-    });
+    m.server = std::make_unique<HttpServer>(m.io, so,
+                                            [this](const std::string&, const std::string& target) {
+                                              return impl_->handle(target, *this);
+                                            });
     std::string err;
     if (!m.server->start(&err)) {
       if (error) *error = err;
       return false;
     }
-    log_event("info", "", "serve", "serving /metrics /healthz /readyz /decisions on " + m.server->address());
+    log_event("info", "", "serve",
+              "serving /metrics /healthz /readyz /decisions on " + m.server->address());
   }
   m.tasks = tasks;
   m.watch_files();
@@ -379,15 +394,21 @@ bool Runner::start(std::string* error) {
   return true;
 }
 
-bool Runner::reload() { return impl_->reload(); }
-void Runner::stop() { impl_->stop(); }
+bool Runner::reload() {
+  return impl_->reload();
+}
+void Runner::stop() {
+  impl_->stop();
+}
 
 std::size_t Runner::policy_count() const {
   std::lock_guard<std::mutex> lock(impl_->tasks_mu);
   return impl_->tasks.size();
 }
 
-std::string Runner::listen_address() const { return impl_->server ? impl_->server->address() : ""; }
+std::string Runner::listen_address() const {
+  return impl_->server ? impl_->server->address() : "";
+}
 
 void Runner::tick_all() {
   std::vector<std::shared_ptr<PolicyTask>> tasks;

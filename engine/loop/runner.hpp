@@ -21,13 +21,13 @@ struct TickRecord;
 
 struct RunOptions {
   std::string config_path;
-  std::string state_file;        // overrides the config's state_file when set
-  std::string listen;            // overrides server.listen when set; "" = config; "off" = no server
-  bool once = false;             // one tick per policy, then stop
-  double reload_poll_seconds = 2;  // mtime polling of the config and scripts; 0 = off
-  double jitter_fraction = 0.1;  // first tick delayed by up to this share of the interval
-  std::size_t decisions_kept = 50;   // per policy, for /decisions
-  bool log_json = true;          // JSON Lines logs on stderr; false = text
+  std::string state_file;  // overrides the config's state_file when set
+  std::string listen;      // overrides server.listen when set; "" = config; "off" = no server
+  bool once = false;       // one tick per policy, then stop
+  double reload_poll_seconds = 2;   // mtime polling of the config and scripts; 0 = off
+  double jitter_fraction = 0.1;     // first tick delayed by up to this share of the interval
+  std::size_t decisions_kept = 50;  // per policy, for /decisions
+  bool log_json = true;             // JSON Lines logs on stderr; false = text
   // Whether this process may actuate (leader election); null = always.
   std::function<bool()> is_leader;
   // Called once when the runner stops (e.g. to stop a leader elector, whose timers would

@@ -39,7 +39,8 @@ struct Runner::Impl final : TaskHost {
   void tick_finished() override;
 
   // Builds the tasks of a config; every problem goes to `problems`.
-  std::vector<std::shared_ptr<PolicyTask>> build(const Config& cfg, std::vector<std::string>& problems);
+  std::vector<std::shared_ptr<PolicyTask>> build(const Config& cfg,
+                                                 std::vector<std::string>& problems);
   void watch_files();
   void poll();
   void wait_signals();

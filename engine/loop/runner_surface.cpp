@@ -15,9 +15,12 @@ namespace {
 
 const char* status_name(EvalOutcome::Status s) {
   switch (s) {
-    case EvalOutcome::Status::Decision: return "decision";
-    case EvalOutcome::Status::Hold: return "hold";
-    case EvalOutcome::Status::Error: return "error";
+    case EvalOutcome::Status::Decision:
+      return "decision";
+    case EvalOutcome::Status::Hold:
+      return "hold";
+    case EvalOutcome::Status::Error:
+      return "error";
   }
   return "?";
 }
@@ -25,10 +28,14 @@ const char* status_name(EvalOutcome::Status s) {
 std::string label_escape(const std::string& s) {
   std::string out;
   for (char c : s) {
-    if (c == '\\') out += "\\\\";
-    else if (c == '"') out += "\\\"";
-    else if (c == '\n') out += "\\n";
-    else out += c;
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == '"')
+      out += "\\\"";
+    else if (c == '\n')
+      out += "\\n";
+    else
+      out += c;
   }
   return out;
 }
@@ -37,8 +44,10 @@ std::string num(double v) {
   if (std::isnan(v)) return "NaN";
   if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
   char buf[64];
-  if (v == std::floor(v) && std::fabs(v) < 1e15) std::snprintf(buf, sizeof buf, "%.0f", v);
-  else std::snprintf(buf, sizeof buf, "%.9g", v);
+  if (v == std::floor(v) && std::fabs(v) < 1e15)
+    std::snprintf(buf, sizeof buf, "%.0f", v);
+  else
+    std::snprintf(buf, sizeof buf, "%.9g", v);
   return buf;
 }
 
@@ -49,8 +58,9 @@ bool Runner::ready(std::string* why) const {
   for (const auto& t : impl_->tasks) {
     std::lock_guard<std::mutex> l2(t->mu);
     if (t->successful_ticks == 0) {
-      if (why) *why = "policy " + t->cfg.name + " has no successful tick yet" +
-                      (t->last_error.empty() ? "" : " (last error: " + t->last_error + ")");
+      if (why)
+        *why = "policy " + t->cfg.name + " has no successful tick yet" +
+               (t->last_error.empty() ? "" : " (last error: " + t->last_error + ")");
       return false;
     }
   }
@@ -117,7 +127,8 @@ std::string Runner::metrics_text() const {
   std::vector<std::unique_lock<std::mutex>> locks;
   for (auto& r : rows) locks.emplace_back(r.t->mu);
 
-  help("luascale_evaluations_total", "counter", "Policy evaluations by result (decision, hold, error).");
+  help("luascale_evaluations_total", "counter",
+       "Policy evaluations by result (decision, hold, error).");
   for (auto& r : rows)
     for (const char* res : {"decision", "hold", "error"}) {
       auto it = r.t->evaluations.find(res);
@@ -126,66 +137,90 @@ std::string Runner::metrics_text() const {
     }
   help("luascale_recommended_replicas", "gauge", "The count the script last recommended.");
   for (auto& r : rows)
-    if (r.t->recommended) o << "luascale_recommended_replicas{" << r.labels << "} " << *r.t->recommended << '\n';
+    if (r.t->recommended)
+      o << "luascale_recommended_replicas{" << r.labels << "} " << *r.t->recommended << '\n';
   help("luascale_desired_replicas", "gauge", "The count after guardrails and actuation (applied).");
   for (auto& r : rows)
-    if (r.t->desired) o << "luascale_desired_replicas{" << r.labels << "} " << *r.t->desired << '\n';
+    if (r.t->desired)
+      o << "luascale_desired_replicas{" << r.labels << "} " << *r.t->desired << '\n';
   help("luascale_current_replicas", "gauge", "The target's count read before the last decision.");
   for (auto& r : rows)
-    if (r.t->current) o << "luascale_current_replicas{" << r.labels << "} " << *r.t->current << '\n';
+    if (r.t->current)
+      o << "luascale_current_replicas{" << r.labels << "} " << *r.t->current << '\n';
   help("luascale_last_decision_timestamp_seconds", "gauge", "Unix time of the last decision.");
-  for (auto& r : rows) o << "luascale_last_decision_timestamp_seconds{" << r.labels << "} " << num(r.t->last_decision_time) << '\n';
-  help("luascale_guardrail_interventions_total", "counter", "Decisions a guardrail changed, by rule.");
+  for (auto& r : rows)
+    o << "luascale_last_decision_timestamp_seconds{" << r.labels << "} "
+      << num(r.t->last_decision_time) << '\n';
+  help("luascale_guardrail_interventions_total", "counter",
+       "Decisions a guardrail changed, by rule.");
   for (auto& r : rows)
     for (auto& [rule, n] : r.t->bound_by)
-      o << "luascale_guardrail_interventions_total{" << r.labels << ",rule=\"" << rule << "\"} " << n << '\n';
-  help("luascale_evaluation_duration_seconds", "histogram", "Time to evaluate the policy script and guardrails.");
+      o << "luascale_guardrail_interventions_total{" << r.labels << ",rule=\"" << rule << "\"} "
+        << n << '\n';
+  help("luascale_evaluation_duration_seconds", "histogram",
+       "Time to evaluate the policy script and guardrails.");
   for (auto& r : rows) {
     const auto& h = r.t->eval_seconds;
     for (std::size_t i = 0; i < kEvalBuckets.size(); ++i)
-      o << "luascale_evaluation_duration_seconds_bucket{" << r.labels << ",le=\"" << num(kEvalBuckets[i]) << "\"} " << h.counts[i] << '\n';
-    o << "luascale_evaluation_duration_seconds_bucket{" << r.labels << ",le=\"+Inf\"} " << h.count << '\n';
+      o << "luascale_evaluation_duration_seconds_bucket{" << r.labels << ",le=\""
+        << num(kEvalBuckets[i]) << "\"} " << h.counts[i] << '\n';
+    o << "luascale_evaluation_duration_seconds_bucket{" << r.labels << ",le=\"+Inf\"} " << h.count
+      << '\n';
     o << "luascale_evaluation_duration_seconds_sum{" << r.labels << "} " << num(h.sum) << '\n';
     o << "luascale_evaluation_duration_seconds_count{" << r.labels << "} " << h.count << '\n';
   }
-  help("luascale_tick_lag_seconds", "histogram", "How late each tick started against its schedule.");
+  help("luascale_tick_lag_seconds", "histogram",
+       "How late each tick started against its schedule.");
   for (auto& r : rows) {
     const auto& h = r.t->tick_lag;
     for (std::size_t i = 0; i < kLagBuckets.size(); ++i)
-      o << "luascale_tick_lag_seconds_bucket{" << r.labels << ",le=\"" << num(kLagBuckets[i]) << "\"} " << h.counts[i] << '\n';
+      o << "luascale_tick_lag_seconds_bucket{" << r.labels << ",le=\"" << num(kLagBuckets[i])
+        << "\"} " << h.counts[i] << '\n';
     o << "luascale_tick_lag_seconds_bucket{" << r.labels << ",le=\"+Inf\"} " << h.count << '\n';
     o << "luascale_tick_lag_seconds_sum{" << r.labels << "} " << num(h.sum) << '\n';
     o << "luascale_tick_lag_seconds_count{" << r.labels << "} " << h.count << '\n';
   }
   help("luascale_lua_memory_bytes", "gauge", "Memory held by the policy's Lua state.");
-  for (auto& r : rows) o << "luascale_lua_memory_bytes{" << r.labels << "} " << r.t->lua_memory << '\n';
-  help("luascale_missed_ticks_total", "counter", "Ticks skipped because the previous one was still running or the loop fell behind.");
-  for (auto& r : rows) o << "luascale_missed_ticks_total{" << r.labels << "} " << r.t->missed_ticks << '\n';
+  for (auto& r : rows)
+    o << "luascale_lua_memory_bytes{" << r.labels << "} " << r.t->lua_memory << '\n';
+  help("luascale_missed_ticks_total", "counter",
+       "Ticks skipped because the previous one was still running or the loop fell behind.");
+  for (auto& r : rows)
+    o << "luascale_missed_ticks_total{" << r.labels << "} " << r.t->missed_ticks << '\n';
   help("luascale_actuations_total", "counter", "Successful changes of the target's count.");
-  for (auto& r : rows) o << "luascale_actuations_total{" << r.labels << "} " << r.t->actuations << '\n';
+  for (auto& r : rows)
+    o << "luascale_actuations_total{" << r.labels << "} " << r.t->actuations << '\n';
   help("luascale_actuation_errors_total", "counter", "Failed reads or changes of the target.");
-  for (auto& r : rows) o << "luascale_actuation_errors_total{" << r.labels << "} " << r.t->actuation_errors << '\n';
+  for (auto& r : rows)
+    o << "luascale_actuation_errors_total{" << r.labels << "} " << r.t->actuation_errors << '\n';
   help("luascale_signal_value", "gauge", "The last fetched value of each numeric signal.");
   for (auto& r : rows)
     for (auto& s : r.t->signals)
-      if (s.value) o << "luascale_signal_value{" << r.labels << ",signal=\"" << label_escape(s.name) << "\"} " << num(*s.value) << '\n';
-  help("luascale_signal_fetch_errors_total", "counter", "Failed signal fetches (errors and timeouts).");
+      if (s.value)
+        o << "luascale_signal_value{" << r.labels << ",signal=\"" << label_escape(s.name) << "\"} "
+          << num(*s.value) << '\n';
+  help("luascale_signal_fetch_errors_total", "counter",
+       "Failed signal fetches (errors and timeouts).");
   for (auto& r : rows)
     for (auto& s : r.t->signals)
-      o << "luascale_signal_fetch_errors_total{" << r.labels << ",signal=\"" << label_escape(s.name) << "\"} " << s.fetch_errors << '\n';
+      o << "luascale_signal_fetch_errors_total{" << r.labels << ",signal=\"" << label_escape(s.name)
+        << "\"} " << s.fetch_errors << '\n';
   help("luascale_signal_fetch_duration_seconds", "histogram", "Signal fetch latency.");
   for (auto& r : rows)
     for (auto& s : r.t->signals) {
       std::string l = r.labels + ",signal=\"" + label_escape(s.name) + "\"";
       for (std::size_t i = 0; i < kFetchBuckets.size(); ++i)
-        o << "luascale_signal_fetch_duration_seconds_bucket{" << l << ",le=\"" << num(kFetchBuckets[i]) << "\"} " << s.latency.counts[i] << '\n';
-      o << "luascale_signal_fetch_duration_seconds_bucket{" << l << ",le=\"+Inf\"} " << s.latency.count << '\n';
+        o << "luascale_signal_fetch_duration_seconds_bucket{" << l << ",le=\""
+          << num(kFetchBuckets[i]) << "\"} " << s.latency.counts[i] << '\n';
+      o << "luascale_signal_fetch_duration_seconds_bucket{" << l << ",le=\"+Inf\"} "
+        << s.latency.count << '\n';
       o << "luascale_signal_fetch_duration_seconds_sum{" << l << "} " << num(s.latency.sum) << '\n';
       o << "luascale_signal_fetch_duration_seconds_count{" << l << "} " << s.latency.count << '\n';
     }
   locks.clear();
 
-  help("luascale_leader", "gauge", "1 when this process may actuate (leader, or no leader election).");
+  help("luascale_leader", "gauge",
+       "1 when this process may actuate (leader, or no leader election).");
   o << "luascale_leader " << ((!impl_->opts.is_leader || impl_->opts.is_leader()) ? 1 : 0) << '\n';
   help("luascale_config_reloads_total", "counter", "Config reloads by result.");
   o << "luascale_config_reloads_total{result=\"success\"} " << impl_->reloads_ok << '\n';
@@ -201,14 +236,16 @@ std::string Runner::metrics_text() const {
   }
   help("process_resident_memory_bytes", "gauge", "Resident memory size in bytes.");
   o << "process_resident_memory_bytes " << rss_pages * ::sysconf(_SC_PAGESIZE) << '\n';
-  help("process_start_time_seconds", "gauge", "Start time of the process since unix epoch in seconds.");
+  help("process_start_time_seconds", "gauge",
+       "Start time of the process since unix epoch in seconds.");
   o << "process_start_time_seconds " << num(std::floor(impl_->started_at)) << '\n';
   return o.str();
 }
 
 HttpResponse Runner::Impl::handle(const std::string& target, Runner& runner) {
   std::string path = target.substr(0, target.find('?'));
-  std::string query = target.find('?') == std::string::npos ? "" : target.substr(target.find('?') + 1);
+  std::string query =
+      target.find('?') == std::string::npos ? "" : target.substr(target.find('?') + 1);
   if (path == "/healthz") return {200, "text/plain; charset=utf-8", "ok\n"};
   if (path == "/readyz") {
     std::string why;
@@ -227,7 +264,8 @@ HttpResponse Runner::Impl::handle(const std::string& target, Runner& runner) {
     release_free_memory();
     return r;
   }
-  return {404, "text/plain; charset=utf-8", "not found; try /metrics, /healthz, /readyz, /decisions\n"};
+  return {404, "text/plain; charset=utf-8",
+          "not found; try /metrics, /healthz, /readyz, /decisions\n"};
 }
 
 }  // namespace luascale

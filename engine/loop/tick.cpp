@@ -66,8 +66,10 @@ void PolicyTick::fetch_done(std::size_t i, SampleOutcome& out) {
     }
   };
   for (Sample& s : out.earlier) put(s);
-  if (out.sample) put(*out.sample);
-  else if (!out.error.empty()) error = std::move(out.error);
+  if (out.sample)
+    put(*out.sample);
+  else if (!out.error.empty())
+    error = std::move(out.error);
   if (!error.empty()) {
     table.set_error(slot, error);
     signal_failed_ = true;
@@ -94,10 +96,12 @@ void PolicyTick::decide() {
     finish();
     return;
   }
-  const auto t0 = timed_ ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point();
+  const auto t0 =
+      timed_ ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point();
   runtime_.tick(now_, state_, rec, signal_failed_);
   if (timed_)
-    record_.eval_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    record_.eval_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   record_.ready = state_.ready;
   const std::int64_t current = state_.replicas;
   // A changed plan is published even when the count stays (scheduled-action actuators).

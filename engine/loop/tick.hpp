@@ -1,7 +1,8 @@
 // engine/loop/tick.hpp — the one per-tick path every command drives: read the target → fetch
 // the signals → decide → guardrails → actuate → record.
 //
-//   start(now) ──> target.read ──> every source.fetch ──> decide + guardrails ──> target.apply ──> sink
+//   start(now) ──> target.read ──> every source.fetch ──> decide + guardrails ──> target.apply ──>
+//   sink
 //                      │ (fails: no evaluation; the count is held)       (only when the count
 //                      └──────────────────────────────────────────>       or the plan changes)
 //
@@ -23,13 +24,13 @@ namespace luascale {
 
 // What one tick did.
 struct TickRecord {
-  DecisionRecord decision;  // decision.desired: the count the target has after the tick
-  std::int64_t ready = 0;   // the target's ready count as read
+  DecisionRecord decision;   // decision.desired: the count the target has after the tick
+  std::int64_t ready = 0;    // the target's ready count as read
   bool read_failed = false;  // the target could not be read: nothing was evaluated
   bool applied = false;      // the target accepted a new count or plan
   bool apply_failed = false;
   double eval_seconds = 0;  // wall time of decide + guardrails, when timed (set_timed)
-  std::string note;  // the actuator's note, why nothing was written, or the failure
+  std::string note;         // the actuator's note, why nothing was written, or the failure
   // One entry per source, in add_source order: the fetch's error ("" when it delivered or had
   // nothing new).
   std::vector<std::string> signal_errors;

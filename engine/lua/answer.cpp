@@ -23,7 +23,7 @@ enum AnswerKey {
   kKeyCapacity,
   kKeyCount = kKeyCapacity
 };
-const char* const kAnswerKeyNames[] = {nullptr, "replicas", "nodes", "reason",
+const char* const kAnswerKeyNames[] = {nullptr, "replicas", "nodes",   "reason",
                                        "plan",  "time",     "capacity"};
 
 // Formats a bad answer's message into `err`; always false.
@@ -72,7 +72,8 @@ bool check_count(lua_State* L, const CountValue& c, int key, std::int64_t* out, 
   if (c.exact) {
     const lua_Integer v = c.i;
     if (v < 0)
-      return fail("decide returned %s = %lld; counts must be >= 0", field, static_cast<long long>(v));
+      return fail("decide returned %s = %lld; counts must be >= 0", field,
+                  static_cast<long long>(v));
     if (v > kMaxCount)
       return fail("decide returned %s = %lld; counts must be <= 2147483647", field,
                   static_cast<long long>(v));
@@ -119,10 +120,12 @@ bool read_plan(PolicyScript::Impl* h, lua_State* L, int answer, int keys, Answer
     lua_rawgeti(L, keys, kKeyTime);
     lua_rawget(L, step);
     if (lua_type(L, -1) != LUA_TNUMBER || !std::isfinite(lua_tonumber(L, -1)))
-      return fail("decide returned plan[%lld].time: expected unix seconds", static_cast<long long>(i));
+      return fail("decide returned plan[%lld].time: expected unix seconds",
+                  static_cast<long long>(i));
     const double t = lua_tonumber(L, -1);
     if (d.plan_n > 0 && t <= d.plan[d.plan_n - 1].time)
-      return fail("decide returned plan[%lld].time: times must increase", static_cast<long long>(i));
+      return fail("decide returned plan[%lld].time: times must increase",
+                  static_cast<long long>(i));
     lua_rawgeti(L, keys, kKeyCapacity);
     lua_rawget(L, step);
     CountValue c;

@@ -10,7 +10,9 @@ namespace {
 
 void budget_hook(lua_State* L, lua_Debug*);
 
-void set_count_hook(lua_State* L) { lua_sethook(L, budget_hook, LUA_MASKCOUNT, kHookEvery); }
+void set_count_hook(lua_State* L) {
+  lua_sethook(L, budget_hook, LUA_MASKCOUNT, kHookEvery);
+}
 
 // True once the budget or the deadline is used up (sets why).
 bool exhausted(Budget& b) {

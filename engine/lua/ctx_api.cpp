@@ -14,8 +14,10 @@ namespace luascale {
 namespace {
 
 void push_number(lua_State* L, double v) {
-  if (is_exact_integer(v)) lua_pushinteger(L, static_cast<lua_Integer>(v));
-  else lua_pushnumber(L, v);
+  if (is_exact_integer(v))
+    lua_pushinteger(L, static_cast<lua_Integer>(v));
+  else
+    lua_pushnumber(L, v);
 }
 
 // ctx:signal(name [, {window = "5m" | seconds, agg = "avg"}]): the latest value (nil when
@@ -72,7 +74,8 @@ int l_ctx_signal(lua_State* L) {
     std::size_t n;
     const char* w = lua_tolstring(L, -1, &n);
     const std::optional<double> d = parse_duration(std::string_view(w, n));
-    if (!d) return luaL_error(L, "ctx:signal: bad window '%s' (use e.g. \"30s\", \"5m\", \"1h\")", w);
+    if (!d)
+      return luaL_error(L, "ctx:signal: bad window '%s' (use e.g. \"30s\", \"5m\", \"1h\")", w);
     window = *d;
   } else if (!lua_isnil(L, -1)) {
     return luaL_error(L, "ctx:signal: window must be a duration string or seconds");
@@ -103,12 +106,16 @@ int l_ctx_signal(lua_State* L) {
     oom = true;
   }
   if (oom) return luaL_error(L, "ctx:signal: out of memory");
-  if (r && std::isfinite(*r)) push_number(L, *r);
-  else lua_pushnil(L);
+  if (r && std::isfinite(*r))
+    push_number(L, *r);
+  else
+    lua_pushnil(L);
   return 1;
 }
 
-int l_ctx_log(lua_State* L) { return log_line(L, 2, ' '); }
+int l_ctx_log(lua_State* L) {
+  return log_line(L, 2, ' ');
+}
 
 }  // namespace
 

@@ -100,7 +100,9 @@ inline int call_library(lua_State* L) {
   return lua_tocfunction(L, lua_upvalueindex(1))(L);
 }
 
-inline const char* guarded_name(lua_State* L) { return lua_tostring(L, lua_upvalueindex(2)); }
+inline const char* guarded_name(lua_State* L) {
+  return lua_tostring(L, lua_upvalueindex(2));
+}
 
 // string.find/match/gmatch/gsub: refuses a pattern whose worst-case backtracking over this
 // subject is out of bounds, then matches and charges the work to the budget.
@@ -221,7 +223,8 @@ void guard_string_library(lua_State* L, int string_lib) {
 
 void guard_table_library(lua_State* L, int table_lib) {
   guard_field(L, table_lib, "move", l_table_move);
-  for (const char* f : {"insert", "remove", "sort"}) guard_field(L, table_lib, f, l_table_len_guard);
+  for (const char* f : {"insert", "remove", "sort"})
+    guard_field(L, table_lib, f, l_table_len_guard);
 }
 
 void guard_base_library(lua_State* L, int globals) {

@@ -16,10 +16,18 @@ void push_at(lua_State* L, const Value& v, int depth) {
   if (depth > kMaxDepth) luaL_error(L, "value nested deeper than %d levels", kMaxDepth);
   luaL_checkstack(L, 4, "value too deep");
   switch (v.kind()) {
-    case Value::Kind::Null: lua_pushnil(L); break;
-    case Value::Kind::Bool: lua_pushboolean(L, v.as_bool()); break;
-    case Value::Kind::Integer: lua_pushinteger(L, static_cast<lua_Integer>(v.as_int())); break;
-    case Value::Kind::Number: lua_pushnumber(L, v.as_number()); break;
+    case Value::Kind::Null:
+      lua_pushnil(L);
+      break;
+    case Value::Kind::Bool:
+      lua_pushboolean(L, v.as_bool());
+      break;
+    case Value::Kind::Integer:
+      lua_pushinteger(L, static_cast<lua_Integer>(v.as_int()));
+      break;
+    case Value::Kind::Number:
+      lua_pushnumber(L, v.as_number());
+      break;
     case Value::Kind::String:
       lua_pushlstring(L, v.as_string().data(), v.as_string().size());
       break;
@@ -72,8 +80,12 @@ struct Converter {
     if (++values > kMaxValues)
       return fail(path, "more than 100000 values (shared sub-tables count each time)");
     switch (lua_type(L, idx)) {
-      case LUA_TNIL: out = Value(); return true;
-      case LUA_TBOOLEAN: out = Value(lua_toboolean(L, idx) != 0); return true;
+      case LUA_TNIL:
+        out = Value();
+        return true;
+      case LUA_TBOOLEAN:
+        out = Value(lua_toboolean(L, idx) != 0);
+        return true;
       case LUA_TNUMBER:
         if (lua_isinteger(L, idx)) {
           out = Value(static_cast<std::int64_t>(lua_tointeger(L, idx)));
@@ -89,10 +101,13 @@ struct Converter {
         out = Value(std::string(s, n));
         return true;
       }
-      case LUA_TTABLE: return convert_table(idx, out, path, depth);
+      case LUA_TTABLE:
+        return convert_table(idx, out, path, depth);
       default:
-        return fail(path, std::string("a ") + lua_typename(L, lua_type(L, idx)) +
-                              " is not allowed here (only data: nil, booleans, numbers, strings and tables)");
+        return fail(
+            path,
+            std::string("a ") + lua_typename(L, lua_type(L, idx)) +
+                " is not allowed here (only data: nil, booleans, numbers, strings and tables)");
     }
   }
 
@@ -118,8 +133,8 @@ struct Converter {
       Value::Array a(static_cast<std::size_t>(count));
       for (lua_Integer i = 1; i <= count && ok; ++i) {
         lua_rawgeti(L, idx, i);
-        ok = convert(-1, a[static_cast<std::size_t>(i - 1)],
-                     path + "[" + std::to_string(i) + "]", depth + 1);
+        ok = convert(-1, a[static_cast<std::size_t>(i - 1)], path + "[" + std::to_string(i) + "]",
+                     depth + 1);
         lua_pop(L, 1);
       }
       out = Value(std::move(a));
@@ -157,7 +172,9 @@ struct Converter {
 
 }  // namespace
 
-void push_value(lua_State* L, const Value& v) { push_at(L, v, 0); }
+void push_value(lua_State* L, const Value& v) {
+  push_at(L, v, 0);
+}
 
 bool lua_to_value(lua_State* L, int idx, Value& out, const std::string& path, std::string* error,
                   const LuaToValueOptions& opts) {

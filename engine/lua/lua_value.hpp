@@ -15,7 +15,7 @@ namespace luascale {
 void push_value(lua_State* L, const Value& v);
 
 struct LuaToValueOptions {
-  bool allow_non_finite = false;     // NaN and infinities convert (JSON cannot hold them)
+  bool allow_non_finite = false;      // NaN and infinities convert (JSON cannot hold them)
   bool empty_table_is_array = false;  // {} becomes [] instead of an empty object
 };
 

@@ -154,13 +154,17 @@ int set_state_trampoline(lua_State* L) {
 }
 
 void push_count(lua_State* L, const std::optional<std::int64_t>& v) {
-  if (v) lua_pushinteger(L, static_cast<lua_Integer>(*v));
-  else lua_pushnil(L);
+  if (v)
+    lua_pushinteger(L, static_cast<lua_Integer>(*v));
+  else
+    lua_pushnil(L);
 }
 
 void push_number(lua_State* L, double v) {
-  if (is_exact_integer(v)) lua_pushinteger(L, static_cast<lua_Integer>(v));
-  else lua_pushnumber(L, v);
+  if (is_exact_integer(v))
+    lua_pushinteger(L, static_cast<lua_Integer>(v));
+  else
+    lua_pushnumber(L, v);
 }
 
 // The message of a failed protected call (its error object on the top of the stack).
@@ -177,7 +181,9 @@ std::string pcall_error(PolicyScript::Impl* h, int status) {
   return "error object is not a string";
 }
 
-std::string policy_prefix(const std::string& name) { return "policy \"" + name + "\": "; }
+std::string policy_prefix(const std::string& name) {
+  return "policy \"" + name + "\": ";
+}
 
 std::shared_ptr<LuaHost> acquire_host(const PolicyLoadOptions& opts) {
   if (!opts.pool) return std::make_shared<LuaHost>();
@@ -217,7 +223,8 @@ bool run_loading(PolicyScript::Impl* h, lua_CFunction f, std::string* error) {
 PolicyScript::PolicyScript() : impl_(std::make_unique<Impl>()) {}
 PolicyScript::~PolicyScript() = default;
 
-std::unique_ptr<PolicyScript> PolicyScript::load(const PolicyLoadOptions& opts, std::string* error) {
+std::unique_ptr<PolicyScript> PolicyScript::load(const PolicyLoadOptions& opts,
+                                                 std::string* error) {
   std::unique_ptr<PolicyScript> ps(new PolicyScript());
   Impl* h = ps->impl_.get();
   h->name = opts.name;
@@ -302,7 +309,8 @@ EvalOutcome PolicyScript::evaluate(double now, double interval, const TargetView
   return out;
 }
 
-void PolicyScript::evaluate(double now, double interval, const TargetView& target, EvalOutcome& out) {
+void PolicyScript::evaluate(double now, double interval, const TargetView& target,
+                            EvalOutcome& out) {
   Impl* h = impl_.get();
   out.status = EvalOutcome::Status::Hold;
   out.replicas.reset();
@@ -402,7 +410,9 @@ Value PolicyScript::params() const {
   return out;
 }
 
-void PolicyScript::set_collect_logs(bool on) { impl_->collect_logs = on; }
+void PolicyScript::set_collect_logs(bool on) {
+  impl_->collect_logs = on;
+}
 
 void PolicyScript::set_gc_pause(int percent) {
   std::lock_guard<std::mutex> lk(impl_->host->mutex);
@@ -420,6 +430,8 @@ std::size_t PolicyScript::state_users() const {
   return impl_->host->users;
 }
 
-const std::string& PolicyScript::name() const { return impl_->name; }
+const std::string& PolicyScript::name() const {
+  return impl_->name;
+}
 
 }  // namespace luascale

@@ -18,10 +18,10 @@ class SignalTable;
 
 struct LuaLimits {
   std::int64_t instructions = 10'000'000;  // per evaluation, > 0
-  std::size_t memory_bytes = 32u << 20;     // per lua_State
-  double timeout_seconds = 1.0;             // wall clock per evaluation
-  double load_timeout_seconds = 2.0;        // wall clock for loading the script and its requires
-  bool shared_state = true;                 // `run` may share one state among policies of a script
+  std::size_t memory_bytes = 32u << 20;    // per lua_State
+  double timeout_seconds = 1.0;            // wall clock per evaluation
+  double load_timeout_seconds = 2.0;       // wall clock for loading the script and its requires
+  bool shared_state = true;                // `run` may share one state among policies of a script
 };
 
 class LuaStatePool;
@@ -74,8 +74,8 @@ struct EvalOutcome {
   std::optional<std::int64_t> replicas;
   std::optional<std::int64_t> nodes;
   std::string reason;
-  std::vector<PlanStep> plan;  // optional {plan = {{time=T, capacity=N}, ...}}, times increasing
-  std::string error;  // "policy \"api\": policies/x.lua:12: ..." when status == Error
+  std::vector<PlanStep> plan;     // optional {plan = {{time=T, capacity=N}, ...}}, times increasing
+  std::string error;              // "policy \"api\": policies/x.lua:12: ..." when status == Error
   std::vector<std::string> logs;  // ctx:log / print lines of this evaluation
 };
 
@@ -122,7 +122,7 @@ class PolicyScript {
   std::size_t state_users() const;
   const std::string& name() const;
 
- // Implementation detail, public so the Lua C callbacks in the .cpp can name it.
+  // Implementation detail, public so the Lua C callbacks in the .cpp can name it.
   struct Impl;
 
  private:

@@ -21,19 +21,20 @@ const char* const kSafeKey = "luascale.safe";      // the safe globals, per stat
 const char* const kChunksKey = "luascale.chunks";  // compiled chunks by name + source, per state
 
 const char* const kAllowedBase[] = {
-    "assert", "error",  "ipairs",       "next",         "pairs",    "pcall",
-    "rawequal", "rawget", "rawlen",     "rawset",       "select",   "setmetatable",
-    "getmetatable", "tonumber", "tostring", "type", "xpcall", "_VERSION"};
+    "assert",       "error",    "ipairs",   "next",   "pairs",  "pcall",
+    "rawequal",     "rawget",   "rawlen",   "rawset", "select", "setmetatable",
+    "getmetatable", "tonumber", "tostring", "type",   "xpcall", "_VERSION"};
 
 // Names a policy might reach for that the sandbox deliberately leaves out.
-const char* const kRemovedGlobals[] = {"io",     "debug",   "package", "dofile",  "loadfile",
+const char* const kRemovedGlobals[] = {"io",         "debug",  "package", "dofile",  "loadfile",
                                        "loadstring", "module", "setfenv", "getfenv", "unpack"};
 
 int l_undeclared_global(lua_State* L) {
   const char* k = lua_tostring(L, 2);
   if (!k) return luaL_error(L, "attempt to read an undeclared global");
   for (const char* r : kRemovedGlobals)
-    if (std::strcmp(r, k) == 0) return luaL_error(L, "'%s' is not available in the policy sandbox", k);
+    if (std::strcmp(r, k) == 0)
+      return luaL_error(L, "'%s' is not available in the policy sandbox", k);
   return luaL_error(L, "attempt to read undeclared global '%s' (declare it local)", k);
 }
 
@@ -52,7 +53,8 @@ int l_proxy_pairs(lua_State* L) {
 }
 
 int l_denied(lua_State* L) {
-  return luaL_error(L, "%s is not allowed in the policy sandbox", lua_tostring(L, lua_upvalueindex(1)));
+  return luaL_error(L, "%s is not allowed in the policy sandbox",
+                    lua_tostring(L, lua_upvalueindex(1)));
 }
 
 // Replaces the table at the top of the stack with a read-only proxy of it.
@@ -82,7 +84,9 @@ void add_denied(lua_State* L, int table, const char* field, const char* full_nam
 }
 
 // The library function a wrapper replaces (its upvalue 1), run in the wrapper's frame.
-inline int call_library(lua_State* L) { return lua_tocfunction(L, lua_upvalueindex(1))(L); }
+inline int call_library(lua_State* L) {
+  return lua_tocfunction(L, lua_upvalueindex(1))(L);
+}
 
 }  // namespace
 
@@ -110,7 +114,9 @@ int log_line(lua_State* L, int first, char sep) {
 
 namespace {
 
-int l_print(lua_State* L) { return log_line(L, 1, '\t'); }
+int l_print(lua_State* L) {
+  return log_line(L, 1, '\t');
+}
 
 int l_collectgarbage(lua_State* L) {
   const char* opt = luaL_optstring(L, 1, "collect");
@@ -122,8 +128,10 @@ int l_collectgarbage(lua_State* L) {
   }
   if (std::strcmp(opt, "collect") == 0 || std::strcmp(opt, "step") == 0) {
     // In a state shared by many policies a full collection would walk all of them: one step.
-    if ((*static_cast<LuaHost**>(lua_getextraspace(L)))->users > 1) lua_gc(L, LUA_GCSTEP, 0);
-    else lua_gc(L, LUA_GCCOLLECT);
+    if ((*static_cast<LuaHost**>(lua_getextraspace(L)))->users > 1)
+      lua_gc(L, LUA_GCSTEP, 0);
+    else
+      lua_gc(L, LUA_GCCOLLECT);
     charge_work(L, kHookEvery);  // a full collection is costly: check the deadline after each
     lua_pushinteger(L, 0);
     return 1;
@@ -180,7 +188,8 @@ bool read_module_file(PolicyScript::Impl* h, const char* name) noexcept {
     bool allowed = !mod.empty() && mod.front() != '.' && mod.back() != '.' &&
                    mod.find("..") == std::string::npos;
     for (char c : mod)
-      allowed = allowed && (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-');
+      allowed = allowed &&
+                (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-');
     if (!allowed) {
       std::snprintf(h->errbuf, sizeof h->errbuf,
                     "require '%s': not allowed (only luascale.* stdlib modules and files in the "
@@ -191,9 +200,9 @@ bool read_module_file(PolicyScript::Impl* h, const char* name) noexcept {
     std::string rel = mod;
     for (char& c : rel)
       if (c == '.') c = '/';
-    const std::filesystem::path file =
-        mod.rfind("luascale.", 0) == 0 ? std::filesystem::path(h->stdlib_dir) / (rel + ".lua")
-                                       : std::filesystem::path(h->script_dir) / (rel + ".lua");
+    const std::filesystem::path file = mod.rfind("luascale.", 0) == 0
+                                           ? std::filesystem::path(h->stdlib_dir) / (rel + ".lua")
+                                           : std::filesystem::path(h->script_dir) / (rel + ".lua");
     std::ifstream in(file, std::ios::binary);
     if (!in) {
       std::snprintf(h->errbuf, sizeof h->errbuf,
@@ -340,10 +349,10 @@ int setup_sandbox(lua_State* L) {
   lua_getfield(L, -1, "difftime");
   lua_setfield(L, os, "difftime");
   lua_pop(L, 1);
-  static const char* const denied_os[][2] = {
-      {"execute", "os.execute"}, {"exit", "os.exit"},       {"remove", "os.remove"},
-      {"rename", "os.rename"},   {"tmpname", "os.tmpname"}, {"getenv", "os.getenv"},
-      {"setlocale", "os.setlocale"}};
+  static const char* const denied_os[][2] = {{"execute", "os.execute"},    {"exit", "os.exit"},
+                                             {"remove", "os.remove"},      {"rename", "os.rename"},
+                                             {"tmpname", "os.tmpname"},    {"getenv", "os.getenv"},
+                                             {"setlocale", "os.setlocale"}};
   for (const auto& d : denied_os) add_denied(L, os, d[0], d[1]);
   make_readonly_proxy(L, "os");
   lua_setfield(L, 1, "os");

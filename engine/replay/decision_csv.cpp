@@ -103,7 +103,8 @@ constexpr BoundBy kLastBoundBy = BoundBy::Cooldown;  // the last of the enum
 const PaddedName* bound_names() {
   static const auto table = [] {
     std::array<PaddedName, static_cast<std::size_t>(kLastBoundBy) + 1> t{};
-    for (std::size_t i = 0; i < t.size(); ++i) t[i] = padded(bound_by_name(static_cast<BoundBy>(i)));
+    for (std::size_t i = 0; i < t.size(); ++i)
+      t[i] = padded(bound_by_name(static_cast<BoundBy>(i)));
     return t;
   }();
   return table.data();
@@ -128,7 +129,8 @@ char* DecisionCsvWriter::format_line(char* p, const DecisionRecord& rec, std::in
     } else {
       if (t / 100000 != time_hi_) {
         time_hi_ = t / 100000;  // below 9e10: at most 11 digits
-        time_hi_len_ = static_cast<std::size_t>(std::to_chars(time_hi_text_, time_hi_text_ + 16, time_hi_).ptr - time_hi_text_);
+        time_hi_len_ = static_cast<std::size_t>(
+            std::to_chars(time_hi_text_, time_hi_text_ + 16, time_hi_).ptr - time_hi_text_);
       }
       std::memcpy(p, time_hi_text_, 16);
       p += time_hi_len_;
@@ -149,8 +151,10 @@ char* DecisionCsvWriter::format_line(char* p, const DecisionRecord& rec, std::in
   *p++ = ',';
   p = put_csv_field(p, rec.reason);
   *p++ = ',';
-  if (policy_len_ <= kPad) std::memcpy(p, policy_field_.data(), kPad);
-  else std::memcpy(p, policy_field_.data(), policy_len_);
+  if (policy_len_ <= kPad)
+    std::memcpy(p, policy_field_.data(), kPad);
+  else
+    std::memcpy(p, policy_field_.data(), policy_len_);
   p += policy_len_;
   p = put_padded(p, kStatus[static_cast<int>(rec.status)]);
   *p++ = ',';

@@ -9,10 +9,10 @@ namespace luascale {
 // per replica the replay measures under-provisioning; with closed_loop it also recomputes the
 // utilization (and queue) signals from the demand and the simulated ready capacity.
 struct DemandModel {
-  std::string demand_column;            // "" = no demand model
-  double capacity_per_replica = 0;      // demand units one ready replica serves at 100 %
-  double target_utilization = 100;      // percent
-  double margin = 0;                    // under-provisioned when utilization > target + margin
+  std::string demand_column;        // "" = no demand model
+  double capacity_per_replica = 0;  // demand units one ready replica serves at 100 %
+  double target_utilization = 100;  // percent
+  double margin = 0;                // under-provisioned when utilization > target + margin
   bool closed_loop = false;
   std::string utilization_signal;       // closed loop: the signal fed with utilization percent
   std::string queue_signal;             // queue model: the signal fed with the queue depth

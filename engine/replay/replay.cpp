@@ -93,11 +93,16 @@ class ReplayRecorder final : public TickSink {
       actuation_error(now, t.note);
     } else {
       switch (rec.status) {
-        case EvalOutcome::Status::Decision: ++sum_.decisions; break;
-        case EvalOutcome::Status::Hold: ++sum_.holds; break;
+        case EvalOutcome::Status::Decision:
+          ++sum_.decisions;
+          break;
+        case EvalOutcome::Status::Hold:
+          ++sum_.holds;
+          break;
         case EvalOutcome::Status::Error:
           ++sum_.errors;
-          if (sum_.first_error.empty()) sum_.first_error = format_timestamp(now) + ": " + rec.reason;
+          if (sum_.first_error.empty())
+            sum_.first_error = format_timestamp(now) + ": " + rec.reason;
           break;
       }
       if (rec.bound_by != BoundBy::None && rec.bound_by != BoundBy::Hold)
@@ -107,21 +112,25 @@ class ReplayRecorder final : public TickSink {
     const bool scaled = rec.desired != rec.current;
     if (scaled) {
       const int dir = rec.desired > rec.current ? 1 : -1;
-      if (dir > 0) ++sum_.scale_ups;
-      else ++sum_.scale_downs;
+      if (dir > 0)
+        ++sum_.scale_ups;
+      else
+        ++sum_.scale_downs;
       if (last_dir_ != 0 && dir != last_dir_) ++sum_.direction_changes;
       last_dir_ = dir;
     }
     if (sim_.has_nodes()) {
       const double per_node = opts_.model.pods_per_node;
-      sim_.set_nodes(rec.nodes_out && rec.replicas_out
-                         ? *rec.nodes_out
-                         : static_cast<std::int64_t>(std::ceil(static_cast<double>(sim_.count()) / per_node)));
+      sim_.set_nodes(
+          rec.nodes_out && rec.replicas_out
+              ? *rec.nodes_out
+              : static_cast<std::int64_t>(std::ceil(static_cast<double>(sim_.count()) / per_node)));
       sum_.max_nodes = std::max(sum_.max_nodes, sim_.nodes());
     }
     if (csv_) csv_->write(rec, sim_.replicas_ready());
     if (opts_.series) plot(t, scaled);
-    if (demand_.demand_known()) sum_.peak_shortfall = std::max(sum_.peak_shortfall, demand_.shortfall());
+    if (demand_.demand_known())
+      sum_.peak_shortfall = std::max(sum_.peak_shortfall, demand_.shortfall());
     if (demand_.under()) {
       ++sum_.under_ticks;
       if (std::isnan(under_since_)) under_since_ = now;
@@ -136,14 +145,16 @@ class ReplayRecorder final : public TickSink {
   // Closes the books at the end of the replay.
   void finish() {
     for (std::size_t b = 0; b < bound_counts_.size(); ++b)
-      if (bound_counts_[b]) sum_.bound_by[bound_by_name(static_cast<BoundBy>(b))] += bound_counts_[b];
+      if (bound_counts_[b])
+        sum_.bound_by[bound_by_name(static_cast<BoundBy>(b))] += bound_counts_[b];
     end_under_stretch(sum_.last_time);
   }
 
  private:
   void actuation_error(double now, const std::string& e) {
     ++sum_.actuation_errors;
-    if (sum_.first_actuation_error.empty()) sum_.first_actuation_error = format_timestamp(now) + ": " + e;
+    if (sum_.first_actuation_error.empty())
+      sum_.first_actuation_error = format_timestamp(now) + ": " + e;
   }
 
   void end_under_stretch(double now) {
@@ -161,7 +172,8 @@ class ReplayRecorder final : public TickSink {
     } else if (!sum_.has_demand && first_feed) {
       const SignalTable& signals = policy_.signals();
       const SignalSlot& s0 = signals.at(*first_feed);
-      if (s0.has_value && s0.is_number && signals.fresh(*first_feed, rec.time)) p.demand = s0.number;
+      if (s0.has_value && s0.is_number && signals.fresh(*first_feed, rec.time))
+        p.demand = s0.number;
     }
     p.utilization = demand_.utilization();
     p.recommended = rec.recommended.value_or(-1);
@@ -222,9 +234,12 @@ ReplaySummary replay_trace(PolicyRuntime& policy, TraceReader& trace, const Repl
   SimulatedTarget::Options so;
   so.start = cfg.guard.min;
   const std::optional<std::size_t> replicas_col = trace.column("replicas");
-  if (opts.start_replicas) so.start = *opts.start_replicas;
-  else if (cfg.target.replicas) so.start = *cfg.target.replicas;
-  else if (replicas_col && *replicas_col < first.numbers.size() && !std::isnan(first.numbers[*replicas_col]))
+  if (opts.start_replicas)
+    so.start = *opts.start_replicas;
+  else if (cfg.target.replicas)
+    so.start = *cfg.target.replicas;
+  else if (replicas_col && *replicas_col < first.numbers.size() &&
+           !std::isnan(first.numbers[*replicas_col]))
     so.start = static_cast<std::int64_t>(std::llround(first.numbers[*replicas_col]));
   so.ready_delay = opts.ready_delay_seconds;
   so.pods_per_node = model.pods_per_node;
@@ -239,8 +254,9 @@ ReplaySummary replay_trace(PolicyRuntime& policy, TraceReader& trace, const Repl
 
   // Signals the closed loop computes are never read from the trace.
   auto simulated = [&](const std::string& name) {
-    return model.closed_loop && ((!model.utilization_signal.empty() && name == model.utilization_signal) ||
-                                 (!model.queue_signal.empty() && name == model.queue_signal));
+    return model.closed_loop &&
+           ((!model.utilization_signal.empty() && name == model.utilization_signal) ||
+            (!model.queue_signal.empty() && name == model.queue_signal));
   };
   std::vector<bool> fed;
   auto feed_column = [&](std::size_t c, const std::string& signal) {
@@ -253,7 +269,8 @@ ReplaySummary replay_trace(PolicyRuntime& policy, TraceReader& trace, const Repl
   // Configured signals read their column; every other column is offered under its own name.
   for (const auto& s : cfg.signals) {
     if (simulated(s.name)) continue;
-    feed_column(*trace_column(trace, s.column.empty() ? s.name : s.column, cfg.key_path + ".signals." + s.name),
+    feed_column(*trace_column(trace, s.column.empty() ? s.name : s.column,
+                              cfg.key_path + ".signals." + s.name),
                 s.name);
   }
   auto offer_column = [&](std::size_t c) {
@@ -295,7 +312,8 @@ ReplaySummary replay_trace(PolicyRuntime& policy, TraceReader& trace, const Repl
   if (csv) csv->flush();
   sum.rows = feed.rows();
   sum.final_replicas = sim.count();
-  sum.cost = sum.replica_hours() * model.price_per_replica_hour + sum.node_hours() * model.price_per_node_hour;
+  sum.cost = sum.replica_hours() * model.price_per_replica_hour +
+             sum.node_hours() * model.price_per_node_hour;
   sum.has_nodes = sim.has_nodes();
   sum.has_cost = model.price_per_replica_hour > 0 || model.price_per_node_hour > 0;
   return sum;

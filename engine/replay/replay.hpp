@@ -31,12 +31,13 @@ class ReplayProgress {
 };
 
 struct ReplayOptions {
-  std::optional<std::int64_t> start_replicas;  // else target.replicas, else a "replicas" column, else min
-  double ready_delay_seconds = 0;              // new replicas become ready after this
-  std::optional<double> start_time;            // skip rows/ticks before (unix seconds)
-  std::optional<double> end_time;              // stop after
+  std::optional<std::int64_t>
+      start_replicas;                // else target.replicas, else a "replicas" column, else min
+  double ready_delay_seconds = 0;    // new replicas become ready after this
+  std::optional<double> start_time;  // skip rows/ticks before (unix seconds)
+  std::optional<double> end_time;    // stop after
   DemandModel model;
-  ReplaySeries* series = nullptr;    // when set, receives the plotted ticks
+  ReplaySeries* series = nullptr;      // when set, receives the plotted ticks
   ReplayProgress* progress = nullptr;  // not owned; told at ticks 1, 4097, 8193, ...
   // Closed loop through a real target (`replay --actuate`): its count is read and every change
   // sent to it; it answers on `io`, which the replay runs until each tick finishes. Not owned.

@@ -12,15 +12,17 @@ namespace luascale {
 // One plotted tick of a replay.
 struct SeriesPoint {
   double time = 0;
-  double demand = std::numeric_limits<double>::quiet_NaN();       // the demand column (or the first signal)
-  double utilization = std::numeric_limits<double>::quiet_NaN();  // percent, when a demand model is set
-  std::int64_t recommended = -1;  // the script's count; -1 on a hold or an error
-  std::int64_t replicas = 0;      // the guarded count
+  double demand =
+      std::numeric_limits<double>::quiet_NaN();  // the demand column (or the first signal)
+  double utilization =
+      std::numeric_limits<double>::quiet_NaN();  // percent, when a demand model is set
+  std::int64_t recommended = -1;                 // the script's count; -1 on a hold or an error
+  std::int64_t replicas = 0;                     // the guarded count
   std::int64_t ready = 0;
-  std::int64_t nodes = -1;        // -1 when nodes are not simulated
-  bool under = false;             // under-provisioned at this tick
-  bool scaled = false;            // a scale event happened here (or between this and the previous kept point)
-  bool error = false;             // the evaluation failed here (or in between)
+  std::int64_t nodes = -1;  // -1 when nodes are not simulated
+  bool under = false;       // under-provisioned at this tick
+  bool scaled = false;  // a scale event happened here (or between this and the previous kept point)
+  bool error = false;   // the evaluation failed here (or in between)
 };
 
 // A bounded record of one replay for plots and reports: at most `capacity` points; when full,

@@ -23,7 +23,8 @@ double ReplaySummary::mean_replicas() const {
   return span > 0 ? replica_seconds / span : static_cast<double>(final_replicas);
 }
 
-void print_summary_table(const std::vector<ReplaySummary>& rows, std::ostream& out, bool with_trace) {
+void print_summary_table(const std::vector<ReplaySummary>& rows, std::ostream& out,
+                         bool with_trace) {
   bool demand = false, nodes = false, cost = false;
   for (const auto& s : rows) {
     demand = demand || s.has_demand;
@@ -32,8 +33,8 @@ void print_summary_table(const std::vector<ReplaySummary>& rows, std::ostream& o
   }
   std::vector<std::string> head = {"policy"};
   if (with_trace) head.push_back("trace");
-  for (const char* h : {"script", "span", "ticks", "decisions", "holds", "errors", "ups", "downs", "flips", "min",
-                        "mean", "max", "final", "replica-h"})
+  for (const char* h : {"script", "span", "ticks", "decisions", "holds", "errors", "ups", "downs",
+                        "flips", "min", "mean", "max", "final", "replica-h"})
     head.push_back(h);
   if (nodes) {
     head.push_back("max-nodes");
@@ -51,16 +52,19 @@ void print_summary_table(const std::vector<ReplaySummary>& rows, std::ostream& o
   std::vector<std::vector<std::string>> cells{head};
   for (const auto& s : rows) {
     std::string guards;
-    for (const auto& [k, n] : s.bound_by) guards += (guards.empty() ? "" : " ") + k + "=" + std::to_string(n);
+    for (const auto& [k, n] : s.bound_by)
+      guards += (guards.empty() ? "" : " ") + k + "=" + std::to_string(n);
     if (guards.empty()) guards = "-";
     double span_h = (s.last_time - s.first_time) / 3600.0;
     std::string span = span_h >= 48 ? fmt(span_h / 24, 1) + "d" : fmt(span_h, 1) + "h";
     std::vector<std::string> r = {s.policy};
     if (with_trace) r.push_back(std::filesystem::path(s.trace).filename().string());
-    for (std::string v : {s.script, span, std::to_string(s.ticks), std::to_string(s.decisions), std::to_string(s.holds),
-                          std::to_string(s.errors), std::to_string(s.scale_ups), std::to_string(s.scale_downs),
-                          std::to_string(s.direction_changes), std::to_string(s.min_replicas), fmt(s.mean_replicas(), 2),
-                          std::to_string(s.max_replicas), std::to_string(s.final_replicas), fmt(s.replica_hours(), 1)})
+    for (std::string v :
+         {s.script, span, std::to_string(s.ticks), std::to_string(s.decisions),
+          std::to_string(s.holds), std::to_string(s.errors), std::to_string(s.scale_ups),
+          std::to_string(s.scale_downs), std::to_string(s.direction_changes),
+          std::to_string(s.min_replicas), fmt(s.mean_replicas(), 2), std::to_string(s.max_replicas),
+          std::to_string(s.final_replicas), fmt(s.replica_hours(), 1)})
       r.push_back(v);
     if (nodes) {
       r.push_back(s.has_nodes ? std::to_string(s.max_nodes) : "-");
@@ -100,7 +104,8 @@ void print_summary_table(const std::vector<ReplaySummary>& rows, std::ostream& o
     if (!s.first_error.empty()) out << s.policy << ": first error at " << s.first_error << '\n';
   for (const auto& s : rows)
     if (s.actuation_errors > 0)
-      out << s.policy << ": " << s.actuation_errors << " actuation error(s), first at " << s.first_actuation_error << '\n';
+      out << s.policy << ": " << s.actuation_errors << " actuation error(s), first at "
+          << s.first_actuation_error << '\n';
 }
 
 }  // namespace luascale

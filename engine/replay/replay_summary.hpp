@@ -21,25 +21,28 @@ struct ReplaySummary {
   std::int64_t start_replicas = 0, final_replicas = 0, min_replicas = 0, max_replicas = 0;
   double replica_seconds = 0;
   std::map<std::string, std::int64_t> bound_by;  // ticks where a guardrail changed the count
-  std::string first_error;                        // "<time>: <error>"
-  std::int64_t actuation_errors = 0;              // failed reads/applies (with --actuate)
-  std::string first_actuation_error;              // "<time>: <error>"
+  std::string first_error;                       // "<time>: <error>"
+  std::int64_t actuation_errors = 0;             // failed reads/applies (with --actuate)
+  std::string first_actuation_error;             // "<time>: <error>"
   // With a demand model:
   bool has_demand = false, has_nodes = false, has_cost = false;
-  std::int64_t under_ticks = 0;     // ticks under-provisioned
-  double under_seconds = 0;         // time under-provisioned
-  double peak_shortfall = 0;        // most replicas missing at one tick (ceil(needed) - ready)
-  double max_recover_seconds = 0;   // longest under-provisioned stretch (time to recover)
-  double node_seconds = 0;          // node-seconds, when nodes are simulated
+  std::int64_t under_ticks = 0;    // ticks under-provisioned
+  double under_seconds = 0;        // time under-provisioned
+  double peak_shortfall = 0;       // most replicas missing at one tick (ceil(needed) - ready)
+  double max_recover_seconds = 0;  // longest under-provisioned stretch (time to recover)
+  double node_seconds = 0;         // node-seconds, when nodes are simulated
   std::int64_t max_nodes = 0;
-  double cost = 0;                  // from the prices per hour, when given
+  double cost = 0;  // from the prices per hour, when given
   double mean_replicas() const;
-  double under_share() const { return ticks ? static_cast<double>(under_ticks) / static_cast<double>(ticks) : 0; }
+  double under_share() const {
+    return ticks ? static_cast<double>(under_ticks) / static_cast<double>(ticks) : 0;
+  }
   double node_hours() const { return node_seconds / 3600.0; }
   double replica_hours() const { return replica_seconds / 3600.0; }
 };
 
 // The summary as an aligned text table, one row per summary.
-void print_summary_table(const std::vector<ReplaySummary>& rows, std::ostream& out, bool with_trace = false);
+void print_summary_table(const std::vector<ReplaySummary>& rows, std::ostream& out,
+                         bool with_trace = false);
 
 }  // namespace luascale

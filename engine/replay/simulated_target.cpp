@@ -29,7 +29,8 @@ std::int64_t SimulatedTarget::room() {
     nodes_ready_ += booting_.front().second;
     booting_.pop_front();
   }
-  return static_cast<std::int64_t>(std::floor(static_cast<double>(nodes_ready_) * opts_.pods_per_node));
+  return static_cast<std::int64_t>(
+      std::floor(static_cast<double>(nodes_ready_) * opts_.pods_per_node));
 }
 
 std::int64_t SimulatedTarget::ready() {
@@ -75,8 +76,10 @@ void SimulatedTarget::set(std::int64_t desired) {
 void SimulatedTarget::set_nodes(std::int64_t want) {
   if (!has_nodes()) return;
   if (want > nodes_) {
-    if (opts_.node_delay > 0) booting_.emplace_back(now_ + opts_.node_delay, want - nodes_);
-    else nodes_ready_ += want - nodes_;
+    if (opts_.node_delay > 0)
+      booting_.emplace_back(now_ + opts_.node_delay, want - nodes_);
+    else
+      nodes_ready_ += want - nodes_;
   } else if (want < nodes_) {
     std::int64_t remove = nodes_ - want;  // nodes still booting go first
     while (remove > 0 && !booting_.empty()) {

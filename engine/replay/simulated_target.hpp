@@ -15,10 +15,10 @@ namespace luascale {
 class SimulatedTarget final : public Actuator {
  public:
   struct Options {
-    std::int64_t start = 0;         // the count at the first tick (ready from the start)
-    double ready_delay = 0;         // seconds until a new replica is ready
-    double pods_per_node = 0;       // > 0: nodes are simulated
-    double node_delay = 0;          // seconds until a new node is ready
+    std::int64_t start = 0;    // the count at the first tick (ready from the start)
+    double ready_delay = 0;    // seconds until a new replica is ready
+    double pods_per_node = 0;  // > 0: nodes are simulated
+    double node_delay = 0;     // seconds until a new node is ready
   };
   // `now` is the replay's virtual clock (unix seconds), read at every call.
   SimulatedTarget(const double& now, const Options& opts);
@@ -50,7 +50,7 @@ class SimulatedTarget final : public Actuator {
   std::int64_t not_ready_ = 0;
   std::deque<std::pair<double, std::int64_t>> starting_;  // (ready at, replicas), oldest first
   std::int64_t nodes_ = 0, nodes_ready_ = 0;
-  std::deque<std::pair<double, std::int64_t>> booting_;   // (ready at, nodes), oldest first
+  std::deque<std::pair<double, std::int64_t>> booting_;  // (ready at, nodes), oldest first
 };
 
 }  // namespace luascale

@@ -4,8 +4,8 @@
 #include <bit>
 #include <charconv>
 #include <cmath>
-#include <cstdio>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <limits>
 
@@ -19,7 +19,8 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 std::optional<double> parse_number(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
   if (s.empty()) return std::nullopt;
   if (s.front() == '+') s.remove_prefix(1);
   // Plain integers (timestamps, counts) need no floating-point parse: exact below 2^53.
@@ -41,8 +42,8 @@ std::optional<double> parse_number(std::string_view s) {
 // Eight ASCII digits in a little-endian word (the first character in the lowest byte): the test
 // and the conversion are the well-known SWAR ones (as in simdjson and fast_float).
 inline bool eight_digits(std::uint64_t w) {
-  return ((w & 0xF0F0F0F0F0F0F0F0ULL) | (((w + 0x0606060606060606ULL) & 0xF0F0F0F0F0F0F0F0ULL) >> 4)) ==
-         0x3333333333333333ULL;
+  return ((w & 0xF0F0F0F0F0F0F0F0ULL) |
+          (((w + 0x0606060606060606ULL) & 0xF0F0F0F0F0F0F0F0ULL) >> 4)) == 0x3333333333333333ULL;
 }
 
 inline std::uint32_t parse_eight_digits(std::uint64_t w) {
@@ -74,7 +75,8 @@ class Lines {
       return true;
     }
     for (;;) {
-      const char* nl = static_cast<const char*>(std::memchr(buf_.data() + start_, '\n', end_ - start_));
+      const char* nl =
+          static_cast<const char*>(std::memchr(buf_.data() + start_, '\n', end_ - start_));
       if (nl) {
         line = std::string_view(buf_.data() + start_, nl - (buf_.data() + start_));
         start_ = nl - buf_.data() + 1;
@@ -114,7 +116,8 @@ class Lines {
 };
 
 // Splits one CSV record (RFC 4180 quotes within a line) into fields.
-bool split_csv(std::string_view line, std::vector<std::string_view>& fields, std::string& unquoted) {
+bool split_csv(std::string_view line, std::vector<std::string_view>& fields,
+               std::string& unquoted) {
   fields.clear();
   unquoted.clear();
   std::size_t i = 0;
@@ -182,13 +185,17 @@ class CsvReader final : public TraceReader {
       if (!header.empty() && header.front() != '#') break;
       header = {};
     }
-    if (header.empty()) fail(line_ ? line_ : 1, "empty trace: expected a header line \"timestamp,<signal>,...\"");
-    if (!split_csv(header, fields_, unquoted_)) fail(line_, "malformed header (unterminated quote)");
+    if (header.empty())
+      fail(line_ ? line_ : 1, "empty trace: expected a header line \"timestamp,<signal>,...\"");
+    if (!split_csv(header, fields_, unquoted_))
+      fail(line_, "malformed header (unterminated quote)");
     std::string first(fields_[0]);
     for (auto& ch : first) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-    if (first.size() >= 3 && static_cast<unsigned char>(first[0]) == 0xEF) first = first.substr(3);  // BOM
+    if (first.size() >= 3 && static_cast<unsigned char>(first[0]) == 0xEF)
+      first = first.substr(3);  // BOM
     if (!is_time_column(first))
-      fail(line_, "the first column must be \"timestamp\" (found \"" + std::string(fields_[0]) + "\")");
+      fail(line_,
+           "the first column must be \"timestamp\" (found \"" + std::string(fields_[0]) + "\")");
     for (std::size_t i = 1; i < fields_.size(); ++i) {
       std::string col(fields_[i]);
       while (!col.empty() && col.back() == ' ') col.pop_back();
@@ -221,7 +228,8 @@ class CsvReader final : public TraceReader {
       fail(line_, "expected " + std::to_string(columns_.size() + 1) + " fields, found " +
                       std::to_string(fields_.size()));
     auto t = parse_timestamp(fields_[0]);
-    if (!t) fail(line_, "bad timestamp \"" + std::string(fields_[0]) + "\" (unix seconds or RFC 3339)");
+    if (!t)
+      fail(line_, "bad timestamp \"" + std::string(fields_[0]) + "\" (unix seconds or RFC 3339)");
     check_order(*t, line_);
     row.time = *t;
     for (std::size_t i = 0; i < columns_.size(); ++i) {
@@ -247,7 +255,8 @@ class CsvReader final : public TraceReader {
   // one field per column. The timestamp goes to `time`, the columns to `numbers`. False: the
   // row needs the general path (which also reports what is wrong with it).
   bool parse_plain(std::string_view line, double& time, double* numbers) const {
-    static constexpr double kPow10[] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+    static constexpr double kPow10[] = {1,   1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                        1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
     const char* p = line.data();
     const char* const e = p + line.size();
     const std::size_t n = columns_.size() + 1;
@@ -256,7 +265,8 @@ class CsvReader final : public TraceReader {
       p += neg;
       std::int64_t m = 0;
       int digits = 0;
-      if (std::endian::native == std::endian::little && e - p >= 8) {  // a timestamp's first eight digits at once
+      if (std::endian::native == std::endian::little &&
+          e - p >= 8) {  // a timestamp's first eight digits at once
         std::uint64_t w;
         std::memcpy(&w, p, 8);
         if (eight_digits(w)) {
@@ -282,8 +292,10 @@ class CsvReader final : public TraceReader {
       // Below 2^53 and divided by an exact power of ten: correctly rounded, as from_chars is.
       const double v = frac ? (neg ? -1.0 : 1.0) * (static_cast<double>(m) / kPow10[frac])
                             : static_cast<double>(neg ? -m : m);
-      if (f == 0) time = v;
-      else numbers[f - 1] = v;
+      if (f == 0)
+        time = v;
+      else
+        numbers[f - 1] = v;
       if (f + 1 < n) {
         if (p == e || *p != ',') return false;
         ++p;
@@ -352,8 +364,10 @@ class JsonLinesReader final : public TraceReader {
     for (auto& [k, val] : v.as_object()) {
       if (is_time_column(k)) {
         std::optional<double> t;
-        if (val.is_number() && unix_seconds_in_range(val.as_number())) t = val.as_number();
-        else if (val.is_string()) t = parse_timestamp(val.as_string());
+        if (val.is_number() && unix_seconds_in_range(val.as_number()))
+          t = val.as_number();
+        else if (val.is_string())
+          t = parse_timestamp(val.as_string());
         if (!t) fail(line_, "\"" + k + "\": bad timestamp (unix seconds or RFC 3339 string)");
         row.time = *t;
         have_time = true;
@@ -370,7 +384,8 @@ class JsonLinesReader final : public TraceReader {
         if (!std::isfinite(d)) fail(line_, "\"" + k + "\": not a finite number");
         row.numbers[i] = d;
       } else if (val.is_bool() || val.is_string()) {
-        fail(line_, "\"" + k + "\": expected a number, an array or an object, found " + val.kind_name());
+        fail(line_,
+             "\"" + k + "\": expected a number, an array or an object, found " + val.kind_name());
       } else {
         row.structured[i] = std::move(val);
         row.has_structured = true;
@@ -425,13 +440,16 @@ std::unique_ptr<TraceReader> TraceReader::open(const std::string& path) {
   return std::make_unique<CsvReader>(std::move(lines), path);
 }
 
-std::unique_ptr<TraceReader> TraceReader::from_text(std::string text, Format format, std::string name) {
+std::unique_ptr<TraceReader> TraceReader::from_text(std::string text, Format format,
+                                                    std::string name) {
   auto lines = std::make_unique<Lines>(std::move(text));
   if (format == Format::JsonLines) return std::make_unique<JsonLinesReader>(std::move(lines), name);
   return std::make_unique<CsvReader>(std::move(lines), name);
 }
 
-bool unix_seconds_in_range(double t) { return t >= -62167219200.0 && t < 253402300800.0; }
+bool unix_seconds_in_range(double t) {
+  return t >= -62167219200.0 && t < 253402300800.0;
+}
 
 std::optional<double> parse_timestamp(std::string_view s) {
   while (!s.empty() && s.front() == ' ') s.remove_prefix(1);

@@ -48,8 +48,10 @@ void TraceFeed::advance(double now, const std::function<void(std::size_t)>& new_
     take(row_);
     have_ = reader_.next(row_);
     if (have_) {
-      if (end_ && row_.time > *end_) have_ = false;
-      else ++rows_;
+      if (end_ && row_.time > *end_)
+        have_ = false;
+      else
+        ++rows_;
     }
   }
 }
@@ -64,7 +66,8 @@ void TraceFeed::take(const TraceRow& row) {
     }
     if (c >= sources_.size()) continue;
     for (auto& s : sources_[c]) {
-      if (number) s->add(row.time, row.numbers[c]);
+      if (number)
+        s->add(row.time, row.numbers[c]);
       else if (row.has_structured && c < row.structured.size() && !row.structured[c].is_null())
         s->add(row.time, row.structured[c]);
     }
@@ -83,7 +86,8 @@ void TraceFeed::watch(std::size_t column) {
 }
 
 double TraceFeed::latest(std::size_t column) const {
-  return column < watched_.size() ? watched_[column].value : std::numeric_limits<double>::quiet_NaN();
+  return column < watched_.size() ? watched_[column].value
+                                  : std::numeric_limits<double>::quiet_NaN();
 }
 
 double TraceFeed::latest_time(std::size_t column) const {

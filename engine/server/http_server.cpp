@@ -5,10 +5,10 @@
 #include <optional>
 #include <utility>
 
+#include <openssl/crypto.h>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <openssl/crypto.h>
 
 namespace luascale {
 
@@ -23,7 +23,8 @@ bool parse_listen(const std::string& s, std::string& host, std::uint16_t& port) 
   auto colon = s.rfind(':');
   if (colon == std::string::npos) return false;
   host = s.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
   if (host.empty()) host = "0.0.0.0";
   try {
     unsigned long p = std::stoul(s.substr(colon + 1));
@@ -64,27 +65,31 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     std::optional<http::request_parser<http::empty_body>> parser;
     http::response<http::string_body> res;
 
-    Session(std::shared_ptr<Impl> s, tcp::socket sock) : server(std::move(s)), stream(std::move(sock)) {}
+    Session(std::shared_ptr<Impl> s, tcp::socket sock)
+        : server(std::move(s)), stream(std::move(sock)) {}
     ~Session() { --server->connections; }
 
     void read() {
       parser.emplace();
       parser->header_limit(static_cast<std::uint32_t>(server->opts.max_header_bytes));
       parser->body_limit(0);
-      stream.expires_after(std::chrono::milliseconds(static_cast<long>(server->opts.idle_timeout_seconds * 1000)));
-      http::async_read(stream, buffer, *parser,
-                       [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+      stream.expires_after(
+          std::chrono::milliseconds(static_cast<long>(server->opts.idle_timeout_seconds * 1000)));
+      http::async_read(
+          stream, buffer, *parser,
+          [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
     }
 
     void on_read(beast::error_code ec) {
-      if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::operation_aborted ||
-          ec == asio::error::connection_reset) {
+      if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
+          ec == asio::error::operation_aborted || ec == asio::error::connection_reset) {
         close();
         return;
       }
       if (ec) {  // malformed request, header too large...
-        respond_error(ec == http::error::header_limit ? http::status::request_header_fields_too_large
-                                                      : http::status::bad_request,
+        respond_error(ec == http::error::header_limit
+                          ? http::status::request_header_fields_too_large
+                          : http::status::bad_request,
                       ec.message());
         return;
       }
@@ -135,13 +140,14 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     }
 
     void write() {
-      http::async_write(stream, res, [self = shared_from_this()](beast::error_code ec, std::size_t) {
-        if (ec || !self->res.keep_alive() || self->server->stopped) {
-          self->close();
-          return;
-        }
-        self->read();
-      });
+      http::async_write(stream, res,
+                        [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                          if (ec || !self->res.keep_alive() || self->server->stopped) {
+                            self->close();
+                            return;
+                          }
+                          self->read();
+                        });
     }
 
     void close() {
@@ -171,7 +177,9 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
 HttpServer::HttpServer(asio::io_context& io, HttpServerOptions opts, HttpHandler handler)
     : impl_(std::make_shared<Impl>(io, std::move(opts), std::move(handler))) {}
 
-HttpServer::~HttpServer() { stop(); }
+HttpServer::~HttpServer() {
+  stop();
+}
 
 bool HttpServer::start(std::string* error) {
   std::string host;

@@ -29,7 +29,8 @@ struct HttpServerOptions {
 };
 
 // handler(method, target) -> response. Runs on the io_context.
-using HttpHandler = std::function<HttpResponse(const std::string& method, const std::string& target)>;
+using HttpHandler =
+    std::function<HttpResponse(const std::string& method, const std::string& target)>;
 
 class HttpServer {
  public:

@@ -56,15 +56,20 @@ std::optional<double> SignalHistory::aggregate(Agg agg, double now, double windo
   std::size_t lo = 0, hi = size_;
   while (lo < hi) {  // first index with t > from
     std::size_t mid = (lo + hi) / 2;
-    if (time_at(mid) > from) hi = mid; else lo = mid + 1;
+    if (time_at(mid) > from)
+      hi = mid;
+    else
+      lo = mid + 1;
   }
   std::size_t end = size_;
   while (end > lo && time_at(end - 1) > now) --end;
   if (lo >= end) return std::nullopt;
   const std::size_t n = end - lo;
   switch (agg) {
-    case Agg::Last: return value_at(end - 1);
-    case Agg::Count: return static_cast<double>(n);
+    case Agg::Last:
+      return value_at(end - 1);
+    case Agg::Count:
+      return static_cast<double>(n);
     case Agg::Avg:
     case Agg::Sum: {
       double s = 0;
@@ -81,7 +86,8 @@ std::optional<double> SignalHistory::aggregate(Agg agg, double now, double windo
       for (std::size_t i = lo + 1; i < end; ++i) m = std::max(m, value_at(i));
       return m;
     }
-    case Agg::Rate: {  // per-second increase of a counter, counter resets handled as Prometheus does
+    case Agg::Rate: {  // per-second increase of a counter, counter resets handled as Prometheus
+                       // does
       if (n < 2) return std::nullopt;
       double increase = 0;
       for (std::size_t i = lo + 1; i < end; ++i) {
@@ -141,7 +147,9 @@ void SignalTable::set_structured(std::size_t i, double t, Value v) {
   ++s.version;
 }
 
-void SignalTable::set_error(std::size_t i, std::string error) { slots_[i].error = std::move(error); }
+void SignalTable::set_error(std::size_t i, std::string error) {
+  slots_[i].error = std::move(error);
+}
 
 bool SignalTable::fresh(std::size_t i, double now) const {
   const auto& s = slots_[i];

@@ -19,9 +19,10 @@ struct AggName {
   Agg agg;
 };
 inline constexpr AggName kAggNames[] = {
-    {"avg", Agg::Avg}, {"mean", Agg::Avg},  {"min", Agg::Min},     {"max", Agg::Max},  {"sum", Agg::Sum},
-    {"last", Agg::Last}, {"rate", Agg::Rate}, {"count", Agg::Count}, {"p50", Agg::P50}, {"median", Agg::P50},
-    {"p90", Agg::P90}, {"p95", Agg::P95},   {"p99", Agg::P99}};
+    {"avg", Agg::Avg}, {"mean", Agg::Avg},   {"min", Agg::Min},   {"max", Agg::Max},
+    {"sum", Agg::Sum}, {"last", Agg::Last},  {"rate", Agg::Rate}, {"count", Agg::Count},
+    {"p50", Agg::P50}, {"median", Agg::P50}, {"p90", Agg::P90},   {"p95", Agg::P95},
+    {"p99", Agg::P99}};
 std::optional<Agg> parse_agg(std::string_view name);
 
 // Fixed-capacity ring of (timestamp, value) samples of one number signal, oldest overwritten.
@@ -65,10 +66,10 @@ struct SignalSlot {
   bool has_value = false;
   bool is_number = true;
   double number = 0;
-  Value structured;          // when !is_number
-  std::uint64_t version = 0; // bumps on every structured update (Lua-side cache key)
+  Value structured;           // when !is_number
+  std::uint64_t version = 0;  // bumps on every structured update (Lua-side cache key)
   double timestamp = 0;
-  std::string error;         // last fetch error, empty when the last fetch succeeded
+  std::string error;  // last fetch error, empty when the last fetch succeeded
   SignalHistory history;
 };
 

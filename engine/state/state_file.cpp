@@ -16,7 +16,8 @@ bool write_file_atomic(const std::string& path, const std::string& text, std::st
   namespace fs = std::filesystem;
   fs::path target(path);
   fs::path dir = target.parent_path().empty() ? fs::path(".") : target.parent_path();
-  std::string tmp = (dir / ("." + target.filename().string() + ".tmp." + std::to_string(::getpid()))).string();
+  std::string tmp =
+      (dir / ("." + target.filename().string() + ".tmp." + std::to_string(::getpid()))).string();
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) {
     if (error) *error = tmp + ": " + std::strerror(errno);
@@ -77,8 +78,9 @@ bool load_state_file(const std::string& path, Value& policies_out, std::string* 
     return false;
   }
   if (v->as_int() != kStateVersion) {
-    if (error) *error = path + ": state version " + std::to_string(v->as_int()) + " is not supported (expected " +
-                        std::to_string(kStateVersion) + ")";
+    if (error)
+      *error = path + ": state version " + std::to_string(v->as_int()) +
+               " is not supported (expected " + std::to_string(kStateVersion) + ")";
     return false;
   }
   if (const Value* p = doc.find("policies")) {
@@ -91,7 +93,8 @@ bool load_state_file(const std::string& path, Value& policies_out, std::string* 
   return true;
 }
 
-bool save_state_file(const std::string& path, const Value& policies, double saved_at, std::string* error) {
+bool save_state_file(const std::string& path, const Value& policies, double saved_at,
+                     std::string* error) {
   std::vector<std::string> texts;
   std::vector<std::pair<std::string, std::string_view>> parts;
   if (policies.is_object()) {
@@ -104,14 +107,15 @@ bool save_state_file(const std::string& path, const Value& policies, double save
   return save_state_file_json(path, parts, saved_at, error);
 }
 
-bool save_state_file_json(const std::string& path, const std::vector<std::pair<std::string, std::string_view>>& policies,
+bool save_state_file_json(const std::string& path,
+                          const std::vector<std::pair<std::string, std::string_view>>& policies,
                           double saved_at, std::string* error) {
   std::size_t size = 64;
   for (const auto& [name, json] : policies) size += name.size() + json.size() + 8;
   std::string text;
   text.reserve(size);
-  text += "{\n \"version\": " + std::to_string(kStateVersion) + ",\n \"saved_at\": " + to_json(Value(saved_at)) +
-          ",\n \"policies\": {";
+  text += "{\n \"version\": " + std::to_string(kStateVersion) +
+          ",\n \"saved_at\": " + to_json(Value(saved_at)) + ",\n \"policies\": {";
   bool first = true;
   for (const auto& [name, json] : policies) {
     text += first ? "\n  " : ",\n  ";

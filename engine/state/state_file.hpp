@@ -25,7 +25,8 @@ bool save_state_file(const std::string& path, const Value& policies, double save
 
 // The same document from each policy's state already serialised as JSON (name, text): what
 // `luascale run` keeps between saves, a fraction of the memory of the values themselves.
-bool save_state_file_json(const std::string& path, const std::vector<std::pair<std::string, std::string_view>>& policies,
+bool save_state_file_json(const std::string& path,
+                          const std::vector<std::pair<std::string, std::string_view>>& policies,
                           double saved_at, std::string* error);
 
 // Writes text to path atomically (temp file in the same folder, fsync, rename, fsync folder).

@@ -23,13 +23,17 @@ constexpr double kHistorySamples = 8192;  // samples each signal keeps
 
 std::string describe(const DecisionRecord& r) {
   switch (r.status) {
-    case EvalOutcome::Status::Hold: return "hold";
-    case EvalOutcome::Status::Error: return "error: " + r.reason;
-    case EvalOutcome::Status::Decision: break;
+    case EvalOutcome::Status::Hold:
+      return "hold";
+    case EvalOutcome::Status::Error:
+      return "error: " + r.reason;
+    case EvalOutcome::Status::Decision:
+      break;
   }
   std::string s;
   if (r.replicas_out) s += "replicas " + std::to_string(*r.replicas_out);
-  if (r.nodes_out) s += (s.empty() ? "" : ", ") + std::string("nodes ") + std::to_string(*r.nodes_out);
+  if (r.nodes_out)
+    s += (s.empty() ? "" : ", ") + std::string("nodes ") + std::to_string(*r.nodes_out);
   if (!r.reason.empty()) s += " (" + r.reason + ")";
   return s;
 }
@@ -42,8 +46,10 @@ class CaseRunner final : public TickSink {
     const Value& c = run_.c;
     const Value& root = run_.root;
     const Value* policy = pick(c, root, "policy");
-    if (!policy || !policy->is_string()) return "no policy: set policy = \"file.lua\" in the file or the case";
-    const std::string script = (fs::path(run_.test_dir) / policy->as_string()).lexically_normal().string();
+    if (!policy || !policy->is_string())
+      return "no policy: set policy = \"file.lua\" in the file or the case";
+    const std::string script =
+        (fs::path(run_.test_dir) / policy->as_string()).lexically_normal().string();
 
     PolicyConfig pc;
     pc.name = fs::path(script).stem().string();
@@ -68,7 +74,8 @@ class CaseRunner final : public TickSink {
     const Value* g = pick(c, root, "guardrails");
     if (g && g->is_bool() && !g->as_bool()) g = nullptr;  // guardrails = false: none for this case
     if (g) {
-      if (!g->is_object()) return "guardrails must be a table (config keys: maxReplicas, behavior...)";
+      if (!g->is_object())
+        return "guardrails must be a table (config keys: maxReplicas, behavior...)";
       Value pol = *g;
       pol.set("name", "test");
       pol.set("script", script);
@@ -92,7 +99,8 @@ class CaseRunner final : public TickSink {
       return "expect belongs in each tick when ticks are given (the case-level expect would be "
              "ignored)";
     if (tick_list) {
-      if (!tick_list->is_array() || tick_list->as_array().empty()) return "ticks must be a non-empty list";
+      if (!tick_list->is_array() || tick_list->as_array().empty())
+        return "ticks must be a non-empty list";
       for (const auto& t : tick_list->as_array()) ticks.push_back(&t);
     } else {
       ticks.push_back(&c);
@@ -106,7 +114,8 @@ class CaseRunner final : public TickSink {
       // A load failure can be the expected outcome of the first tick.
       const Value* e = get(*ticks.front(), "expect");
       const Value* want = e && e->is_object() ? get(*e, "error") : nullptr;
-      if (want && want->is_string() && load_error.find(want->as_string()) != std::string::npos) return "";
+      if (want && want->is_string() && load_error.find(want->as_string()) != std::string::npos)
+        return "";
       return "policy failed to load: " + load_error;
     }
     if (const Value* st = get(c, "state")) {
@@ -142,8 +151,10 @@ class CaseRunner final : public TickSink {
           now += pc.interval_seconds;
         }
         if (i == 0)
-          if (std::string err = apply_signals(get(c, "signals"), now); !err.empty()) return where + err;
-        if (std::string err = apply_target(get(t, "target"), false); !err.empty()) return where + err;
+          if (std::string err = apply_signals(get(c, "signals"), now); !err.empty())
+            return where + err;
+        if (std::string err = apply_target(get(t, "target"), false); !err.empty())
+          return where + err;
       }
       if (std::string err = apply_signals(get(t, "signals"), now); !err.empty()) return where + err;
       if (std::string err = tick(now, get(t, "expect")); !err.empty()) return where + err;
@@ -157,7 +168,8 @@ class CaseRunner final : public TickSink {
   std::string apply_target(const Value* t, bool initial) {
     if (initial) target_.state.replicas = target_.state.ready = 1;
     if (!t) return "";
-    if (!t->is_object()) return "target must be a table {replicas=..., ready=..., min=..., max=...}";
+    if (!t->is_object())
+      return "target must be a table {replicas=..., ready=..., min=..., max=...}";
     bool ready_set = false;
     for (const auto& [k, v] : t->as_object()) {
       if (k == "name") continue;
@@ -223,7 +235,8 @@ class CaseRunner final : public TickSink {
       carried_.erase(name);
       for (const auto& [k, _] : v.as_object())
         if (k != "history" && k != "value" && k != "age" && k != "error" && k != "stale_after")
-          return "signal " + name + "." + k + ": unknown key (history, value, age, error, stale_after)";
+          return "signal " + name + "." + k +
+                 ": unknown key (history, value, age, error, stale_after)";
       if (auto s = seconds_of(get(v, "stale_after"))) table_slot.stale_after = *s;
       if (const Value* h = get(v, "history")) {
         if (!h->is_array()) return "signal " + name + ".history must be a list of {t=..., v=...}";
@@ -232,7 +245,8 @@ class CaseRunner final : public TickSink {
           const Value* t = pair ? &s.as_array()[0] : get(s, "t");
           const Value* x = pair ? &s.as_array()[1] : get(s, "v");
           if (!t || !x || !t->is_number() || !x->is_number())
-            return "signal " + name + ".history: each sample is {t=seconds relative to now, v=number}";
+            return "signal " + name +
+                   ".history: each sample is {t=seconds relative to now, v=number}";
           source(name).push(now + t->as_number(), Value(x->as_number()));
         }
       }
@@ -243,10 +257,12 @@ class CaseRunner final : public TickSink {
           if (!s) return "signal " + name + ".age must be seconds";
           age = *s;
         }
-        if (!val->is_number() && !val->is_array()) return "signal " + name + ".value must be a number or a list";
+        if (!val->is_number() && !val->is_array())
+          return "signal " + name + ".value must be a number or a list";
         source(name).push(now - age, *val);
       }
-      if (const Value* e = get(v, "error")) source(name).fail(e->is_string() ? e->as_string() : "error");
+      if (const Value* e = get(v, "error"))
+        source(name).fail(e->is_string() ? e->as_string() : "error");
     }
     return "";
   }
@@ -259,7 +275,8 @@ class CaseRunner final : public TickSink {
     std::string diff = check(rec, expect);
     // Between ticks the target follows the decision (the guarded count with guardrails, else the
     // script's count); ready catches up with it.
-    if (rec.status == EvalOutcome::Status::Decision || guarded_) target_.state.ready = target_.state.replicas;
+    if (rec.status == EvalOutcome::Status::Decision || guarded_)
+      target_.state.ready = target_.state.replicas;
     return diff;
   }
 
@@ -271,9 +288,12 @@ class CaseRunner final : public TickSink {
     }
     Value want;
     if (expect->is_string()) {
-      if (expect->as_string() == "hold") want.set("hold", true);
-      else if (expect->as_string() == "error") want.set("error", "");
-      else return "expect must be a table, \"hold\" or \"error\"";
+      if (expect->as_string() == "hold")
+        want.set("hold", true);
+      else if (expect->as_string() == "error")
+        want.set("error", "");
+      else
+        return "expect must be a table, \"hold\" or \"error\"";
     } else if (expect->is_object()) {
       want = *expect;
     } else {
@@ -295,10 +315,12 @@ class CaseRunner final : public TickSink {
       if (k == "hold") {
         const bool want_hold = w.is_bool() && w.as_bool();
         if (want_hold != (rec.status == S::Hold))
-          diffs.push_back(want_hold ? "expected hold, got " + describe(rec) : "expected a decision, got hold");
+          diffs.push_back(want_hold ? "expected hold, got " + describe(rec)
+                                    : "expected a decision, got hold");
       } else if (k == "replicas" || k == "nodes") {
         std::optional<std::int64_t> got = k == "replicas" ? rec.replicas_out : rec.nodes_out;
-        if (guarded_ && ((k == "replicas") == actuated_is_replicas) && (got || k == "replicas")) got = rec.desired;
+        if (guarded_ && ((k == "replicas") == actuated_is_replicas) && (got || k == "replicas"))
+          got = rec.desired;
         if (w.is_bool() && !w.as_bool()) {
           if (got) diffs.push_back(k + ": expected none, got " + std::to_string(*got));
         } else if (!w.is_number()) {
@@ -310,7 +332,8 @@ class CaseRunner final : public TickSink {
                           (rec.reason.empty() ? "" : " (" + rec.reason + ")"));
         }
       } else if (k == "recommended") {
-        if (!w.is_number() || !rec.recommended || static_cast<double>(*rec.recommended) != w.as_number())
+        if (!w.is_number() || !rec.recommended ||
+            static_cast<double>(*rec.recommended) != w.as_number())
           diffs.push_back("recommended: expected " + show(w) + ", got " +
                           (rec.recommended ? std::to_string(*rec.recommended) : describe(rec)));
       } else if (k == "desired") {
@@ -322,10 +345,12 @@ class CaseRunner final : public TickSink {
           diffs.push_back("bound_by: expected " + show(w) + ", got \"" + bound + "\"");
       } else if (k == "reason") {
         if (!w.is_string() || rec.reason.find(w.as_string()) == std::string::npos)
-          diffs.push_back("reason: expected to contain " + show(w) + ", got \"" + rec.reason + "\"");
+          diffs.push_back("reason: expected to contain " + show(w) + ", got \"" + rec.reason +
+                          "\"");
       } else if (k == "log") {
         bool found = false;
-        for (const auto& l : rec.logs) found = found || (w.is_string() && l.find(w.as_string()) != std::string::npos);
+        for (const auto& l : rec.logs)
+          found = found || (w.is_string() && l.find(w.as_string()) != std::string::npos);
         if (!found) diffs.push_back("log: no line contains " + show(w));
       } else if (k == "state") {
         std::string serr;

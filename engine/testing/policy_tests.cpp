@@ -152,8 +152,8 @@ int run_policy_tests(const std::vector<std::string>& paths, std::ostream& out) {
         out << "ok   " << shown << ": " << name << "\n";
         ++passed;
       } else {
-        out << "FAIL " << shown << ":" << testing::line_of(source, name) << ": " << name << ": " << diff
-            << "\n";
+        out << "FAIL " << shown << ":" << testing::line_of(source, name) << ": " << name << ": "
+            << diff << "\n";
         ++failed;
       }
     }

@@ -6,9 +6,9 @@
 // peak RSS after 0.5 M and 2 M rows, to show memory does not grow with trace length. Each replay
 // runs in a child process (see replay_run).
 // Run from a Release build: `make bench`.
-#include <lua.hpp>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <lua.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -32,7 +32,9 @@ const char* kPolicy = R"(return { decide = function(ctx)
   return { replicas = math.ceil(q / 10) }
 end })";
 
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
 
 long rss_kib() {
   std::ifstream in("/proc/self/status");
@@ -97,7 +99,8 @@ ReplayRun replay_run(const std::string& script, const std::string& trace) {
 }  // namespace
 
 int main() {
-  std::string dir = std::filesystem::temp_directory_path() / ("luascale-bench-" + std::to_string(getpid()));
+  std::string dir =
+      std::filesystem::temp_directory_path() / ("luascale-bench-" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);
   std::string script = dir + "/q.lua", small = dir + "/small.csv", big = dir + "/big.csv";
   std::ofstream(script) << kPolicy;
@@ -168,11 +171,13 @@ int main() {
   std::printf("  bare lua_pcall floor    %12.0f calls/s  (signal in a reused table)\n", lua_rate);
   std::printf("  full replay             %12.0f ticks/s  (%ld ticks)\n", rate, ticks_big);
   std::printf("  full replay / bare Lua  %12.2f  (target >= 0.33)\n", rate / lua_rate);
-  std::printf("  stricter reference      %12.0f calls/s  (signal as a number argument; ratio %.2f)\n", num_rate,
-              rate / num_rate);
+  std::printf(
+      "  stricter reference      %12.0f calls/s  (signal as a number argument; ratio %.2f)\n",
+      num_rate, rate / num_rate);
   std::printf("  (best of 3 alternating rounds each)\n");
-  std::printf("  RSS after %ld rows %8ld KiB, after %ld rows %8ld KiB (ratio %.2f)\n", kSmall, rss_small, kBig,
-              rss_big, static_cast<double>(rss_big) / static_cast<double>(rss_small));
+  std::printf("  RSS after %ld rows %8ld KiB, after %ld rows %8ld KiB (ratio %.2f)\n", kSmall,
+              rss_small, kBig, rss_big,
+              static_cast<double>(rss_big) / static_cast<double>(rss_small));
   std::filesystem::remove_all(dir);
   return 0;
 }

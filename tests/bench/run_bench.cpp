@@ -85,7 +85,8 @@ double cpu_seconds(pid_t pid) {
   std::vector<std::string> fields;
   while (ss >> f) fields.push_back(f);
   if (fields.size() < 13) return 0;
-  return (std::stod(fields[11]) + std::stod(fields[12])) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+  return (std::stod(fields[11]) + std::stod(fields[12])) /
+         static_cast<double>(::sysconf(_SC_CLK_TCK));
 }
 
 double rss_mib(pid_t pid) {
@@ -112,7 +113,8 @@ std::map<double, double> lag_buckets(const std::string& metrics) {
   return b;
 }
 
-double quantile(const std::map<double, double>& now, const std::map<double, double>& before, double q) {
+double quantile(const std::map<double, double>& now, const std::map<double, double>& before,
+                double q) {
   double total = now.rbegin()->second - (before.empty() ? 0 : before.rbegin()->second);
   for (const auto& [bound, c] : now) {
     double prev = before.count(bound) ? before.at(bound) : 0;
@@ -128,8 +130,8 @@ struct Run {
 
 Run start_run(const std::string& dir, const std::string& config) {
   Run r{0, free_port()};
-  r.pid = spawn({LUASCALE_BINARY, "run", config, "--listen", "127.0.0.1:" + std::to_string(r.port), "--no-reload",
-                 "--state", dir + "/state.json"},
+  r.pid = spawn({LUASCALE_BINARY, "run", config, "--listen", "127.0.0.1:" + std::to_string(r.port),
+                 "--no-reload", "--state", dir + "/state.json"},
                 dir + "/run.log");
   for (int i = 0; i < 200 && http_get(r.port, "/healthz").empty(); ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -141,11 +143,12 @@ void write_config(const std::string& path, int policies, int redis_port, const s
   out << "{\"policies\": [\n";
   for (int i = 0; i < policies; ++i) {
     out << (i ? ",\n" : "") << "{\"name\": \"p" << i << "\", \"script\": \"" << LUASCALE_SOURCE_DIR
-        << "/policies/queue.lua\", \"params\": {\"signal\": \"q\", \"per_replica\": 10, \"min\": 1}, "
-        << "\"interval\": \"1s\", \"target\": {\"kind\": \"file\", \"path\": \"" << dir << "/count-" << i
-        << "\", \"replicas\": 1}, \"maxReplicas\": 50, "
-        << "\"signals\": {\"q\": {\"source\": \"redis\", \"url\": \"redis://127.0.0.1:" << redis_port
-        << "/0\", \"command\": \"llen\", \"key\": \"queue-" << i % 50 << "\"}}}";
+        << "/policies/queue.lua\", \"params\": {\"signal\": \"q\", \"per_replica\": 10, \"min\": "
+           "1}, "
+        << "\"interval\": \"1s\", \"target\": {\"kind\": \"file\", \"path\": \"" << dir << "/count-"
+        << i << "\", \"replicas\": 1}, \"maxReplicas\": 50, "
+        << "\"signals\": {\"q\": {\"source\": \"redis\", \"url\": \"redis://127.0.0.1:"
+        << redis_port << "/0\", \"command\": \"llen\", \"key\": \"queue-" << i % 50 << "\"}}}";
   }
   out << "\n], \"server\": {\"listen\": \"127.0.0.1:0\"}}\n";
 }
@@ -153,13 +156,16 @@ void write_config(const std::string& path, int policies, int redis_port, const s
 }  // namespace
 
 int main() {
-  int seconds = std::getenv("LUASCALE_BENCH_SECONDS") ? std::atoi(std::getenv("LUASCALE_BENCH_SECONDS")) : 30;
-  int warmup = std::getenv("LUASCALE_BENCH_WARMUP") ? std::atoi(std::getenv("LUASCALE_BENCH_WARMUP")) : 10;
-  std::string dir = (fs::temp_directory_path() / ("luascale-run-bench-" + std::to_string(::getpid()))).string();
+  int seconds =
+      std::getenv("LUASCALE_BENCH_SECONDS") ? std::atoi(std::getenv("LUASCALE_BENCH_SECONDS")) : 30;
+  int warmup =
+      std::getenv("LUASCALE_BENCH_WARMUP") ? std::atoi(std::getenv("LUASCALE_BENCH_WARMUP")) : 10;
+  std::string dir =
+      (fs::temp_directory_path() / ("luascale-run-bench-" + std::to_string(::getpid()))).string();
   fs::create_directories(dir);
   int redis_port = free_port();
-  pid_t redis = spawn({"redis-server", "--port", std::to_string(redis_port), "--bind", "127.0.0.1", "--save", "",
-                       "--appendonly", "no"},
+  pid_t redis = spawn({"redis-server", "--port", std::to_string(redis_port), "--bind", "127.0.0.1",
+                       "--save", "", "--appendonly", "no"},
                       dir + "/redis.log");
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
 
@@ -192,19 +198,26 @@ int main() {
   ::kill(redis, SIGTERM);
   ::waitpid(redis, nullptr, 0);
 
-  double ticks = after.empty() ? 0 : after.rbegin()->second - (before.empty() ? 0 : before.rbegin()->second);
-  std::printf("run_bench: 1000 policies, 1 s interval, one redis-server, %d s measured after %d s warm-up\n", seconds,
-              warmup);
+  double ticks =
+      after.empty() ? 0 : after.rbegin()->second - (before.empty() ? 0 : before.rbegin()->second);
+  std::printf(
+      "run_bench: 1000 policies, 1 s interval, one redis-server, %d s measured after %d s "
+      "warm-up\n",
+      seconds, warmup);
   if (after.empty()) {
     std::printf("  no metrics (see %s/run.log)\n", dir.c_str());
     return 1;
   }
   double p50 = quantile(after, before, 0.5), p99 = quantile(after, before, 0.99);
   std::printf("  ticks            %10.0f  (%.0f per second; ideal 1000)\n", ticks, ticks / wall);
-  std::printf("  tick lag p50  <= %8.3f s   p99 <= %.3f s  (target p99 < 0.100 s: %.2fx of target)\n", p50, p99, p99 / 0.1);
+  std::printf(
+      "  tick lag p50  <= %8.3f s   p99 <= %.3f s  (target p99 < 0.100 s: %.2fx of target)\n", p50,
+      p99, p99 / 0.1);
   std::printf("  CPU              %9.1f %% of one core\n", 100 * cpu);
-  std::printf("  RSS              %9.1f MiB at start, %.1f MiB at end (ratio %.2f; target < 64 MiB: %.2fx)\n",
-              rss_start, rss_end, rss_end / rss_start, rss_end / 64);
+  std::printf(
+      "  RSS              %9.1f MiB at start, %.1f MiB at end (ratio %.2f; target < 64 MiB: "
+      "%.2fx)\n",
+      rss_start, rss_end, rss_end / rss_start, rss_end / 64);
   std::printf("  idle RSS, 1 policy %7.1f MiB (target < 16 MiB: %.2fx)\n", idle_rss, idle_rss / 16);
   fs::remove_all(dir);
   return 0;

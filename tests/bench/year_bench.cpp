@@ -12,10 +12,10 @@
 // string.format is the C library's printf; the engine's own is faster, so this is not a strict
 // floor for a policy that formats numbers.)
 // Run from a Release build: `make bench`.
-#include <lua.hpp>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <lua.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -58,7 +58,8 @@ void run_cli(const std::vector<std::string>& args, Run& best) {
   wait4(pid, &status, 0, &ru);
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    std::fprintf(stderr, "year_bench: %s exited with status %d\n", bin.c_str(), WEXITSTATUS(status));
+    std::fprintf(stderr, "year_bench: %s exited with status %d\n", bin.c_str(),
+                 WEXITSTATUS(status));
     std::exit(1);
   }
   const double cpu = static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
@@ -93,12 +94,16 @@ int stub_signal(lua_State* L) {
   auto* st = static_cast<Stub*>(lua_touserdata(L, lua_upvalueindex(1)));
   const double d = (*st->demand)[static_cast<std::size_t>(st->tick)];
   const char* name = luaL_checkstring(L, 2);
-  if (std::strcmp(name, "cpu") == 0) lua_pushnumber(L, 100.0 * d / (static_cast<double>(st->replicas) * 2));
-  else lua_pushnumber(L, d);
+  if (std::strcmp(name, "cpu") == 0)
+    lua_pushnumber(L, 100.0 * d / (static_cast<double>(st->replicas) * 2));
+  else
+    lua_pushnumber(L, d);
   return 1;
 }
 
-int stub_log(lua_State*) { return 0; }
+int stub_log(lua_State*) {
+  return 0;
+}
 
 // Seconds for one decide() per tick of the year's demand in a plain state; `metrics` sets
 // params.metrics the way examples/whatif/config.json does for hpa.lua. Negative (with a message
@@ -107,14 +112,17 @@ double bare_lua_seconds_here(const std::string& script, bool metrics) {
   const std::vector<double> demand = year_demand();
   lua_State* L = luaL_newstate();
   luaL_openlibs(L);
-  const std::string setup = "package.path = '" + std::string(LUASCALE_SOURCE_DIR) +
-                            "/policies/lib/?.lua;' .. package.path\n"
-                            "local pol = dofile('" + std::string(LUASCALE_SOURCE_DIR) + "/" + script + "')\n"
-                            "local p = pol.params or {}\n" +
-                            (metrics ? "p.metrics = { { signal = 'cpu', type = 'Utilization', target = 70 } }\n" : "") +
-                            "local ctx = { state = {}, target = { replicas = 3, ready = 3, min = 1, max = 20 },\n"
-                            "              now = 0, interval = 15 }\n"
-                            "return pol.decide, ctx, p\n";
+  const std::string setup =
+      "package.path = '" + std::string(LUASCALE_SOURCE_DIR) +
+      "/policies/lib/?.lua;' .. package.path\n"
+      "local pol = dofile('" +
+      std::string(LUASCALE_SOURCE_DIR) + "/" + script +
+      "')\n"
+      "local p = pol.params or {}\n" +
+      (metrics ? "p.metrics = { { signal = 'cpu', type = 'Utilization', target = 70 } }\n" : "") +
+      "local ctx = { state = {}, target = { replicas = 3, ready = 3, min = 1, max = 20 },\n"
+      "              now = 0, interval = 15 }\n"
+      "return pol.decide, ctx, p\n";
   Stub st;
   st.demand = &demand;
   if (luaL_dostring(L, setup.c_str()) != LUA_OK) {
@@ -147,7 +155,8 @@ double bare_lua_seconds_here(const std::string& script, bool metrics) {
     if (lua_istable(L, -1)) {
       ++decisions;
       lua_getfield(L, -1, "replicas");
-      if (lua_isinteger(L, -1)) st.replicas = std::clamp<long>(static_cast<long>(lua_tointeger(L, -1)), 1, 20);
+      if (lua_isinteger(L, -1))
+        st.replicas = std::clamp<long>(static_cast<long>(lua_tointeger(L, -1)), 1, 20);
       lua_pop(L, 1);
     }
     lua_pop(L, 1);
@@ -198,7 +207,8 @@ int main() {
     const std::vector<double> demand = year_demand();
     char line[64];
     for (long i = 0; i < kRows; ++i) {
-      std::snprintf(line, sizeof line, "%ld,%.2f\n", 1672531200 + i * 15, demand[static_cast<std::size_t>(i)]);
+      std::snprintf(line, sizeof line, "%ld,%.2f\n", 1672531200 + i * 15,
+                    demand[static_cast<std::size_t>(i)]);
       f << line;
     }
   }
@@ -206,8 +216,12 @@ int main() {
   std::ofstream(hold) << "return { decide = function(ctx) return nil end }\n";
 
   auto command = [&](const std::string& a, const std::string& b) {
-    return std::vector<std::string>{"replay", "examples/whatif/config.json", "--trace", trace, "--policy", a,
-                                    "--policy", b, "--jobs", "2", "--quiet"};
+    return std::vector<std::string>{"replay",   "examples/whatif/config.json",
+                                    "--trace",  trace,
+                                    "--policy", a,
+                                    "--policy", b,
+                                    "--jobs",   "2",
+                                    "--quiet"};
   };
   Run policies, baseline;
   double bare_hpa = 1e9, bare_llm = 1e9;
@@ -220,19 +234,21 @@ int main() {
   fs::remove_all(dir);
   const double bare = std::max(bare_hpa, bare_llm);
 
-  std::printf("year_bench: %ld ticks (one year at 15 s) x 2 policies, closed loop, --jobs 2\n", kRows);
+  std::printf("year_bench: %ld ticks (one year at 15 s) x 2 policies, closed loop, --jobs 2\n",
+              kRows);
   std::printf("  hold-only policies (baseline)  %6.2f s wall  %6.2f s CPU  %6.1f MiB peak RSS\n",
               baseline.wall, baseline.cpu, static_cast<double>(baseline.rss_kib) / 1024);
-  std::printf("  hpa.lua + llm.lua              %6.2f s wall  %6.2f s CPU  %6.1f MiB peak RSS\n", policies.wall,
-              policies.cpu, static_cast<double>(policies.rss_kib) / 1024);
-  std::printf("  stock Lua 5.4, decide() alone  hpa.lua %.2f s, llm.lua %.2f s (slower: %.2f s)\n", bare_hpa,
-              bare_llm, bare);
+  std::printf("  hpa.lua + llm.lua              %6.2f s wall  %6.2f s CPU  %6.1f MiB peak RSS\n",
+              policies.wall, policies.cpu, static_cast<double>(policies.rss_kib) / 1024);
+  std::printf("  stock Lua 5.4, decide() alone  hpa.lua %.2f s, llm.lua %.2f s (slower: %.2f s)\n",
+              bare_hpa, bare_llm, bare);
   std::printf("  command / stock Lua            %6.2f x wall\n", policies.wall / bare);
-  std::printf("  policies / baseline            %6.2f x wall  %6.2f x CPU\n", policies.wall / baseline.wall,
-              policies.cpu / baseline.cpu);
+  std::printf("  policies / baseline            %6.2f x wall  %6.2f x CPU\n",
+              policies.wall / baseline.wall, policies.cpu / baseline.cpu);
   std::printf("  per tick and policy            %6.2f us CPU (baseline %.2f us)\n",
               policies.cpu / (2.0 * kRows) * 1e6, baseline.cpu / (2.0 * kRows) * 1e6);
   std::printf("  target: under 3 s wall %s, under 64 MiB %s  (best of 3 alternating rounds each)\n",
-              policies.wall < 3 ? "met" : "MISSED", policies.rss_kib < 64 * 1024 ? "met" : "MISSED");
+              policies.wall < 3 ? "met" : "MISSED",
+              policies.rss_kib < 64 * 1024 ? "met" : "MISSED");
   return 0;
 }

@@ -67,8 +67,10 @@ Child run_child(const std::string& script, long cap_mib) {
     TargetView t;
     t.replicas = t.ready = 1;
     EvalOutcome out = s->evaluate(1700000000, 15, t);
-    if (out.status == EvalOutcome::Status::Error) std::printf("  %s\n", out.error.c_str());
-    else if (!out.reason.empty()) std::printf("  decided: %s\n", out.reason.c_str());
+    if (out.status == EvalOutcome::Status::Error)
+      std::printf("  %s\n", out.error.c_str());
+    else if (!out.reason.empty())
+      std::printf("  decided: %s\n", out.reason.c_str());
     std::fflush(stdout);
     _exit(out.status == EvalOutcome::Status::Decision ? 0 : 1);
   }
@@ -87,7 +89,8 @@ int main(int argc, char** argv) {
   std::vector<long> caps;
   for (int i = 1; i < argc; ++i) caps.push_back(std::atol(argv[i]));
   if (caps.empty()) caps = {32, 64};
-  const auto dir = std::filesystem::temp_directory_path() / ("luascale-memcap-" + std::to_string(getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("luascale-memcap-" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);
   std::ofstream(dir / "trivial.lua") << kTrivial;
   std::ofstream(dir / "fill.lua") << kFillAndFree;
@@ -104,10 +107,11 @@ int main(int argc, char** argv) {
     }
     const long growth = fill.peak_kib - base.peak_kib;
     const long bound = (cap + kOverheadMiB) * 1024;
-    std::printf("  peak RSS: trivial %ld KiB, fill-and-free %ld KiB (%s): growth %ld KiB, bound %ld KiB"
-                " (cap + %ld MiB) -> %s\n",
-                base.peak_kib, fill.peak_kib, fill.status == 0 ? "decided" : "stopped by the cap",
-                growth, bound, kOverheadMiB, growth <= bound ? "ok" : "OVER");
+    std::printf(
+        "  peak RSS: trivial %ld KiB, fill-and-free %ld KiB (%s): growth %ld KiB, bound %ld KiB"
+        " (cap + %ld MiB) -> %s\n",
+        base.peak_kib, fill.peak_kib, fill.status == 0 ? "decided" : "stopped by the cap", growth,
+        bound, kOverheadMiB, growth <= bound ? "ok" : "OVER");
     ok = ok && growth <= bound;
   }
   std::filesystem::remove_all(dir);

@@ -22,11 +22,12 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr double kMaxSeconds = 30.0;  // generous: limits are 1 s wall / 2 s load; ASan and a loaded CI machine are slow
+constexpr double kMaxSeconds =
+    30.0;  // generous: limits are 1 s wall / 2 s load; ASan and a loaded CI machine are slow
 
 struct Expectation {
-  std::string kind;                  // "expect", "expect-load", "expect-state"
-  std::vector<std::string> any_of;   // one must appear in the error
+  std::string kind;                 // "expect", "expect-load", "expect-state"
+  std::vector<std::string> any_of;  // one must appear in the error
 };
 
 Expectation read_expectation(const fs::path& file) {
@@ -34,7 +35,8 @@ Expectation read_expectation(const fs::path& file) {
   first = first.substr(0, first.find('\n'));
   Expectation e;
   auto colon = first.find(':');
-  REQUIRE_MESSAGE(first.rfind("-- expect", 0) == 0, file.string() << ": first line must be -- expect...: ");
+  REQUIRE_MESSAGE(first.rfind("-- expect", 0) == 0, file.string()
+                                                        << ": first line must be -- expect...: ");
   e.kind = first.substr(3, colon - 3);
   std::string rest = first.substr(colon + 1);
   std::stringstream ss(rest);
@@ -97,7 +99,8 @@ void run_corpus(bool shared) {
 
   luascale::test::TempDir tmp;
   auto good_path = tmp.write("good.lua",
-      "return { decide = function(ctx, p) return { replicas = ctx:signal('q') * 2, reason = 'ok' } end }\n");
+                             "return { decide = function(ctx, p) return { replicas = "
+                             "ctx:signal('q') * 2, reason = 'ok' } end }\n");
   std::string err;
   auto good = load("good", good_path, &err);
   REQUIRE_MESSAGE(good, err);
@@ -114,7 +117,8 @@ void run_corpus(bool shared) {
     Expectation expect = read_expectation(file);
     auto t0 = std::chrono::steady_clock::now();
     err.clear();
-    const bool memory_case = expect.any_of.size() == 1 && expect.any_of[0] == "memory limit exceeded";
+    const bool memory_case =
+        expect.any_of.size() == 1 && expect.any_of[0] == "memory limit exceeded";
     LuaStatePool pool;
     std::unique_ptr<PolicyScript> twin;
     std::string twin_err;
@@ -169,9 +173,13 @@ void run_corpus(bool shared) {
   MESSAGE(label << ": " << files.size() << ", slowest " << worst_name << " " << worst << " s");
 }
 
-TEST_CASE("every hostile policy fails clearly, within bounds, and the engine keeps serving") { run_corpus(false); }
+TEST_CASE("every hostile policy fails clearly, within bounds, and the engine keeps serving") {
+  run_corpus(false);
+}
 
-TEST_CASE("two copies of every hostile policy in one shared state each fail exactly as a lone copy does") {
+TEST_CASE(
+    "two copies of every hostile policy in one shared state each fail exactly as a lone copy "
+    "does") {
   run_corpus(true);
 }
 

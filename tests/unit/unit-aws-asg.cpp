@@ -133,7 +133,8 @@ TEST_CASE("aws asg: the reference responses parse (documented sample, moto, erro
   CHECK(e->message == "Rate exceeded");
   CHECK(e->request_id == "2ab5db0d-5bca-11e4-9592-272cff50ba2d");
   CHECK(aws::is_throttling_code(e->code));
-  CHECK_FALSE(aws::parse_error_response(luascale::test::read_file(dir / "set_desired_capacity.xml")));
+  CHECK_FALSE(
+      aws::parse_error_response(luascale::test::read_file(dir / "set_desired_capacity.xml")));
   CHECK(aws::is_retryable(503, ""));
   CHECK_FALSE(aws::is_retryable(400, "ValidationError"));
   CHECK_FALSE(aws::is_retryable(400, "ScalingActivityInProgress"));
@@ -195,7 +196,8 @@ TEST_CASE("aws asg: a decision outside the group's bounds is clamped and the cla
 TEST_CASE("aws asg: Throttling and HTTP 500 are retried with backoff, then succeed") {
   AsgHarness h;
   auto a = h.make(kTarget);
-  h.server.control("faults", R"([{"action": "SetDesiredCapacity", "kind": "throttle", "count": 2}])");
+  h.server.control("faults",
+                   R"([{"action": "SetDesiredCapacity", "kind": "throttle", "count": 2}])");
   auto out = h.apply(*a, 4);
   CHECK_MESSAGE(out.ok, out.error);
   CHECK(h.count("SetDesiredCapacity") == 3);
@@ -212,7 +214,8 @@ TEST_CASE("aws asg: Throttling and HTTP 500 are retried with backoff, then succe
 TEST_CASE("aws asg: persistent throttling gives up after the attempt limit, count unchanged") {
   AsgHarness h;
   auto a = h.make(kTarget);
-  h.server.control("faults", R"([{"action": "SetDesiredCapacity", "kind": "throttle", "count": 5}])");
+  h.server.control("faults",
+                   R"([{"action": "SetDesiredCapacity", "kind": "throttle", "count": 5}])");
   const auto out = h.apply(*a, 7);
   CHECK_FALSE(out.ok);
   CHECK(out.error.find("Throttling: Rate exceeded") != std::string::npos);
@@ -338,15 +341,16 @@ TEST_CASE("aws asg scheduled: a plan becomes scheduled actions, republishing rep
   auto a = h.make(R"({"kind": "aws-asg-scheduled", "group": "nodes", "time_zone": "Europe/Paris"})",
                   {}, true);
   auto other = h.make(R"({"kind": "aws-asg-scheduled", "group": "nodes",
-                          "action_prefix": "manual-"})", {}, true);
+                          "action_prefix": "manual-"})",
+                      {}, true);
   const double t0 = std::floor(unix_now() / 3600) * 3600 + 3600;  // the next full hour
   CHECK(h.publish(*other, {{t0 + 86400, 3}}).ok);
 
-  std::vector<PlannedCapacity> plan = {{t0 - 7200, 9},       // already due: not published
+  std::vector<PlannedCapacity> plan = {{t0 - 7200, 9},  // already due: not published
                                        {t0, 4},
-                                       {t0 + 3600, 4},       // no change: not published
+                                       {t0 + 3600, 4},  // no change: not published
                                        {t0 + 7200, 6},
-                                       {t0 + 10800, 25}};    // above max: clamped to 10
+                                       {t0 + 10800, 25}};  // above max: clamped to 10
   auto out = h.publish(*a, plan);
   CHECK_MESSAGE(out.ok, out.error);
   CHECK(out.note ==
@@ -354,9 +358,9 @@ TEST_CASE("aws asg scheduled: a plan becomes scheduled actions, republishing rep
         "group bounds [1, 10]");
   Value actions = *h.server.state().find("scheduled")->find("nodes");
   CHECK(actions.as_object().size() == 4);
-  const std::string first =
-      aws::scheduled_action_name("luascale-nodes-policy-",
-                                 aws::Clock::time_point(std::chrono::seconds(static_cast<long long>(t0))));
+  const std::string first = aws::scheduled_action_name(
+      "luascale-nodes-policy-",
+      aws::Clock::time_point(std::chrono::seconds(static_cast<long long>(t0))));
   REQUIRE(actions.find(first));
   CHECK(actions.find(first)->find("desired")->as_int() == 4);
   CHECK(actions.find(first)->find("time_zone")->as_string() == "Europe/Paris");
@@ -388,8 +392,8 @@ TEST_CASE("aws asg scheduled: a plan becomes scheduled actions, republishing rep
 
 TEST_CASE("aws asg scheduled: apply sets the current count and publishes the decision's plan") {
   AsgHarness h;
-  auto a = h.make(R"({"kind": "aws-asg-scheduled", "group": "nodes", "plan_field": "min"})", {},
-                  true);
+  auto a =
+      h.make(R"({"kind": "aws-asg-scheduled", "group": "nodes", "plan_field": "min"})", {}, true);
   const double t0 = std::floor(unix_now() / 3600) * 3600 + 3600;
   const auto out = h.apply(*a, 3, {{t0, 5}, {t0 + 3600, 2}});
   CHECK_MESSAGE(out.ok, out.error);

@@ -26,8 +26,7 @@ using luascale::test::TempDir;
 // A chain over a private io_context whose clock the test moves forward.
 struct ChainHarness {
   boost::asio::io_context io;
-  std::shared_ptr<luascale::net::HttpClient> http =
-      std::make_shared<luascale::net::HttpClient>(io);
+  std::shared_ptr<luascale::net::HttpClient> http = std::make_shared<luascale::net::HttpClient>(io);
   std::shared_ptr<std::chrono::seconds> offset = std::make_shared<std::chrono::seconds>(0);
   std::shared_ptr<CredentialChain> chain;
 
@@ -84,11 +83,12 @@ TEST_CASE("aws credentials: shared credentials file profile, config file profile
                                "aws_secret_access_key = defsecret\n\n"
                                "# team profile\n[dev]\naws_access_key_id=AKIADEV ; inline note\n"
                                "aws_secret_access_key=devsecret\naws_session_token = devtoken\n");
-  const auto config = dir.write("config",
-                                "[default]\nregion = eu-west-1\n[profile dev]\nregion = ap-south-1\n"
-                                "s3 =\n  max_concurrent_requests = 20\n"
-                                "[profile cfgonly]\naws_access_key_id = AKIACFG\n"
-                                "aws_secret_access_key = cfgsecret\n");
+  const auto config =
+      dir.write("config",
+                "[default]\nregion = eu-west-1\n[profile dev]\nregion = ap-south-1\n"
+                "s3 =\n  max_concurrent_requests = 20\n"
+                "[profile cfgonly]\naws_access_key_id = AKIACFG\n"
+                "aws_secret_access_key = cfgsecret\n");
   {
     ChainHarness h({{"AWS_SHARED_CREDENTIALS_FILE", creds.string()},
                     {"AWS_CONFIG_FILE", config.string()},
@@ -123,9 +123,9 @@ TEST_CASE("aws credentials: shared credentials file profile, config file profile
   CHECK(resolve_region(map_environment({{"AWS_DEFAULT_REGION", "sa-east-1"},
                                         {"AWS_CONFIG_FILE", config.string()}}),
                        "") == "sa-east-1");
-  CHECK(resolve_region(map_environment({{"AWS_REGION", "us-east-2"},
-                                        {"AWS_DEFAULT_REGION", "sa-east-1"}}),
-                       "") == "us-east-2");
+  CHECK(resolve_region(
+            map_environment({{"AWS_REGION", "us-east-2"}, {"AWS_DEFAULT_REGION", "sa-east-1"}}),
+            "") == "us-east-2");
 }
 
 TEST_CASE("aws endpoints: option, service variable, generic variable, regional default") {

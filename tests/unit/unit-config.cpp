@@ -40,7 +40,8 @@ TEST_CASE("a full config parses, with comments and HPA field names") {
     }],
     "server": {"listen": "127.0.0.1:9999"},
     "state_file": "state.json"
-  })", "/etc/luascale/c.json");
+  })",
+                          "/etc/luascale/c.json");
   REQUIRE(c.policies.size() == 1);
   const PolicyConfig& p = c.policies[0];
   CHECK(p.name == "api");
@@ -53,7 +54,8 @@ TEST_CASE("a full config parses, with comments and HPA field names") {
   CHECK(p.guard.scale_down.stabilization_window_seconds == 120);
   REQUIRE(p.guard.scale_down.policies.size() == 1);
   CHECK(p.guard.scale_down.policies[0].period_seconds == 60);
-  CHECK(Guardrails(p.guard).config().scale_up.policies.size() == 2);  // API defaults: Pods 4 / Percent 100
+  CHECK(Guardrails(p.guard).config().scale_up.policies.size() ==
+        2);  // API defaults: Pods 4 / Percent 100
   CHECK(p.guard.cooldown_up_seconds == 60);
   CHECK(p.guard.cooldown_down_seconds == 300);
   CHECK(p.guard.fallback_replicas == 4);
@@ -82,7 +84,8 @@ TEST_CASE("problems are reported together, each with its key path") {
   for (auto& s : p) INFO(s);
   CHECK(has(p, "c.json: policies[0].intervall: unknown key"));
   CHECK(has(p, "c.json: colour: unknown key"));
-  CHECK(has(p, "c.json: policies[0].interval: 'soon' is not a duration (e.g. \"15s\", \"5m\", \"1h\")"));
+  CHECK(has(
+      p, "c.json: policies[0].interval: 'soon' is not a duration (e.g. \"15s\", \"5m\", \"1h\")"));
   CHECK(has(p, "c.json: policies[0].behavior.scaleUp.selectPolicy: must be Max, Min or Disabled"));
   CHECK(has(p, "c.json: policies[0].behavior.scaleUp.policies[0].periodSeconds: required"));
   bool minmax = false;

@@ -39,7 +39,9 @@ TEST_CASE("legacy path: scale-up limited to max(2x, 4), min/max clamp, 300 s dow
   CHECK(r.bound_by == BoundBy::MinReplicas);
 }
 
-TEST_CASE("a fresh controller keeps the initial size for the downscale window (TestScaleDownStabilizeInitialSize)") {
+TEST_CASE(
+    "a fresh controller keeps the initial size for the downscale window "
+    "(TestScaleDownStabilizeInitialSize)") {
   Guardrails g(from_json(R"({"name":"a","script":"x.lua","behavior":{}})"));
   auto r = g.decide(1000, 5, 3, false);
   CHECK(r.desired == 5);
@@ -85,14 +87,16 @@ TEST_CASE("stabilization straddling current stays put, selectPolicy Min and Disa
   CHECK(r.desired == 10);
   CHECK(r.bound_by == BoundBy::ScaleDownLimit);
 
-  Guardrails min(from_json(R"({"name":"a","script":"x.lua","maxReplicas":100,"behavior":{"scaleUp":{"selectPolicy":"Min",
+  Guardrails min(from_json(
+      R"({"name":"a","script":"x.lua","maxReplicas":100,"behavior":{"scaleUp":{"selectPolicy":"Min",
       "policies":[{"type":"Pods","value":2,"periodSeconds":60},{"type":"Percent","value":50,"periodSeconds":60}]}}})"));
   r = min.decide(0, 10, 50, false);
   CHECK(r.desired == 12);  // min(10+2, ceil(15))
 }
 
 TEST_CASE("failures hold the count, fallback after N consecutive failures, cooldown") {
-  Guardrails g(from_json(R"({"name":"a","script":"x.lua","fallback":{"failureThreshold":2,"replicas":6}})"));
+  Guardrails g(
+      from_json(R"({"name":"a","script":"x.lua","fallback":{"failureThreshold":2,"replicas":6}})"));
   auto r = g.decide(0, 3, std::nullopt, true);
   CHECK(r.desired == 3);
   CHECK(r.bound_by == BoundBy::Error);
@@ -132,7 +136,8 @@ TEST_CASE("state round-trips through a value") {
   CHECK(s.to_value() == v);
 }
 
-TEST_CASE("the compacted recommendation history gives the same stabilized counts as the full history") {
+TEST_CASE(
+    "the compacted recommendation history gives the same stabilized counts as the full history") {
   // Behavior path with both stabilization windows and rate limits too wide to bind: the guarded
   // count is current clamped into [min over the up window, max over the down window] of the
   // recommendations, which a naive model computes from every recommendation ever stored.
@@ -142,12 +147,14 @@ TEST_CASE("the compacted recommendation history gives the same stabilized counts
     return (seed >> 33) % n;
   };
   for (int trial = 0; trial < 40; ++trial) {
-    const int up_window = static_cast<int>(next(4)) * 20;     // 0, 20, 40, 60 s
+    const int up_window = static_cast<int>(next(4)) * 20;          // 0, 20, 40, 60 s
     const int down_window = 30 + static_cast<int>(next(10)) * 30;  // 30 .. 300 s
     Guardrails g(from_json(R"({"name":"a","script":"x.lua","minReplicas":0,"maxReplicas":100000,
-        "behavior":{"scaleUp":{"stabilizationWindowSeconds":)" + std::to_string(up_window) + R"(,
+        "behavior":{"scaleUp":{"stabilizationWindowSeconds":)" +
+                           std::to_string(up_window) + R"(,
                     "policies":[{"type":"Pods","value":100000,"periodSeconds":1}]},
-                    "scaleDown":{"stabilizationWindowSeconds":)" + std::to_string(down_window) + R"(,
+                    "scaleDown":{"stabilizationWindowSeconds":)" +
+                           std::to_string(down_window) + R"(,
                     "policies":[{"type":"Percent","value":100,"periodSeconds":1}]}}})"));
     std::vector<std::pair<double, std::int64_t>> all;  // every recommendation, never pruned
     std::int64_t current = 10, rec = 10;
@@ -157,8 +164,10 @@ TEST_CASE("the compacted recommendation history gives the same stabilized counts
     for (int tick = 0; tick < 600; ++tick) {
       now += 1 + static_cast<double>(next(5));
       const std::uint64_t step = next(10);  // mostly steady, sometimes a walk, sometimes a jump
-      if (step < 2) rec += static_cast<std::int64_t>(next(7)) - 3;
-      else if (step == 2) rec = static_cast<std::int64_t>(next(40));
+      if (step < 2)
+        rec += static_cast<std::int64_t>(next(7)) - 3;
+      else if (step == 2)
+        rec = static_cast<std::int64_t>(next(40));
       rec = std::max<std::int64_t>(0, rec);
       std::int64_t up = rec, down = rec;
       for (const auto& [t, c] : all) {

@@ -33,14 +33,14 @@ TEST_CASE("aggregates over the window ending now") {
   auto agg = [&](Agg a, double window) { return h.aggregate(a, 190, window, scratch); };
   CHECK(agg(Agg::Avg, 1e9) == 5.5);
   CHECK(agg(Agg::Sum, 1e9) == 55);
-  CHECK(agg(Agg::Min, 30) == 8);   // (160, 190]: 8, 9, 10
+  CHECK(agg(Agg::Min, 30) == 8);  // (160, 190]: 8, 9, 10
   CHECK(agg(Agg::Max, 30) == 10);
   CHECK(agg(Agg::Count, 30) == 3);
   CHECK(agg(Agg::Last, 1e9) == 10);
-  CHECK(agg(Agg::P50, 1e9) == 5);   // nearest rank
+  CHECK(agg(Agg::P50, 1e9) == 5);  // nearest rank
   CHECK(agg(Agg::P90, 1e9) == 9);
   CHECK(agg(Agg::P99, 1e9) == 10);
-  CHECK(agg(Agg::Rate, 1e9) == doctest::Approx(0.1));  // +9 over 90 s
+  CHECK(agg(Agg::Rate, 1e9) == doctest::Approx(0.1));    // +9 over 90 s
   CHECK_FALSE(h.aggregate(Agg::Avg, 1000, 5, scratch));  // nothing in the window
   CHECK(parse_agg("p95") == Agg::P95);
   CHECK_FALSE(parse_agg("mode"));

@@ -56,8 +56,8 @@ Run run_script(const std::string& body, LuaLimits limits = {}, const std::string
 }
 
 // Loads the policy at `path` as `name`, with no params, and attaches an empty signal table.
-std::unique_ptr<PolicyScript> load_policy(const std::filesystem::path& path, const std::string& name,
-                                          SignalTable& signals) {
+std::unique_ptr<PolicyScript> load_policy(const std::filesystem::path& path,
+                                          const std::string& name, SignalTable& signals) {
   PolicyLoadOptions o;
   o.name = name;
   o.script_path = path.string();
@@ -85,12 +85,15 @@ std::string eval_error(const std::string& body, LuaLimits limits = {}) {
   return r.out.error;
 }
 
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+bool contains(const std::string& s, const std::string& part) {
+  return s.find(part) != std::string::npos;
+}
 
 }  // namespace
 
 TEST_CASE("a decision, a hold and a reason come back as written") {
-  Run r = run_script(decide("return { replicas = ctx:signal('q') + ctx.target.replicas, reason = 'depth' }"));
+  Run r = run_script(
+      decide("return { replicas = ctx:signal('q') + ctx.target.replicas, reason = 'depth' }"));
   REQUIRE(r.load_error.empty());
   CHECK(r.out.status == EvalOutcome::Status::Decision);
   CHECK(r.out.replicas == 10);
@@ -129,7 +132,8 @@ TEST_CASE("ctx exposes now, target, params, state and log") {
 }
 
 TEST_CASE("file access is refused: io, dofile, loadfile") {
-  CHECK(contains(eval_error(decide("return { replicas = #io.open('/etc/passwd'):read('a') }")), "io"));
+  CHECK(contains(eval_error(decide("return { replicas = #io.open('/etc/passwd'):read('a') }")),
+                 "io"));
   CHECK(contains(eval_error(decide("dofile('/etc/passwd')")), "dofile"));
   CHECK(contains(eval_error(decide("loadfile('/etc/passwd')")), "loadfile"));
 }
@@ -142,8 +146,8 @@ TEST_CASE("os.execute, os.exit, os.remove, os.getenv are refused") {
 }
 
 TEST_CASE("require resolves only the stdlib and the policy's folder") {
-  Run r = run_script(decide("local m = require('helper') return { replicas = m.n }"), {}, "pol/helper.lua",
-                     "return { n = 5 }");
+  Run r = run_script(decide("local m = require('helper') return { replicas = m.n }"), {},
+                     "pol/helper.lua", "return { n = 5 }");
   INFO(r.load_error << r.out.error);
   CHECK(r.out.replicas == 5);
   CHECK(contains(eval_error(decide("require('os')")), "require"));
@@ -155,13 +159,15 @@ TEST_CASE("package.loadlib, string.dump and binary chunks are refused") {
   CHECK(contains(eval_error(decide("package.loadlib('/lib/x.so', 'f')")), "package"));
   CHECK(contains(eval_error(decide("string.dump(function() end)")), "dump"));
   // A binary chunk: the signature byte ESC starts it.
-  std::string err = eval_error(decide("local f, e = load('\\27Lua' .. string.rep('x', 20)) if not f then error(e) end"));
+  std::string err = eval_error(
+      decide("local f, e = load('\\27Lua' .. string.rep('x', 20)) if not f then error(e) end"));
   CHECK(contains(err, "binary"));
 }
 
 TEST_CASE("debug is not available") {
   CHECK(contains(eval_error(decide("debug.sethook()")), "debug"));
-  CHECK(contains(eval_error(decide("return { replicas = debug.getinfo(1).currentline }")), "debug"));
+  CHECK(
+      contains(eval_error(decide("return { replicas = debug.getinfo(1).currentline }")), "debug"));
 }
 
 TEST_CASE("an infinite loop stops at the instruction budget, and pcall cannot swallow it") {
@@ -169,7 +175,10 @@ TEST_CASE("an infinite loop stops at the instruction budget, and pcall cannot sw
   lim.instructions = 1'000'000;
   std::string err = eval_error(decide("while true do end"), lim);
   CHECK(contains(err, "instruction"));
-  Run r = run_script(decide("for i = 1, 100 do pcall(function() while true do end end) end return { replicas = 1 }"), lim);
+  Run r = run_script(
+      decide(
+          "for i = 1, 100 do pcall(function() while true do end end) end return { replicas = 1 }"),
+      lim);
   CHECK(r.out.status == EvalOutcome::Status::Error);
   CHECK(contains(r.out.error, "instruction"));
   CHECK(r.seconds < 30);  // bounded (a generous bound; the budget is what stops it)
@@ -177,22 +186,27 @@ TEST_CASE("an infinite loop stops at the instruction budget, and pcall cannot sw
 
 TEST_CASE("the default budget counts loops, pcall and coroutines from the first instruction") {
   CHECK(contains(eval_error(decide("while true do end")), "instruction budget exceeded"));
-  Run r = run_script(decide("for i = 1, 100 do pcall(function() while true do end end) end return { replicas = 1 }"));
+  Run r = run_script(decide(
+      "for i = 1, 100 do pcall(function() while true do end end) end return { replicas = 1 }"));
   CHECK(r.out.status == EvalOutcome::Status::Error);
   CHECK(contains(r.out.error, "instruction budget exceeded"));
   CHECK(r.seconds < 30);
-  CHECK(contains(eval_error(decide("coroutine.wrap(function() while true do end end)() return { replicas = 1 }")),
+  CHECK(contains(eval_error(decide(
+                     "coroutine.wrap(function() while true do end end)() return { replicas = 1 }")),
                  "instruction budget exceeded"));
-  CHECK(contains(eval_error(decide("local co = coroutine.create(function() while true do end end)\n"
-                                   "local ok = coroutine.resume(co) return { replicas = ok and 1 or 2 }")),
-                 "instruction budget exceeded"));
+  CHECK(contains(
+      eval_error(decide("local co = coroutine.create(function() while true do end end)\n"
+                        "local ok = coroutine.resume(co) return { replicas = ok and 1 or 2 }")),
+      "instruction budget exceeded"));
   // Finite work within the budget finishes.
-  r = run_script(decide("local x = 0 for i = 1, 2000000 do x = x + i % 7 end return { replicas = x % 5 + 1 }"));
+  r = run_script(decide(
+      "local x = 0 for i = 1, 2000000 do x = x + i % 7 end return { replicas = x % 5 + 1 }"));
   REQUIRE(r.out.status == EvalOutcome::Status::Decision);
   CHECK(r.out.replicas.value() >= 1);
 }
 
-TEST_CASE("a coroutine made by one evaluation and resumed into a loop by the next stops at the budget") {
+TEST_CASE(
+    "a coroutine made by one evaluation and resumed into a loop by the next stops at the budget") {
   TempDir dir;
   auto path = dir.write("p.lua", R"(
 local co
@@ -223,10 +237,13 @@ TEST_CASE("a small budget is counted from the first instruction") {
   // 30,000 iterations finish well within a millisecond: only counting from the start stops them.
   LuaLimits lim;
   lim.instructions = 1000;
-  CHECK(contains(eval_error(decide("local x = 0 for i = 1, 30000 do x = x + i end return { replicas = 1 }"), lim),
-                 "instruction budget exceeded"));
+  CHECK(contains(
+      eval_error(decide("local x = 0 for i = 1, 30000 do x = x + i end return { replicas = 1 }"),
+                 lim),
+      "instruction budget exceeded"));
   lim.instructions = 1'000'000;
-  Run r = run_script(decide("local x = 0 for i = 1, 30000 do x = x + i end return { replicas = 1 }"), lim);
+  Run r = run_script(
+      decide("local x = 0 for i = 1, 30000 do x = x + i end return { replicas = 1 }"), lim);
   CHECK(r.out.status == EvalOutcome::Status::Decision);
 }
 
@@ -241,9 +258,12 @@ TEST_CASE("the wall-clock deadline stops a script that runs long") {
 TEST_CASE("unbounded memory stops at the cap: string.rep and table growth") {
   LuaLimits lim;
   lim.memory_bytes = 8u << 20;
-  CHECK(contains(eval_error(decide("local s = string.rep('x', 1 << 30) return { replicas = #s }"), lim), "memory"));
+  CHECK(contains(
+      eval_error(decide("local s = string.rep('x', 1 << 30) return { replicas = #s }"), lim),
+      "memory"));
   CHECK(contains(eval_error(decide("local t = {} for i = 1, 1e9 do t[i] = i end"), lim), "memory"));
-  CHECK(contains(eval_error(decide("local s = 'x' for i = 1, 40 do s = s .. s end"), lim), "memory"));
+  CHECK(
+      contains(eval_error(decide("local s = 'x' for i = 1, 40 do s = s .. s end"), lim), "memory"));
 }
 
 TEST_CASE("infinite recursion is a clear error") {
@@ -252,14 +272,17 @@ TEST_CASE("infinite recursion is a clear error") {
   LuaLimits lim;
   lim.timeout_seconds = 120;
   lim.instructions = 100'000'000'000;
-  std::string err = eval_error(decide("local function f(n) return f(n + 1) + 1 end return { replicas = f(1) }"), lim);
+  std::string err = eval_error(
+      decide("local function f(n) return f(n + 1) + 1 end return { replicas = f(1) }"), lim);
   CHECK((contains(err, "stack") || contains(err, "memory")));
 }
 
 TEST_CASE("error() with a non-string value is reported") {
   CHECK(contains(eval_error(decide("error({ code = 42 })")), "table"));
   CHECK(contains(eval_error(decide("error(nil)")), "nil"));
-  CHECK(contains(eval_error(decide("error(setmetatable({}, { __tostring = function() while true do end end }))")), ""));
+  CHECK(contains(eval_error(decide(
+                     "error(setmetatable({}, { __tostring = function() while true do end end }))")),
+                 ""));
 }
 
 TEST_CASE("bad decisions are rejected: NaN, inf, negative, fractional, huge, wrong shape") {
@@ -277,21 +300,29 @@ TEST_CASE("bad decisions are rejected: NaN, inf, negative, fractional, huge, wro
 
 TEST_CASE("a bad decision's message says exactly what was wrong") {
   const std::string p = "policy \"hostile\": decide returned ";
-  CHECK(eval_error(decide("return { replicas = -2.0 }")) == p + "replicas = -2; counts must be >= 0");
+  CHECK(eval_error(decide("return { replicas = -2.0 }")) ==
+        p + "replicas = -2; counts must be >= 0");
   CHECK(eval_error(decide("return { replicas = 2.5 }")) ==
         p + "replicas = 2.5; counts must be integers (use math.ceil or math.floor)");
-  CHECK(eval_error(decide("return { nodes = 3e9 }")) == p + "nodes = 3000000000; counts must be <= 2147483647");
-  CHECK(eval_error(decide("return { replicas = 1e20 }")) == p + "replicas = 1e+20; counts must be <= 2147483647");
+  CHECK(eval_error(decide("return { nodes = 3e9 }")) ==
+        p + "nodes = 3000000000; counts must be <= 2147483647");
+  CHECK(eval_error(decide("return { replicas = 1e20 }")) ==
+        p + "replicas = 1e+20; counts must be <= 2147483647");
   CHECK(eval_error(decide("return { replicas = -1/0 }")) == p + "replicas = -inf");
-  CHECK(eval_error(decide("return { replicas = true }")) == p + "replicas = a boolean; counts must be integers");
+  CHECK(eval_error(decide("return { replicas = true }")) ==
+        p + "replicas = a boolean; counts must be integers");
   CHECK(eval_error(decide("return { replicas = 1, why = 'x' }")) ==
         p + "unknown field 'why' (expected replicas, nodes, reason, plan)");
-  CHECK(eval_error(decide("return { 4 }")) == p + "a table with a number key; expected fields replicas, nodes, reason");
+  CHECK(eval_error(decide("return { 4 }")) ==
+        p + "a table with a number key; expected fields replicas, nodes, reason");
   CHECK(eval_error(decide("return 'four'")) ==
-        "policy \"hostile\": decide must return a table like {replicas=N} or nil to hold (it returned a string)");
+        "policy \"hostile\": decide must return a table like {replicas=N} or nil to hold (it "
+        "returned a string)");
 }
 
-TEST_CASE("ctx.target is the engine's each evaluation: a script cannot keep a change or a metatable on it") {
+TEST_CASE(
+    "ctx.target is the engine's each evaluation: a script cannot keep a change or a metatable on "
+    "it") {
   TempDir dir;
   auto path = dir.write("p.lua", decide(R"(
     local t = ctx.target
@@ -378,7 +409,8 @@ TEST_CASE("stale signals read as nil, windows aggregate the history") {
   auto rt = PolicyRuntime::create(pc, &err);
   REQUIRE(rt);
   std::size_t v = rt->add_signal("v");
-  for (int i = 0; i < 10; ++i) rt->signals().set_number(v, 1000 + 15 * i, i * 10);  // 0..90 at 1000..1135
+  for (int i = 0; i < 10; ++i)
+    rt->signals().set_number(v, 1000 + 15 * i, i * 10);  // 0..90 at 1000..1135
   DecisionRecord d = rt->tick(1135, 1, 1);
   INFO(d.reason);
   REQUIRE(d.status == EvalOutcome::Status::Decision);
@@ -391,7 +423,9 @@ TEST_CASE("stale signals read as nil, windows aggregate the history") {
   CHECK(d.desired == 70);
 }
 
-TEST_CASE("ctx:signal finds each of many signals, by literal or built name, evaluation after evaluation") {
+TEST_CASE(
+    "ctx:signal finds each of many signals, by literal or built name, evaluation after "
+    "evaluation") {
   TempDir dir;
   // Six names (more than ctx:signal remembers), some built at run time, and one unknown.
   auto path = dir.write("m.lua", R"(return { decide = function(ctx)
@@ -410,7 +444,8 @@ TEST_CASE("ctx:signal finds each of many signals, by literal or built name, eval
   for (int i = 1; i <= 6; ++i) ids.push_back(rt->add_signal("sig" + std::to_string(i)));
   for (int tick = 0; tick < 4; ++tick) {
     const double t = 1000 + 15 * tick;
-    for (int i = 0; i < 6; ++i) rt->signals().set_number(ids[static_cast<std::size_t>(i)], t, (i + tick) % 10);
+    for (int i = 0; i < 6; ++i)
+      rt->signals().set_number(ids[static_cast<std::size_t>(i)], t, (i + tick) % 10);
     DecisionRecord d = rt->tick(t, 1, 1);
     INFO(d.reason);
     REQUIRE(d.status == EvalOutcome::Status::Decision);
@@ -447,7 +482,8 @@ TEST_CASE("ctx:signal is not fooled by a new name string at a dead one's address
 }
 
 TEST_CASE("a decision may carry a plan of future capacities, bad plans are rejected") {
-  Run r = run_script(decide("return { nodes = 3, plan = { {time = 2000, capacity = 5}, {time = 5600, capacity = 2} } }"));
+  Run r = run_script(decide(
+      "return { nodes = 3, plan = { {time = 2000, capacity = 5}, {time = 5600, capacity = 2} } }"));
   INFO(r.out.error);
   REQUIRE(r.out.status == EvalOutcome::Status::Decision);
   REQUIRE(r.out.plan.size() == 2);
@@ -455,10 +491,16 @@ TEST_CASE("a decision may carry a plan of future capacities, bad plans are rejec
   CHECK(r.out.plan[0].capacity == 5);
   CHECK(r.out.plan[1].capacity == 2);
   CHECK(contains(eval_error(decide("return { nodes = 3, plan = 5 }")), "plan must be a list"));
-  CHECK(contains(eval_error(decide("return { nodes = 3, plan = { {time = 2000} } }")), "without capacity"));
-  CHECK(contains(eval_error(decide("return { nodes = 3, plan = { {time = 2000, capacity = -1} } }")), ">= 0"));
-  CHECK(contains(eval_error(decide("return { nodes = 3, plan = { {time = 2000, capacity = 1}, {time = 1000, capacity = 2} } }")), "increase"));
-  CHECK(contains(eval_error(decide("local p = {} for i = 1, 600 do p[i] = {time = i, capacity = 1} end return { nodes = 1, plan = p }")), "at most"));
+  CHECK(contains(eval_error(decide("return { nodes = 3, plan = { {time = 2000} } }")),
+                 "without capacity"));
+  CHECK(contains(
+      eval_error(decide("return { nodes = 3, plan = { {time = 2000, capacity = -1} } }")), ">= 0"));
+  CHECK(contains(eval_error(decide("return { nodes = 3, plan = { {time = 2000, capacity = 1}, "
+                                   "{time = 1000, capacity = 2} } }")),
+                 "increase"));
+  CHECK(contains(eval_error(decide("local p = {} for i = 1, 600 do p[i] = {time = i, capacity = 1} "
+                                   "end return { nodes = 1, plan = p }")),
+                 "at most"));
 }
 
 TEST_CASE("ctx.state converts with its keys sorted, the same in every Lua state") {
@@ -486,7 +528,8 @@ TEST_CASE("ctx.state converts with its keys sorted, the same in every Lua state"
     CHECK(nested->as_object()[2].first == "zeta");
     CHECK(nested->find("alpha")->as_object()[0].first == "b");
     std::string text;
-    for (const auto& [k, e] : o1) text += k + "=" + (e.is_number() ? std::to_string(e.as_int()) : "{}") + ";";
+    for (const auto& [k, e] : o1)
+      text += k + "=" + (e.is_number() ? std::to_string(e.as_int()) : "{}") + ";";
     texts.push_back(text);
   }
   CHECK(texts[0] == texts[1]);

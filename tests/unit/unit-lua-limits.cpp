@@ -48,8 +48,8 @@ Outcome evaluate(const std::string& body, const LuaLimits& limits = {}) {
 }
 
 std::string loop_policy(long iterations) {
-  return "return { decide = function(ctx)\n  local x = 0\n  for i = 1, " + std::to_string(iterations) +
-         " do x = x + i end\n  return { replicas = 1 }\nend }\n";
+  return "return { decide = function(ctx)\n  local x = 0\n  for i = 1, " +
+         std::to_string(iterations) + " do x = x + i end\n  return { replicas = 1 }\nend }\n";
 }
 
 // What stock Lua 5.4 (a plain state with every standard library) says when decide({}) of `body`
@@ -172,8 +172,8 @@ TEST_CASE("the sandbox's own refusals are ordinary errors at the policy's file a
 TEST_CASE("load keeps stock chunk names and runs text in the policy's environment") {
   const Outcome o = evaluate(decide_line("local f = assert(load('return 1 +')) "));
   REQUIRE(o.status == EvalOutcome::Status::Error);
-  CHECK(o.error == "policy \"limits\": " +
-                       stock_error(decide_line("local f = assert(load('return 1 +')) ")));
+  CHECK(o.error ==
+        "policy \"limits\": " + stock_error(decide_line("local f = assert(load('return 1 +')) ")));
   CHECK(evaluate(decide_line("assert(load('return math.max(1, 2)')() == 2)")).status ==
         EvalOutcome::Status::Decision);
 }

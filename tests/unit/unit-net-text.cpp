@@ -27,9 +27,13 @@ TEST_CASE("ascii text: trimming, case folding and hex digits") {
 }
 
 TEST_CASE("base64: the RFC 4648 section 10 vectors, both ways") {
-  const std::pair<const char*, const char*> vectors[] = {
-      {"", ""},         {"f", "Zg=="},         {"fo", "Zm8="},        {"foo", "Zm9v"},
-      {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="}, {"foobar", "Zm9vYmFy"}};
+  const std::pair<const char*, const char*> vectors[] = {{"", ""},
+                                                         {"f", "Zg=="},
+                                                         {"fo", "Zm8="},
+                                                         {"foo", "Zm9v"},
+                                                         {"foob", "Zm9vYg=="},
+                                                         {"fooba", "Zm9vYmE="},
+                                                         {"foobar", "Zm9vYmFy"}};
   for (const auto& [plain, encoded] : vectors) {
     CAPTURE(plain);
     CHECK(base64_encode(plain) == encoded);
@@ -58,13 +62,13 @@ TEST_CASE("base64: padding is optional and line breaks are skipped") {
 }
 
 TEST_CASE("base64: malformed input is refused") {
-  CHECK_FALSE(base64_decode("Zm9v!mFy"));    // a byte outside the alphabet
-  CHECK_FALSE(base64_decode("Zm9v-_Fy"));    // the URL-safe alphabet is not the standard one
-  CHECK_FALSE(base64_decode("Zm9vY"));       // one character cannot end a group
-  CHECK_FALSE(base64_decode("Zm=9v"));       // padding before the end
-  CHECK_FALSE(base64_decode("Zg==Zg=="));    // data after padding
-  CHECK_FALSE(base64_decode("Zg="));         // padding that does not complete the group
-  CHECK_FALSE(base64_decode("Zm9vY==="));    // too much padding
+  CHECK_FALSE(base64_decode("Zm9v!mFy"));  // a byte outside the alphabet
+  CHECK_FALSE(base64_decode("Zm9v-_Fy"));  // the URL-safe alphabet is not the standard one
+  CHECK_FALSE(base64_decode("Zm9vY"));     // one character cannot end a group
+  CHECK_FALSE(base64_decode("Zm=9v"));     // padding before the end
+  CHECK_FALSE(base64_decode("Zg==Zg=="));  // data after padding
+  CHECK_FALSE(base64_decode("Zg="));       // padding that does not complete the group
+  CHECK_FALSE(base64_decode("Zm9vY==="));  // too much padding
   CHECK_FALSE(base64_decode("===="));
   CHECK_FALSE(base64_decode("Zm9v\tYmFy"));  // tabs are not among the skipped spaces
   CHECK_FALSE(base64_decode(std::string("Zm9v\0YmFy", 9)));

@@ -384,16 +384,18 @@ TEST_CASE("https: a deadline that fires mid-read over TLS ends the request clean
   std::string error;
   auto server_ctx = make_server_context(server_tls, &error);
   REQUIRE_MESSAGE(server_ctx, error);
-  LoopbackServer server([](const RawRequest&) { return ScriptedReply{"", false, true}; },
-                        server_ctx->native_handle());
+  LoopbackServer server(
+      [](const RawRequest&) {
+        return ScriptedReply{"", false, true};
+      },
+      server_ctx->native_handle());
   HttpClientOptions options;
   options.tls.ca_file = pki.ca_cert.string();
   HttpRequest req = get(server.url("/slow"));
   req.timeout = std::chrono::milliseconds(300);
   HttpResult r = http_request_sync(req, options);
-  CHECK(r.error ==
-        "timeout after 300ms (reading response from 127.0.0.1:" + std::to_string(server.port()) +
-            ")");
+  CHECK(r.error == "timeout after 300ms (reading response from 127.0.0.1:" +
+                       std::to_string(server.port()) + ")");
 }
 
 TEST_CASE("https: bad TLS settings are reported by every https request") {

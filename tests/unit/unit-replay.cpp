@@ -35,7 +35,8 @@ std::unique_ptr<PolicyRuntime> runtime(const TempDir& dir, double interval, std:
 TEST_CASE("ticks step by the interval from the first row, rows feed signals as of each tick") {
   TempDir dir;
   auto rt = runtime(dir, 60);
-  auto trace = TraceReader::from_text("timestamp,queue\n0,10\n30,50\n60,40\n120,20\n", TraceReader::Format::Csv, "t.csv");
+  auto trace = TraceReader::from_text("timestamp,queue\n0,10\n30,50\n60,40\n120,20\n",
+                                      TraceReader::Format::Csv, "t.csv");
   std::ostringstream out;
   DecisionCsvWriter csv(out);
   ReplayOptions ro;
@@ -58,20 +59,22 @@ TEST_CASE("ticks step by the interval from the first row, rows feed signals as o
 TEST_CASE("a gap longer than the staleness limit holds the count instead of guessing") {
   TempDir dir;
   auto rt = runtime(dir, 60);
-  auto trace = TraceReader::from_text("timestamp,queue\n0,30\n600,90\n", TraceReader::Format::Csv, "t.csv");
+  auto trace =
+      TraceReader::from_text("timestamp,queue\n0,30\n600,90\n", TraceReader::Format::Csv, "t.csv");
   ReplayOptions ro;
   ro.start_replicas = 1;
   ReplaySummary s = replay_trace(*rt, *trace, ro, nullptr);
   CHECK(s.ticks == 11);
-  CHECK(s.decisions == 5);  // t = 0..180 (the sample of t=0 is fresh for 3 intervals) and 600
-  CHECK(s.holds == 6);      // t = 240..540
+  CHECK(s.decisions == 5);       // t = 0..180 (the sample of t=0 is fresh for 3 intervals) and 600
+  CHECK(s.holds == 6);           // t = 240..540
   CHECK(s.final_replicas == 7);  // 3 -> 9 wanted; scale-up limited to max(+4, +100%)
 }
 
 TEST_CASE("new replicas become ready after the ready delay") {
   TempDir dir;
   auto rt = runtime(dir, 30);
-  auto trace = TraceReader::from_text("timestamp,queue\n0,40\n30,40\n60,40\n90,40\n", TraceReader::Format::Csv, "t.csv");
+  auto trace = TraceReader::from_text("timestamp,queue\n0,40\n30,40\n60,40\n90,40\n",
+                                      TraceReader::Format::Csv, "t.csv");
   std::ostringstream out;
   DecisionCsvWriter csv(out);
   ReplayOptions ro;
@@ -87,14 +90,17 @@ TEST_CASE("new replicas become ready after the ready delay") {
 TEST_CASE("a configured signal whose column is absent is a clear error") {
   TempDir dir;
   auto path = dir.write("echo.lua", kEcho);
-  dir.write("c.json", R"({"policies":[{"name":"p","script":"echo.lua","signals":{"queue":{"column":"depth"}}}]})");
+  dir.write(
+      "c.json",
+      R"({"policies":[{"name":"p","script":"echo.lua","signals":{"queue":{"column":"depth"}}}]})");
   Config c = load_config((dir.path() / "c.json").string());
   std::string err;
   auto rt = PolicyRuntime::create(c.policies[0], &err);
   REQUIRE(rt);
   auto trace = TraceReader::from_text("timestamp,queue\n0,1\n", TraceReader::Format::Csv, "t.csv");
-  CHECK_THROWS_WITH(replay_trace(*rt, *trace, {}, nullptr),
-                    "policies[0].signals.queue: the trace t.csv has no column \"depth\" (columns: queue)");
+  CHECK_THROWS_WITH(
+      replay_trace(*rt, *trace, {}, nullptr),
+      "policies[0].signals.queue: the trace t.csv has no column \"depth\" (columns: queue)");
 }
 
 TEST_CASE("the demo config over the NASA trace: two months, every tick accounted for") {
@@ -102,7 +108,9 @@ TEST_CASE("the demo config over the NASA trace: two months, every tick accounted
   std::string err;
   auto rt = PolicyRuntime::create(c.policies.at(0), &err);
   REQUIRE_MESSAGE(rt, err);
-  auto trace = TraceReader::open((luascale::test::source_dir() / "examples/traces/nasa_http_1995_requests_per_minute.csv").string());
+  auto trace = TraceReader::open(
+      (luascale::test::source_dir() / "examples/traces/nasa_http_1995_requests_per_minute.csv")
+          .string());
   ReplaySummary s = replay_trace(*rt, *trace, {}, nullptr);
   CHECK(s.rows == 84333);
   CHECK(s.ticks == (809927940 - 804571200) / 60 + 1);
@@ -121,7 +129,9 @@ TEST_CASE("closed loop: utilization is recomputed from demand and the ready repl
     if u == nil then return nil end
     return { replicas = math.ceil(u * ctx.target.ready / 70), reason = string.format("u=%g", u) }
   end })");
-  dir.write("c.json", R"({"policies": [{"name": "p", "script": "util.lua", "interval": "15s", "target": {"replicas": 2}}],
+  dir.write(
+      "c.json",
+      R"({"policies": [{"name": "p", "script": "util.lua", "interval": "15s", "target": {"replicas": 2}}],
     "replay": {"demand": "rps", "capacity_per_replica": 10, "target_utilization": 70, "margin": 10,
                "closed_loop": true, "utilization_signal": "cpu", "ready_delay": "15s"}})");
   Config c = load_config((dir.path() / "c.json").string());
@@ -129,8 +139,9 @@ TEST_CASE("closed loop: utilization is recomputed from demand and the ready repl
   auto rt = PolicyRuntime::create(c.policies[0], &err);
   REQUIRE_MESSAGE(rt, err);
   // The trace also has a recorded cpu column: closed loop must ignore it.
-  auto trace = TraceReader::from_text("timestamp,rps,cpu\n0,10,1\n15,10,1\n30,40,1\n45,40,1\n60,40,1\n",
-                                      TraceReader::Format::Csv, "t.csv");
+  auto trace =
+      TraceReader::from_text("timestamp,rps,cpu\n0,10,1\n15,10,1\n30,40,1\n45,40,1\n60,40,1\n",
+                             TraceReader::Format::Csv, "t.csv");
   std::ostringstream out;
   DecisionCsvWriter csv(out);
   ReplayOptions ro;
@@ -139,17 +150,18 @@ TEST_CASE("closed loop: utilization is recomputed from demand and the ready repl
   ReplaySeries series(64);
   ro.series = &series;
   ReplaySummary s = replay_trace(*rt, *trace, ro, &csv);
-  CHECK(out.str() ==
-        "timestamp,recommended,replicas,bound_by,reason,policy,status,ready\n"
-        "0,2,2,none,u=50,p,decision,2\n"
-        "15,2,2,none,u=50,p,decision,2\n"
-        "30,6,4,scaleUpLimit,u=200,p,decision,2\n"   // legacy limit max(2x, 4); new pods not ready yet
-        "45,6,6,none,u=100,p,decision,4\n"
-        "60,6,6,none,u=66.6667,p,decision,6\n");  // the two added at t=45 are ready at 60
+  CHECK(
+      out.str() ==
+      "timestamp,recommended,replicas,bound_by,reason,policy,status,ready\n"
+      "0,2,2,none,u=50,p,decision,2\n"
+      "15,2,2,none,u=50,p,decision,2\n"
+      "30,6,4,scaleUpLimit,u=200,p,decision,2\n"  // legacy limit max(2x, 4); new pods not ready yet
+      "45,6,6,none,u=100,p,decision,4\n"
+      "60,6,6,none,u=66.6667,p,decision,6\n");  // the two added at t=45 are ready at 60
   CHECK(s.has_demand);
-  CHECK(s.under_ticks == 2);         // t = 30, 45
-  CHECK(s.under_seconds == 30);      // the intervals after t = 30 and 45
-  CHECK(s.peak_shortfall == 4);      // needs ceil(40 / 7) = 6 with 2 ready
+  CHECK(s.under_ticks == 2);           // t = 30, 45
+  CHECK(s.under_seconds == 30);        // the intervals after t = 30 and 45
+  CHECK(s.peak_shortfall == 4);        // needs ceil(40 / 7) = 6 with 2 ready
   CHECK(s.max_recover_seconds == 30);  // under from t = 30, recovered at t = 60
   REQUIRE(series.points().size() == 5);
   CHECK(series.points()[2].under);
@@ -164,7 +176,9 @@ TEST_CASE("queue model: arrivals minus service, fed back as the queue signal") {
     if q == nil then return nil end
     return { replicas = math.max(1, math.ceil(q / 10)), reason = "q=" .. q }
   end })");
-  dir.write("c.json", R"({"policies": [{"name": "q", "script": "q.lua", "interval": "10s", "target": {"replicas": 1}, "maxReplicas": 10}],
+  dir.write(
+      "c.json",
+      R"({"policies": [{"name": "q", "script": "q.lua", "interval": "10s", "target": {"replicas": 1}, "maxReplicas": 10}],
     "replay": {"demand": "arrivals", "closed_loop": true, "queue": {"signal": "depth", "service_rate_per_replica": 1, "slo": "5s"}}})");
   Config c = load_config((dir.path() / "c.json").string());
   std::string err;
@@ -200,7 +214,9 @@ TEST_CASE("the plot series stays bounded and keeps flags of dropped points") {
   CHECK(under);
 }
 
-TEST_CASE("the decisions CSV writer: lines across many buffer flushes, quoting, every bound, a policy renamed") {
+TEST_CASE(
+    "the decisions CSV writer: lines across many buffer flushes, quoting, every bound, a policy "
+    "renamed") {
   std::ostringstream out;
   std::string expected = "timestamp,recommended,replicas,bound_by,reason,policy,status,ready\n";
   {
@@ -216,7 +232,8 @@ TEST_CASE("the decisions CSV writer: lines across many buffer flushes, quoting, 
       rec.desired = i % 97;
       rec.bound_by = static_cast<BoundBy>(i % (static_cast<int>(BoundBy::Cooldown) + 1));
       rec.status = i % 11 == 0 ? EvalOutcome::Status::Hold : EvalOutcome::Status::Decision;
-      rec.reason = std::string(static_cast<std::size_t>(i % 200), 'r') + (i % 13 == 0 ? ", \"q\"\nx" : "");
+      rec.reason =
+          std::string(static_cast<std::size_t>(i % 200), 'r') + (i % 13 == 0 ? ", \"q\"\nx" : "");
       csv.write(rec, i % 41);
       std::ostringstream line;
       if (i % 7 == 0) {
@@ -226,9 +243,11 @@ TEST_CASE("the decisions CSV writer: lines across many buffer flushes, quoting, 
       } else {
         line << static_cast<long long>(rec.time);
       }
-      line << ',' << (rec.recommended ? std::to_string(*rec.recommended) : "") << ',' << rec.desired << ','
-           << bound_by_name(rec.bound_by) << ',' << csv_field(rec.reason) << ',' << csv_field(policy) << ','
-           << (rec.status == EvalOutcome::Status::Hold ? "hold" : "decision") << ',' << i % 41 << '\n';
+      line << ',' << (rec.recommended ? std::to_string(*rec.recommended) : "") << ',' << rec.desired
+           << ',' << bound_by_name(rec.bound_by) << ',' << csv_field(rec.reason) << ','
+           << csv_field(policy) << ','
+           << (rec.status == EvalOutcome::Status::Hold ? "hold" : "decision") << ',' << i % 41
+           << '\n';
       expected += line.str();
     }
     // A reason longer than the whole buffer is written through.
@@ -262,8 +281,9 @@ TEST_CASE("the decisions CSV writer: an empty policy name is an empty field") {
 }
 
 TEST_CASE("the decisions CSV writer: times across digit boundaries, small, negative and huge") {
-  const std::vector<double> times = {0, 5, 99999, 100000, 100001, 199999, 200000, 1600000000, 1600099999,
-                                     1600100000, 1600100015, 1500000000, -5, -100000, 1e15, 9e15, 1e16, 2.5};
+  const std::vector<double> times = {
+      0,          5,          99999,      100000, 100001,  199999, 200000, 1600000000, 1600099999,
+      1600100000, 1600100015, 1500000000, -5,     -100000, 1e15,   9e15,   1e16,       2.5};
   std::ostringstream out;
   std::string expected = "timestamp,recommended,replicas,bound_by,reason,policy,status,ready\n";
   {

@@ -31,7 +31,7 @@ struct Fakes {
   std::int64_t replicas = 3;
   int applies = 0;
   std::int64_t last_applied = -1;
-  double apply_delay = 0;                // seconds before apply answers
+  double apply_delay = 0;  // seconds before apply answers
   bool fail_apply = false;
   std::size_t last_plan_size = 0;
 } g;
@@ -46,8 +46,10 @@ class FakeSource : public Source {
     }
     SampleOutcome out;
     auto it = g.values.find(key_);
-    if (it == g.values.end()) out.error = "no value for " + key_;
-    else out.sample = Sample{Value(it->second), 0};
+    if (it == g.values.end())
+      out.error = "no value for " + key_;
+    else
+      out.sample = Sample{Value(it->second), 0};
     asio::post(io_, [done = std::move(done), out = std::move(out)] { done(out); });
   }
 
@@ -65,9 +67,11 @@ class FakeActuator : public Actuator {
     r.state = TargetState{g.replicas, g.replicas, std::nullopt, std::nullopt};
     asio::post(io_, [done = std::move(done), r] { done(r); });
   }
-  void apply(std::int64_t desired, const ActuationInfo& info, std::function<void(ApplyOutcome)> done) override {
+  void apply(std::int64_t desired, const ActuationInfo& info,
+             std::function<void(ApplyOutcome)> done) override {
     g.last_plan_size = info.plan.size();
-    auto t = std::make_shared<asio::steady_timer>(io_, std::chrono::milliseconds(static_cast<long>(g.apply_delay * 1000)));
+    auto t = std::make_shared<asio::steady_timer>(
+        io_, std::chrono::milliseconds(static_cast<long>(g.apply_delay * 1000)));
     t->async_wait([t, desired, done = std::move(done)](boost::system::error_code) {
       ApplyOutcome o;
       if (g.fail_apply) {
@@ -89,7 +93,8 @@ class FakeActuator : public Actuator {
 
 const std::vector<SourceFactory>& fake_sources() {
   static std::vector<SourceFactory> v = {
-      {"fake", {{"value", "string", true, "which value to return"}},
+      {"fake",
+       {{"value", "string", true, "which value to return"}},
        [](AdapterContext& ctx, const SignalSpec& spec) -> std::unique_ptr<Source> {
          return std::make_unique<FakeSource>(ctx.io, spec.options.find("value")->as_string());
        }}};
@@ -97,7 +102,9 @@ const std::vector<SourceFactory>& fake_sources() {
 }
 const std::vector<ActuatorFactory>& fake_actuators() {
   static std::vector<ActuatorFactory> v = {
-      {"fake", {}, [](AdapterContext& ctx, const std::string&, const Value&) -> std::unique_ptr<Actuator> {
+      {"fake",
+       {},
+       [](AdapterContext& ctx, const std::string&, const Value&) -> std::unique_ptr<Actuator> {
          return std::make_unique<FakeActuator>(ctx.io);
        }}};
   return v;
@@ -115,15 +122,19 @@ std::string config(const std::string& extra = "", const std::string& interval = 
   return R"({"policies": [{"name": "work", "script": "p.lua", "interval": ")" + interval +
          R"(", "minReplicas": 1, "maxReplicas": 50,
     "target": {"kind": "fake"},
-    "signals": {"queue": {"source": "fake", "value": "q", "timeout": "300ms"}})" + extra + R"(}],
+    "signals": {"queue": {"source": "fake", "value": "q", "timeout": "300ms"}})" +
+         extra + R"(}],
     "state_file": "state.json"})";
 }
 
-void reset() { g = Fakes{}; }
+void reset() {
+  g = Fakes{};
+}
 
 // Runs the io_context until pred() or the deadline.
 bool run_until(asio::io_context& io, std::function<bool()> pred, double seconds) {
-  auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(static_cast<long>(seconds * 1000));
+  auto end = std::chrono::steady_clock::now() +
+             std::chrono::milliseconds(static_cast<long>(seconds * 1000));
   while (std::chrono::steady_clock::now() < end) {
     io.run_for(std::chrono::milliseconds(20));
     if (pred()) return true;
@@ -132,11 +143,13 @@ bool run_until(asio::io_context& io, std::function<bool()> pred, double seconds)
   return pred();
 }
 
-std::string http_get(const std::string& addr, const std::string& path, const std::string& auth = "") {
+std::string http_get(const std::string& addr, const std::string& path,
+                     const std::string& auth = "") {
   asio::io_context io;
   asio::ip::tcp::socket s(io);
   auto colon = addr.rfind(':');
-  s.connect({asio::ip::make_address(addr.substr(0, colon)), static_cast<unsigned short>(std::stoi(addr.substr(colon + 1)))});
+  s.connect({asio::ip::make_address(addr.substr(0, colon)),
+             static_cast<unsigned short>(std::stoi(addr.substr(colon + 1)))});
   std::string req = "GET " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n";
   if (!auth.empty()) req += "Authorization: " + auth + "\r\n";
   req += "\r\n";
@@ -153,14 +166,16 @@ std::string http_get(const std::string& addr, const std::string& path, const std
 }
 
 // The HTTP client runs on its own thread while the runner's io_context keeps serving.
-std::string serve_get(asio::io_context& io, const std::string& addr, const std::string& path, const std::string& auth = "") {
+std::string serve_get(asio::io_context& io, const std::string& addr, const std::string& path,
+                      const std::string& auth = "") {
   std::string out;
   std::atomic<bool> done{false};
   std::thread t([&] {
     out = http_get(addr, path, auth);
     done = true;
   });
-  run_until(io, [&] { return done.load(); }, 5);
+  run_until(
+      io, [&] { return done.load(); }, 5);
   t.join();
   return out;
 }
@@ -224,11 +239,14 @@ TEST_CASE("a source that never answers times out: the count is held, nothing app
   std::string err;
   REQUIRE_MESSAGE(r.start(&err), err);
   std::string addr = r.listen_address();
-  run_until(io, [&] { return r.decisions_json("work").find("\"status\"") != std::string::npos; }, 5);
+  run_until(
+      io, [&] { return r.decisions_json("work").find("\"status\"") != std::string::npos; }, 5);
   CHECK(g.applies == 0);
   std::string m = r.metrics_text();
-  CHECK(m.find("luascale_signal_fetch_errors_total{policy=\"work\",signal=\"queue\"} 1") != std::string::npos);
-  CHECK(m.find("luascale_evaluations_total{policy=\"work\",result=\"hold\"} 1") != std::string::npos);
+  CHECK(m.find("luascale_signal_fetch_errors_total{policy=\"work\",signal=\"queue\"} 1") !=
+        std::string::npos);
+  CHECK(m.find("luascale_evaluations_total{policy=\"work\",result=\"hold\"} 1") !=
+        std::string::npos);
 }
 
 TEST_CASE("script errors hold the count and are counted, the HTTP surface reports them") {
@@ -244,7 +262,8 @@ TEST_CASE("script errors hold the count and are counted, the HTTP surface report
   Runner r(io, ro, fake_sources(), fake_actuators());
   std::string err;
   REQUIRE_MESSAGE(r.start(&err), err);
-  REQUIRE(run_until(io, [&] { return r.metrics_text().find("result=\"error\"} 1") != std::string::npos; }, 5));
+  REQUIRE(run_until(
+      io, [&] { return r.metrics_text().find("result=\"error\"} 1") != std::string::npos; }, 5));
   CHECK(g.applies == 0);
   std::string addr = r.listen_address();
   std::string ready = serve_get(io, addr, "/readyz");
@@ -256,12 +275,15 @@ TEST_CASE("script errors hold the count and are counted, the HTTP surface report
   CHECK(d.find("\"bound_by\": \"error\"") != std::string::npos);
 
   g.values["q"] = 60;  // recovers
-  REQUIRE(run_until(io, [&] { return g.applies == 1; }, 5));
+  REQUIRE(run_until(
+      io, [&] { return g.applies == 1; }, 5));
   CHECK(g.last_applied == 6);
-  REQUIRE(run_until(io, [&] { return r.ready(nullptr); }, 5));
+  REQUIRE(run_until(
+      io, [&] { return r.ready(nullptr); }, 5));
   std::string metrics = serve_get(io, addr, "/metrics");
   CHECK(metrics.find("luascale_desired_replicas{policy=\"work\"} 6") != std::string::npos);
-  CHECK(metrics.find("luascale_signal_value{policy=\"work\",signal=\"queue\"} 60") != std::string::npos);
+  CHECK(metrics.find("luascale_signal_value{policy=\"work\",signal=\"queue\"} 60") !=
+        std::string::npos);
   CHECK(metrics.find("process_resident_memory_bytes ") != std::string::npos);
   CHECK(serve_get(io, addr, "/nope").find("404") != std::string::npos);
   r.stop();
@@ -281,7 +303,8 @@ TEST_CASE("ticks never overlap: a slow actuator makes later ticks count as misse
   Runner r(io, ro, fake_sources(), fake_actuators());
   std::string err;
   REQUIRE_MESSAGE(r.start(&err), err);
-  run_until(io, [&] { return g.applies >= 1; }, 5);
+  run_until(
+      io, [&] { return g.applies >= 1; }, 5);
   r.stop();
   io.run_for(std::chrono::seconds(2));
   CHECK(g.applies == 1);
@@ -292,7 +315,8 @@ TEST_CASE("ticks never overlap: a slow actuator makes later ticks count as misse
   CHECK(std::stoi(m.substr(pos + key.size())) >= 3);  // ~1.5 s of 250 ms ticks while applying
 }
 
-TEST_CASE("hot reload: a broken config is rejected and the old one keeps running, a good one swaps") {
+TEST_CASE(
+    "hot reload: a broken config is rejected and the old one keeps running, a good one swaps") {
   reset();
   g.values["q"] = 50;
   TempDir dir;
@@ -306,16 +330,21 @@ TEST_CASE("hot reload: a broken config is rejected and the old one keeps running
   Runner r(io, ro, fake_sources(), fake_actuators());
   std::string err;
   REQUIRE_MESSAGE(r.start(&err), err);
-  REQUIRE(run_until(io, [&] { return g.applies == 1; }, 5));
-  dir.write("p.lua", "return { decide = function(ctx) return { replicas = 1 } end ");  // syntax error
+  REQUIRE(run_until(
+      io, [&] { return g.applies == 1; }, 5));
+  dir.write("p.lua",
+            "return { decide = function(ctx) return { replicas = 1 } end ");  // syntax error
   CHECK_FALSE(r.reload());
   dir.write("p.lua", kPolicy);
-  dir.write("c.json", R"({"policies": [{"name": "work", "script": "p.lua", "interval": "1s", "maxReplicas": 2,
+  dir.write("c.json",
+            R"({"policies": [{"name": "work", "script": "p.lua", "interval": "1s", "maxReplicas": 2,
     "target": {"kind": "fake"}, "signals": {"queue": {"source": "fake", "value": "q"}}}], "state_file": "state.json"})");
   CHECK(r.reload());
   g.values["q"] = 90;
-  REQUIRE(run_until(io, [&] { return g.last_applied == 2; }, 5));  // the new maxReplicas applies
-  CHECK(r.metrics_text().find("luascale_config_reloads_total{result=\"rejected\"} 1") != std::string::npos);
+  REQUIRE(run_until(
+      io, [&] { return g.last_applied == 2; }, 5));  // the new maxReplicas applies
+  CHECK(r.metrics_text().find("luascale_config_reloads_total{result=\"rejected\"} 1") !=
+        std::string::npos);
   r.stop();
 }
 
@@ -323,7 +352,8 @@ TEST_CASE("run-mode validation names what is missing") {
   reset();
   TempDir dir;
   dir.write("p.lua", kPolicy);
-  dir.write("c.json", R"({"policies": [{"name": "w", "script": "p.lua", "signals": {"queue": {}}}]})");
+  dir.write("c.json",
+            R"({"policies": [{"name": "w", "script": "p.lua", "signals": {"queue": {}}}]})");
   asio::io_context io;
   RunOptions ro;
   ro.config_path = (dir.path() / "c.json").string();
@@ -340,7 +370,8 @@ TEST_CASE("the bearer token guards everything but the health endpoints") {
   g.values["q"] = 10;
   TempDir dir;
   dir.write("p.lua", kPolicy);
-  dir.write("c.json", R"({"policies": [{"name": "work", "script": "p.lua", "target": {"kind": "fake"},
+  dir.write("c.json",
+            R"({"policies": [{"name": "work", "script": "p.lua", "target": {"kind": "fake"},
     "signals": {"queue": {"source": "fake", "value": "q"}}}], "server": {"listen": "127.0.0.1:0", "token": "s3cret"}})");
   asio::io_context io;
   RunOptions ro;
@@ -373,18 +404,23 @@ TEST_CASE("every series the Grafana dashboard queries is exported") {
   REQUIRE_MESSAGE(r.start(&err), err);
   io.run_for(std::chrono::seconds(3));
   std::string metrics = r.metrics_text();
-  std::string dash = luascale::test::read_file(luascale::test::source_dir() / "examples/grafana/luascale.json");
+  std::string dash =
+      luascale::test::read_file(luascale::test::source_dir() / "examples/grafana/luascale.json");
   std::size_t found = 0;
   for (std::size_t pos = 0; (pos = dash.find("luascale_", pos)) != std::string::npos;) {
     std::size_t end = pos;
-    while (end < dash.size() && (std::isalnum(static_cast<unsigned char>(dash[end])) || dash[end] == '_')) ++end;
+    while (end < dash.size() &&
+           (std::isalnum(static_cast<unsigned char>(dash[end])) || dash[end] == '_'))
+      ++end;
     std::string name = dash.substr(pos, end - pos);
     pos = end;
-    if (name == "luascale_" ) continue;
+    if (name == "luascale_") continue;
     INFO(name);
     for (const char* suffix : {"_bucket", "_sum", "_count"})
-      if (name.size() > std::strlen(suffix) && name.compare(name.size() - std::strlen(suffix), std::string::npos, suffix) == 0 &&
-          metrics.find("# TYPE " + name.substr(0, name.size() - std::strlen(suffix)) + " histogram") != std::string::npos)
+      if (name.size() > std::strlen(suffix) &&
+          name.compare(name.size() - std::strlen(suffix), std::string::npos, suffix) == 0 &&
+          metrics.find("# TYPE " + name.substr(0, name.size() - std::strlen(suffix)) +
+                       " histogram") != std::string::npos)
         name = name.substr(0, name.size() - std::strlen(suffix));
     CHECK(metrics.find("# TYPE " + name + " ") != std::string::npos);
     ++found;
@@ -410,7 +446,8 @@ TEST_CASE("a plan is handed to the actuator when it changes, even when the count
   Runner r(io, ro, fake_sources(), fake_actuators());
   std::string err;
   REQUIRE_MESSAGE(r.start(&err), err);
-  REQUIRE(run_until(io, [&] { return g.applies >= 1; }, 5));
+  REQUIRE(run_until(
+      io, [&] { return g.applies >= 1; }, 5));
   CHECK(g.last_plan_size == 2);
   CHECK(g.last_applied == 3);
   io.run_for(std::chrono::milliseconds(800));  // more ticks, same plan (unless the hour turns)

@@ -198,8 +198,8 @@ return queue({ signal = "q", per_replica = 10 }))");
     }
   for (auto& l : own) own_bytes += l->script->memory_used();
   for (auto& l : shared) shared_bytes += l->script->memory_used();
-  MESSAGE("Lua memory for " << n << " policies: own states " << own_bytes / 1024 << " KiB, one shared state "
-                            << shared_bytes / 1024 << " KiB (ratio " << double(own_bytes) / double(shared_bytes)
-                            << ")");
+  MESSAGE("Lua memory for " << n << " policies: own states " << own_bytes / 1024
+                            << " KiB, one shared state " << shared_bytes / 1024 << " KiB (ratio "
+                            << double(own_bytes) / double(shared_bytes) << ")");
   CHECK(shared_bytes * 3 < own_bytes);
 }

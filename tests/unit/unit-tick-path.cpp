@@ -61,7 +61,9 @@ const std::vector<SourceFactory>& sources() {
 
 const std::vector<ActuatorFactory>& actuators() {
   static const std::vector<ActuatorFactory> table = {
-      {"memory", {}, [](AdapterContext&, const std::string&, const Value& target) -> std::unique_ptr<Actuator> {
+      {"memory",
+       {},
+       [](AdapterContext&, const std::string&, const Value& target) -> std::unique_ptr<Actuator> {
          auto t = std::make_unique<MemoryTarget>();
          const std::int64_t start = target.find("replicas")->as_int();
          t->state = TargetState{start, start, std::nullopt, std::nullopt};
@@ -109,7 +111,9 @@ TEST_CASE("replay and the live loop on a virtual clock make the same decision at
   const double t0 = 1700000000;
   for (int i = 0; i < 600; ++i) {
     const double t = t0 + 10.0 * i;
-    double v = std::round(1000 * (20 + 200 * std::sin(i / 40.0) * std::sin(i / 40.0) + (i * 7919 % 37))) / 1000;
+    double v =
+        std::round(1000 * (20 + 200 * std::sin(i / 40.0) * std::sin(i / 40.0) + (i * 7919 % 37))) /
+        1000;
     if (i >= 300 && i < 315) v = NAN;  // no data for 150 s: the signal goes stale
     if (i >= 420 && i < 426) v = 450;  // the script errors; the fallback takes over
     g_rec.rows.emplace_back(t, v);

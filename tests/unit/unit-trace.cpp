@@ -26,7 +26,8 @@ std::string error_of(const std::string& text, TraceReader::Format f = TraceReade
 }  // namespace
 
 TEST_CASE("CSV rows: numbers, empty cells as missing, quoted header, CRLF, comments") {
-  auto r = csv("# recorded 2024\r\n\"timestamp\",\"cpu\",queue\r\n100,50.5,3\r\n160,,4\r\n220,NaN,\r\n");
+  auto r =
+      csv("# recorded 2024\r\n\"timestamp\",\"cpu\",queue\r\n100,50.5,3\r\n160,,4\r\n220,NaN,\r\n");
   REQUIRE(r->columns() == std::vector<std::string>{"cpu", "queue"});
   TraceRow row;
   REQUIRE(r->next(row));
@@ -46,9 +47,11 @@ TEST_CASE("CSV rows: numbers, empty cells as missing, quoted header, CRLF, comme
 TEST_CASE("CSV errors name file and line") {
   CHECK(error_of("") == "t.csv:1: empty trace: expected a header line \"timestamp,<signal>,...\"");
   CHECK(error_of("time_s,cpu\n1,2\n").find("t.csv:1: the first column must be \"timestamp\"") == 0);
-  CHECK(error_of("timestamp,cpu\n1,2\n2,abc\n") == "t.csv:3: column \"cpu\": not a number: \"abc\"");
+  CHECK(error_of("timestamp,cpu\n1,2\n2,abc\n") ==
+        "t.csv:3: column \"cpu\": not a number: \"abc\"");
   CHECK(error_of("timestamp,cpu\n1,2\n2,3,4\n") == "t.csv:3: expected 2 fields, found 3");
-  CHECK(error_of("timestamp,cpu\n10,2\n5,3\n").find("t.csv:3: timestamp 1970-01-01T00:00:05Z goes backwards") == 0);
+  CHECK(error_of("timestamp,cpu\n10,2\n5,3\n")
+            .find("t.csv:3: timestamp 1970-01-01T00:00:05Z goes backwards") == 0);
   CHECK(error_of("timestamp,cpu\nyesterday,2\n").find("t.csv:2: bad timestamp \"yesterday\"") == 0);
   CHECK(error_of("timestamp,cpu\n1,2\n1e300,3\n").find("t.csv:3: bad timestamp \"1e300\"") == 0);
   CHECK(error_of("timestamp,cpu,cpu\n").find("t.csv:1: duplicate column \"cpu\"") == 0);
@@ -77,7 +80,8 @@ TEST_CASE("timestamps: unix seconds and RFC 3339 with offsets and fractions") {
 
 TEST_CASE("JSON Lines: numbers, structured values, growing columns, errors") {
   auto r = TraceReader::from_text(
-      "{\"ts\": 100, \"cpu\": 40}\n\n{\"ts\": \"1970-01-01T00:02:40Z\", \"cpu\": null, \"pods\": [{\"value\": 1}]}\n",
+      "{\"ts\": 100, \"cpu\": 40}\n\n{\"ts\": \"1970-01-01T00:02:40Z\", \"cpu\": null, \"pods\": "
+      "[{\"value\": 1}]}\n",
       TraceReader::Format::JsonLines, "t.jsonl");
   CHECK(r->columns() == std::vector<std::string>{"cpu"});
   TraceRow row;
@@ -103,7 +107,9 @@ TEST_CASE("JSON Lines: numbers, structured values, growing columns, errors") {
 }
 
 TEST_CASE("the bundled NASA trace streams completely") {
-  auto r = TraceReader::open((luascale::test::source_dir() / "examples/traces/nasa_http_1995_requests_per_minute.csv").string());
+  auto r = TraceReader::open(
+      (luascale::test::source_dir() / "examples/traces/nasa_http_1995_requests_per_minute.csv")
+          .string());
   TraceRow row;
   std::int64_t n = 0;
   double first = 0, last = 0, total = 0;
@@ -121,18 +127,36 @@ TEST_CASE("the bundled NASA trace streams completely") {
 }
 
 TEST_CASE("a missing file is a clear error") {
-  CHECK_THROWS_WITH_AS(TraceReader::open("/nonexistent/x.csv"), "/nonexistent/x.csv: cannot open: No such file or directory",
-                       TraceError);
+  CHECK_THROWS_WITH_AS(TraceReader::open("/nonexistent/x.csv"),
+                       "/nonexistent/x.csv: cannot open: No such file or directory", TraceError);
 }
 
 TEST_CASE("CSV: plain rows read exactly as the general parser reads them") {
   // Each value is written twice: plainly (the one-pass reader) and with a leading space (which
   // only the general path accepts). Both must give the same double, bit for bit, and values the
   // one-pass reader declines (16+ digits, exponents, a bare dot) must still parse.
-  const std::vector<std::string> values = {"0", "-0", "-0.0", "7", "-12", "0.1", "2.675", "-3.14159",
-                                           "123456789012345", "12345678.9012345", "0.000000000000001",
-                                           "1234567890123456", "1.5e3", "1.", ".5", "00012", "9007199254740993",
-                                           "98765432", "9876543210", "1234567.5", "0123456789", "-99999999.5",
+  const std::vector<std::string> values = {"0",
+                                           "-0",
+                                           "-0.0",
+                                           "7",
+                                           "-12",
+                                           "0.1",
+                                           "2.675",
+                                           "-3.14159",
+                                           "123456789012345",
+                                           "12345678.9012345",
+                                           "0.000000000000001",
+                                           "1234567890123456",
+                                           "1.5e3",
+                                           "1.",
+                                           ".5",
+                                           "00012",
+                                           "9007199254740993",
+                                           "98765432",
+                                           "9876543210",
+                                           "1234567.5",
+                                           "0123456789",
+                                           "-99999999.5",
                                            "10203040506070"};
   std::string plain = "timestamp,v\n", spaced = "timestamp,v\n";
   for (std::size_t i = 0; i < values.size(); ++i) {

@@ -32,13 +32,14 @@ std::vector<ConfigKey> asg_target_keys(bool scheduled) {
       {"retry_backoff", "duration", false, "backoff base after throttling (default 1s)"},
   };
   if (scheduled) {
-    keys.push_back({"time_zone", "string", false, "IANA TimeZone of the scheduled actions (default UTC)"});
+    keys.push_back(
+        {"time_zone", "string", false, "IANA TimeZone of the scheduled actions (default UTC)"});
     keys.push_back({"action_prefix", "string", false,
                     "name prefix of the actions luascale owns (default luascale-<policy>-)"});
     keys.push_back({"plan_field", "string", false, "size a step sets: desired (default) or min"});
     keys.push_back({"max_actions", "number", false, "steps published at most (default 100)"});
-    keys.push_back({"set_desired", "boolean", false,
-                    "also set the current desired capacity (default true)"});
+    keys.push_back(
+        {"set_desired", "boolean", false, "also set the current desired capacity (default true)"});
   }
   return keys;
 }
@@ -99,7 +100,8 @@ std::string parse_asg_target(const Value& target, AsgTargetConfig* out) {
   str("plan_field", &out->plan_field);
   integer("max_actions", &out->max_actions, 1, 125);
   boolean("set_desired", &out->set_desired);
-  if (out->group.empty()) problems.push_back("target.group: the Auto Scaling Group name is required");
+  if (out->group.empty())
+    problems.push_back("target.group: the Auto Scaling Group name is required");
   if (out->plan_field != "desired" && out->plan_field != "min") {
     problems.push_back("target.plan_field: expected \"desired\" or \"min\"");
   }
@@ -197,8 +199,8 @@ struct AsgCore : std::enable_shared_from_this<AsgCore> {
               out.error = self->where() + ": SetDesiredCapacity " + std::to_string(target) +
                           " rejected: " + q.error;
             } else {
-              out.error = self->where() + ": SetDesiredCapacity " + std::to_string(target) +
-                          ": " + q.error;
+              out.error =
+                  self->where() + ": SetDesiredCapacity " + std::to_string(target) + ": " + q.error;
             }
             done(std::move(out));
           });
@@ -222,8 +224,8 @@ struct PlanPublish : std::enable_shared_from_this<PlanPublish> {
     std::sort(plan.begin(), plan.end(),
               [](const auto& a, const auto& b) { return a.time < b.time; });
     std::optional<std::int64_t> previous;
-    std::string prefix = cfg.action_prefix.empty() ? "luascale-" + core->policy + "-"
-                                                   : cfg.action_prefix;
+    std::string prefix =
+        cfg.action_prefix.empty() ? "luascale-" + core->policy + "-" : cfg.action_prefix;
     prefix_ = prefix;
     for (const auto& step : plan) {
       if (step.capacity < 0 || !std::isfinite(step.time)) {
@@ -253,7 +255,8 @@ struct PlanPublish : std::enable_shared_from_this<PlanPublish> {
     // Clamp to the group's bounds (a scheduled desired outside them fails when it fires).
     auto self = shared_from_this();
     core->api->describe_group(cfg.group, [self](GroupOutcome g) {
-      if (!g.query.ok()) return self->finish(apply_error(self->core->where() + ": " + g.query.error));
+      if (!g.query.ok())
+        return self->finish(apply_error(self->core->where() + ": " + g.query.error));
       int clamped = 0;
       for (auto& a : self->wanted) {
         // A desired count must lie in [min, max]; a floor (MinSize) only must not exceed max.
@@ -276,8 +279,8 @@ struct PlanPublish : std::enable_shared_from_this<PlanPublish> {
     auto self = shared_from_this();
     core->api->describe_scheduled_actions(core->config.group, [self](ScheduledActionsOutcome s) {
       if (!s.query.ok()) {
-        return self->finish(apply_error(self->core->where() + ": DescribeScheduledActions: " +
-                                        s.query.error));
+        return self->finish(
+            apply_error(self->core->where() + ": DescribeScheduledActions: " + s.query.error));
       }
       std::map<std::string, const ScheduledAction*> existing;
       for (const auto& a : s.actions) {
@@ -420,8 +423,9 @@ std::unique_ptr<Actuator> make_asg_actuator(AdapterContext& ctx, const std::stri
   auto core = std::make_shared<AsgCore>(ctx.io, config, policy);
   const std::string kind = scheduled ? "aws-asg-scheduled" : "aws-asg";
   if (!config.config_error.empty() || config.group.empty()) {
-    core->setup_error = kind + ": " +
-                        (config.config_error.empty() ? "target.group is required" : config.config_error);
+    core->setup_error =
+        kind + ": " +
+        (config.config_error.empty() ? "target.group is required" : config.config_error);
     return std::make_unique<AsgActuator>(core, scheduled);
   }
   const std::string region = resolve_region(config.env, config.region);

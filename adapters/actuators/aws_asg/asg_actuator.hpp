@@ -12,9 +12,9 @@
 //
 // The plan interface of aws-asg-scheduled: ActuationInfo::plan, a list of {time (unix seconds),
 // capacity} steps ascending by time (see engine/adapter.hpp). Each publish makes the group's
-// scheduled actions named "<action_prefix><UTC time, YYYYMMDDTHHMMSSZ>" equal to the plan's future steps where the
-// capacity changes: new/changed ones are Put, the previously published ones no longer in the
-// plan are Deleted; actions not carrying the prefix are never touched.
+// scheduled actions named "<action_prefix><UTC time, YYYYMMDDTHHMMSSZ>" equal to the plan's future
+// steps where the capacity changes: new/changed ones are Put, the previously published ones no
+// longer in the plan are Deleted; actions not carrying the prefix are never touched.
 #pragma once
 
 #include <chrono>
@@ -32,24 +32,24 @@ namespace luascale::aws {
 
 // A target block {"kind": "aws-asg" | "aws-asg-scheduled", ...} parsed once.
 struct AsgTargetConfig {
-  std::string group;     // AutoScalingGroupName, required
-  std::string region;    // "" = AWS_REGION / AWS_DEFAULT_REGION / shared config
-  std::string endpoint;  // "" = AWS_ENDPOINT_URL_AUTO_SCALING / AWS_ENDPOINT_URL / regional
-  std::string profile;   // "" = AWS_PROFILE / "default"
-  bool honor_cooldown = false;               // SetDesiredCapacity HonorCooldown
-  std::chrono::milliseconds timeout{10000};  // per request attempt
-  int max_attempts = 3;                      // per call, >= 1
+  std::string group;            // AutoScalingGroupName, required
+  std::string region;           // "" = AWS_REGION / AWS_DEFAULT_REGION / shared config
+  std::string endpoint;         // "" = AWS_ENDPOINT_URL_AUTO_SCALING / AWS_ENDPOINT_URL / regional
+  std::string profile;          // "" = AWS_PROFILE / "default"
+  bool honor_cooldown = false;  // SetDesiredCapacity HonorCooldown
+  std::chrono::milliseconds timeout{10000};       // per request attempt
+  int max_attempts = 3;                           // per call, >= 1
   std::chrono::milliseconds retry_backoff{1000};  // full-jitter base after throttling
   // aws-asg-scheduled only:
-  std::string time_zone = "UTC";  // TimeZone sent with each scheduled action (IANA name)
-  std::string action_prefix;      // "" = "luascale-<policy>-"
+  std::string time_zone = "UTC";       // TimeZone sent with each scheduled action (IANA name)
+  std::string action_prefix;           // "" = "luascale-<policy>-"
   std::string plan_field = "desired";  // which size a step sets: "desired" or "min"
   int max_actions = 100;               // steps published at most (AWS allows 125 per group)
   bool set_desired = true;             // also SetDesiredCapacity for the current decision
 
-  Environment env;                          // null = process environment
-  std::function<Clock::time_point()> now;   // null = system clock
-  std::uint32_t jitter_seed = 0;            // 0 = random
+  Environment env;                         // null = process environment
+  std::function<Clock::time_point()> now;  // null = system clock
+  std::uint32_t jitter_seed = 0;           // 0 = random
   std::string config_error;  // set by parse_asg_target: reported by every call of the actuator
 };
 

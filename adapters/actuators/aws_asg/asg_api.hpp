@@ -40,10 +40,10 @@ std::vector<AsgGroup> parse_describe_groups(std::string_view body, std::string* 
 // One scheduled action as PutScheduledUpdateGroupAction takes it and DescribeScheduledActions
 // returns it. Times are UTC instants; time_zone names the IANA zone of a recurrence.
 struct ScheduledAction {
-  std::string name;                    // ScheduledActionName, unique per group
+  std::string name;  // ScheduledActionName, unique per group
   std::optional<Clock::time_point> start_time;
-  std::string recurrence;              // cron, "" for a one-time action
-  std::string time_zone;               // IANA zone, e.g. "Europe/Paris"; "" = UTC
+  std::string recurrence;  // cron, "" for a one-time action
+  std::string time_zone;   // IANA zone, e.g. "Europe/Paris"; "" = UTC
   std::optional<std::int64_t> min_size, max_size, desired;
 };
 

@@ -50,7 +50,8 @@ std::map<std::string, Profile> parse_ini_profiles(std::string_view text, bool is
     if (line.empty() || line[0] == '#' || line[0] == ';') continue;
     if (line.front() == '[') {
       const auto close = line.find(']');
-      std::string name = trim_space(line.substr(1, close == std::string::npos ? std::string::npos : close - 1));
+      std::string name =
+          trim_space(line.substr(1, close == std::string::npos ? std::string::npos : close - 1));
       if (is_config_file && name != "default") {
         if (name.rfind("profile ", 0) == 0 || name.rfind("profile\t", 0) == 0) {
           name = trim_space(name.substr(8));

@@ -213,8 +213,8 @@ struct CredentialChain::Impl : std::enable_shared_from_this<CredentialChain::Imp
     }
     if (!opts.profile.empty() || get("AWS_PROFILE")) {
       // An explicitly chosen profile that yields nothing is a configuration error.
-      return settle(failure("profile " + profile + " has no keys in " + cred_path + " or " +
-                            config_path));
+      return settle(
+          failure("profile " + profile + " has no keys in " + cred_path + " or " + config_path));
     }
     skipped.push_back("shared files: no keys for profile " + profile);
     step_container();
@@ -242,11 +242,12 @@ struct CredentialChain::Impl : std::enable_shared_from_this<CredentialChain::Imp
     auto self = shared_from_this();
     chain->http_->request(std::move(req), [self, shown](net::HttpResult r) {
       if (!r.ok() || r.status != 200) {
-        return self->settle(failure("container credentials " + shown + ": " +
-                                    describe_http_failure(r)));
+        return self->settle(
+            failure("container credentials " + shown + ": " + describe_http_failure(r)));
       }
       CredentialsOutcome out = parse_json_credentials(r.body);
-      if (!out.value) return self->settle(failure("container credentials " + shown + ": " + out.error));
+      if (!out.value)
+        return self->settle(failure("container credentials " + shown + ": " + out.error));
       out.value->source = "container";
       self->settle(std::move(out));
     });
@@ -254,9 +255,10 @@ struct CredentialChain::Impl : std::enable_shared_from_this<CredentialChain::Imp
 
   std::string imds_base() const {
     const auto& opts = chain->options_;
-    std::string base = !opts.imds_endpoint.empty()
-                           ? opts.imds_endpoint
-                           : get("AWS_EC2_METADATA_SERVICE_ENDPOINT").value_or("http://169.254.169.254");
+    std::string base =
+        !opts.imds_endpoint.empty()
+            ? opts.imds_endpoint
+            : get("AWS_EC2_METADATA_SERVICE_ENDPOINT").value_or("http://169.254.169.254");
     while (!base.empty() && base.back() == '/') base.pop_back();
     return base;
   }
@@ -348,8 +350,8 @@ struct CredentialChain::Impl : std::enable_shared_from_this<CredentialChain::Imp
         [self, role, retry_on_401](net::HttpResult r) {
           if (self->handle_401(r, retry_on_401)) return;
           if (!r.ok() || r.status != 200) {
-            return self->settle(failure(self->no_credentials(
-                "credentials of role " + role + ": " + describe_http_failure(r))));
+            return self->settle(failure(self->no_credentials("credentials of role " + role + ": " +
+                                                             describe_http_failure(r))));
           }
           CredentialsOutcome out = parse_json_credentials(r.body);
           if (!out.value) {
@@ -368,8 +370,7 @@ std::shared_ptr<CredentialChain> CredentialChain::create(boost::asio::io_context
       new CredentialChain(io, std::move(http), std::move(options)));
 }
 
-CredentialChain::CredentialChain(boost::asio::io_context& io,
-                                 std::shared_ptr<net::HttpClient> http,
+CredentialChain::CredentialChain(boost::asio::io_context& io, std::shared_ptr<net::HttpClient> http,
                                  CredentialChainOptions options)
     : io_(io), http_(std::move(http)), options_(std::move(options)) {
   if (!options_.env) options_.env = process_environment();
@@ -380,20 +381,20 @@ Clock::time_point CredentialChain::now() const {
 }
 
 void CredentialChain::get(CredentialsCallback done) {
-  if (cached_ && (!cached_->expiration ||
-                  now() < *cached_->expiration - options_.refresh_margin)) {
+  if (cached_ && (!cached_->expiration || now() < *cached_->expiration - options_.refresh_margin)) {
     CredentialsOutcome out;
     out.value = cached_;
-    boost::asio::post(io_, [done = std::move(done), out = std::move(out)]() mutable {
-      done(std::move(out));
-    });
+    boost::asio::post(
+        io_, [done = std::move(done), out = std::move(out)]() mutable { done(std::move(out)); });
     return;
   }
   waiting_.push_back(std::move(done));
   if (!refreshing_) refresh();
 }
 
-void CredentialChain::invalidate() { cached_.reset(); }
+void CredentialChain::invalidate() {
+  cached_.reset();
+}
 
 void CredentialChain::refresh() {
   refreshing_ = true;
@@ -401,7 +402,9 @@ void CredentialChain::refresh() {
   auto impl = std::make_shared<Impl>();
   impl->chain = shared_from_this();
   impl->env = options_.env;
-  impl->done = [self = shared_from_this()](CredentialsOutcome out) { self->finish(std::move(out)); };
+  impl->done = [self = shared_from_this()](CredentialsOutcome out) {
+    self->finish(std::move(out));
+  };
   // Start from the io_context so get() never completes inside the caller.
   boost::asio::post(io_, [impl] { impl->run(); });
 }

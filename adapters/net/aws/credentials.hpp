@@ -40,13 +40,14 @@ struct CredentialsOutcome {
 using CredentialsCallback = std::function<void(CredentialsOutcome)>;
 
 struct CredentialChainOptions {
-  Environment env;      // null = the process environment
-  std::string profile;  // "" = AWS_PROFILE, else "default"
-  std::string region;   // for the STS endpoint; "" = resolve_region(env, "")
-  std::string sts_endpoint;   // "" = AWS_ENDPOINT_URL_STS / AWS_ENDPOINT_URL / regional STS
+  Environment env;           // null = the process environment
+  std::string profile;       // "" = AWS_PROFILE, else "default"
+  std::string region;        // for the STS endpoint; "" = resolve_region(env, "")
+  std::string sts_endpoint;  // "" = AWS_ENDPOINT_URL_STS / AWS_ENDPOINT_URL / regional STS
   // "" = AWS_EC2_METADATA_SERVICE_ENDPOINT, else http://169.254.169.254.
   std::string imds_endpoint;
-  std::chrono::milliseconds imds_timeout{1000};  // per IMDS request; short so runs off EC2 fail fast
+  std::chrono::milliseconds imds_timeout{
+      1000};  // per IMDS request; short so runs off EC2 fail fast
   std::chrono::milliseconds sts_timeout{10000};  // per STS / container request
   std::chrono::seconds imds_token_ttl{21600};    // X-aws-ec2-metadata-token-ttl-seconds
   // Temporary credentials are refreshed once fewer than this many seconds are left, >= 0.

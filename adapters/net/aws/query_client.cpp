@@ -22,21 +22,27 @@ constexpr int kTimeoutRetryCost = 10;
 
 bool is_throttling_code(std::string_view code) {
   static constexpr std::array<std::string_view, 14> kCodes = {
-      "Throttling",          "ThrottlingException",
-      "ThrottledException",  "RequestThrottledException",
-      "TooManyRequestsException", "ProvisionedThroughputExceededException",
-      "TransactionInProgressException", "RequestLimitExceeded",
-      "BandwidthLimitExceeded", "LimitExceededException",
-      "RequestThrottled",    "SlowDown",
-      "PriorRequestNotComplete", "EC2ThrottledException"};
+      "Throttling",
+      "ThrottlingException",
+      "ThrottledException",
+      "RequestThrottledException",
+      "TooManyRequestsException",
+      "ProvisionedThroughputExceededException",
+      "TransactionInProgressException",
+      "RequestLimitExceeded",
+      "BandwidthLimitExceeded",
+      "LimitExceededException",
+      "RequestThrottled",
+      "SlowDown",
+      "PriorRequestNotComplete",
+      "EC2ThrottledException"};
   return std::find(kCodes.begin(), kCodes.end(), code) != kCodes.end();
 }
 
 bool is_retryable(int status, std::string_view code) {
   if (is_throttling_code(code)) return true;
-  if (code == "RequestTimeout" || code == "RequestTimeoutException" ||
-      code == "InternalFailure" || code == "InternalError" || code == "ServiceUnavailable" ||
-      code == "ResourceContention") {
+  if (code == "RequestTimeout" || code == "RequestTimeoutException" || code == "InternalFailure" ||
+      code == "InternalError" || code == "ServiceUnavailable" || code == "ResourceContention") {
     return true;
   }
   return status == 500 || status == 502 || status == 503 || status == 504;
@@ -99,7 +105,8 @@ void QueryClient::send(std::shared_ptr<Call> call, const ResolvedCredentials& cr
   if (!url) {
     QueryOutcome out;
     out.error = "endpoint " + options_.endpoint + ": " + url_error;
-    return boost::asio::post(io_, [call, out = std::move(out)]() mutable { call->done(std::move(out)); });
+    return boost::asio::post(
+        io_, [call, out = std::move(out)]() mutable { call->done(std::move(out)); });
   }
   SignableRequest req;
   req.method = "POST";
@@ -118,7 +125,8 @@ void QueryClient::send(std::shared_ptr<Call> call, const ResolvedCredentials& cr
   } catch (const std::exception& e) {
     QueryOutcome out;
     out.error = std::string("signing: ") + e.what();
-    return boost::asio::post(io_, [call, out = std::move(out)]() mutable { call->done(std::move(out)); });
+    return boost::asio::post(
+        io_, [call, out = std::move(out)]() mutable { call->done(std::move(out)); });
   }
 
   net::HttpRequest http_req;
@@ -158,11 +166,11 @@ void QueryClient::on_response(std::shared_ptr<Call> call, int status, std::strin
     }
     throttled = is_throttling_code(out.code);
     retryable = is_retryable(status, out.code);
-    out.error = (out.code.empty() ? std::string("HTTP ") + std::to_string(status)
-                                  : out.code + (out.message.empty() ? "" : ": " + out.message) +
-                                        " (HTTP " + std::to_string(status) +
-                                        (request_id.empty() ? "" : ", request id " + request_id) +
-                                        ")");
+    out.error =
+        (out.code.empty() ? std::string("HTTP ") + std::to_string(status)
+                          : out.code + (out.message.empty() ? "" : ": " + out.message) + " (HTTP " +
+                                std::to_string(status) +
+                                (request_id.empty() ? "" : ", request id " + request_id) + ")");
   }
   // Expired credentials or clock skew: fetch fresh credentials and resend once.
   if ((out.code == "ExpiredToken" || out.code == "ExpiredTokenException" ||
@@ -188,8 +196,9 @@ void QueryClient::retry_later(std::shared_ptr<Call> call, bool throttled, bool /
   call->retried = true;
   const auto base = throttled ? options_.throttle_base : options_.transient_base;
   const int retry = call->attempts;  // 1 for the first retry
-  const double cap = std::min<double>(static_cast<double>(options_.max_backoff.count()),
-                                      static_cast<double>(base.count()) * (1 << std::min(retry - 1, 20)));
+  const double cap =
+      std::min<double>(static_cast<double>(options_.max_backoff.count()),
+                       static_cast<double>(base.count()) * (1 << std::min(retry - 1, 20)));
   std::uniform_real_distribution<double> jitter(0.0, 1.0);
   const auto delay = std::chrono::milliseconds(static_cast<long long>(jitter(rng_) * cap));
   auto timer = std::make_shared<boost::asio::steady_timer>(io_, delay);

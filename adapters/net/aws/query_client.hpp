@@ -32,8 +32,8 @@ struct QueryClientOptions {
   std::chrono::milliseconds timeout{10000};  // per attempt, > 0
   int max_attempts = 3;                      // in total, >= 1
   // Full-jitter backoff: delay = rand[0,1) * min(base * 2^(retry-1), max_backoff).
-  std::chrono::milliseconds throttle_base{1000};   // after a throttling error
-  std::chrono::milliseconds transient_base{50};    // after a 5xx, timeout or connection error
+  std::chrono::milliseconds throttle_base{1000};  // after a throttling error
+  std::chrono::milliseconds transient_base{50};   // after a 5xx, timeout or connection error
   std::chrono::milliseconds max_backoff{20000};
   int retry_tokens = 500;  // bucket size; a retry costs 5 (10 after a timeout), a success refunds 1
   std::uint32_t seed = 0;  // jitter seed; 0 = random

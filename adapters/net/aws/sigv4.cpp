@@ -19,13 +19,15 @@ constexpr std::string_view kAlgorithm = "AWS4-HMAC-SHA256";
 constexpr std::string_view kRedacted = "<redacted>";
 
 bool is_unreserved(unsigned char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-         c == '-' || c == '_' || c == '.' || c == '~';
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '_' || c == '.' || c == '~';
 }
 
 using net::ascii_lower;
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f'; }
+bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
+}
 
 // Trims both ends and collapses every inner whitespace run to one space.
 std::string trim_all(std::string_view v) {
@@ -91,7 +93,8 @@ void set_header(HeaderList& headers, std::string_view canonical_name, std::strin
   }
   headers[first].second = std::move(value);
   for (std::size_t i = headers.size(); i-- > first + 1;) {
-    if (ascii_lower(headers[i].first) == name_lower) headers.erase(headers.begin() + static_cast<long>(i));
+    if (ascii_lower(headers[i].first) == name_lower)
+      headers.erase(headers.begin() + static_cast<long>(i));
   }
 }
 
@@ -189,7 +192,8 @@ std::string canonical_headers(const HeaderList& headers, std::string* signed_hea
   // Stable by name so repeated headers keep their order.
   std::vector<std::pair<std::string, std::string>> items;
   items.reserve(headers.size());
-  for (const auto& [name, value] : headers) items.emplace_back(ascii_lower(trim_all(name)), trim_all(value));
+  for (const auto& [name, value] : headers)
+    items.emplace_back(ascii_lower(trim_all(name)), trim_all(value));
   std::stable_sort(items.begin(), items.end(),
                    [](const auto& a, const auto& b) { return a.first < b.first; });
   std::string block, names;
@@ -295,15 +299,16 @@ SignedRequest sign(const SignableRequest& req, const Credentials& creds,
   if (!params.sign_security_token) remove_header(to_sign, "x-amz-security-token");
 
   std::string method = req.method;
-  std::transform(method.begin(), method.end(), method.begin(),
-                 [](char c) { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c; });
+  std::transform(method.begin(), method.end(), method.begin(), [](char c) {
+    return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c;
+  });
 
   out.canonical_request = method + "\n" + canonical_uri(req.path) + "\n" +
                           canonical_query(req.query) + "\n" +
                           canonical_headers(to_sign, &out.signed_headers) + "\n" +
                           out.signed_headers + "\n" + out.payload_hash;
-  out.string_to_sign = std::string(kAlgorithm) + "\n" + out.amz_date + "\n" +
-                       out.credential_scope + "\n" + sha256_hex(out.canonical_request);
+  out.string_to_sign = std::string(kAlgorithm) + "\n" + out.amz_date + "\n" + out.credential_scope +
+                       "\n" + sha256_hex(out.canonical_request);
 
   std::string key = signing_key(creds.secret_access_key, date, params.region, params.service);
   std::string mac = hmac_sha256(key, out.string_to_sign);

@@ -45,8 +45,8 @@ struct SignableRequest {
 };
 
 struct SigningParams {
-  std::string region;   // "us-east-1"
-  std::string service;  // signing name: "autoscaling", "sts"
+  std::string region;      // "us-east-1"
+  std::string service;     // signing name: "autoscaling", "sts"
   Clock::time_point time;  // the request time (X-Amz-Date)
   // true (the SDKs' behaviour): X-Amz-Security-Token is a signed header. false: it is added after
   // signing and left out of the canonical request (what a few legacy services expect).

@@ -1,4 +1,5 @@
-// fuzz target: JSON Lines trace reading (engine/replay/trace.cpp), every row to the end or the first error.
+// fuzz target: JSON Lines trace reading (engine/replay/trace.cpp), every row to the end or the
+// first error.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -8,7 +9,8 @@
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string text(reinterpret_cast<const char*>(data), size);
   try {
-    auto r = luascale::TraceReader::from_text(std::move(text), luascale::TraceReader::Format::JsonLines, "fuzz.jsonl");
+    auto r = luascale::TraceReader::from_text(
+        std::move(text), luascale::TraceReader::Format::JsonLines, "fuzz.jsonl");
     luascale::TraceRow row;
     while (r->next(row)) {
     }
