@@ -9,8 +9,7 @@
 // tick in a plain state (luaL_openlibs: no sandbox, no instruction budget, no engine) with a stub
 // ctx whose signal() returns the demand (llm.lua) or the utilization it causes (hpa.lua) from
 // memory. The two jobs run on two cores, so the slower policy sets the pace. (Stock
-// string.format is the C library's printf; the engine's own is faster, so this is not a strict
-// floor for a policy that formats numbers.)
+// string.format is the C library's printf, as it is in the sandbox.)
 // Run from a Release build: `make bench`.
 #include <sys/resource.h>
 #include <sys/wait.h>
