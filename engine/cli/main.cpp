@@ -1,5 +1,6 @@
 // engine/cli/main.cpp — `luascale` entry point: argument parsing and dispatch.
 #include <CLI/CLI.hpp>
+#include <csignal>
 
 #include <iostream>
 
@@ -24,6 +25,9 @@ void add_pull_options(CLI::App* app, PrometheusPullCli& pull) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A peer that closes its connection (an HTTP client, a server) or a reader that closes its
+  // pipe is an error on that write, not a reason to end the process.
+  std::signal(SIGPIPE, SIG_IGN);
   CLI::App app{
       "luascale — scaling policies in sandboxed Lua, with guardrails, actuators and replay"};
   app.set_version_flag("--version", std::string("luascale ") + LUASCALE_VERSION);

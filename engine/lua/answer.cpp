@@ -26,22 +26,20 @@ enum AnswerKey {
 const char* const kAnswerKeyNames[] = {nullptr, "replicas", "nodes",   "reason",
                                        "plan",  "time",     "capacity"};
 
-// Formats a bad answer's message into `err`; always false.
+// Formats a bad answer's message into the policy's errbuf; always false.
 class AnswerError {
  public:
-  explicit AnswerError(std::string& out) : out_(out) {}
+  explicit AnswerError(PolicyScript::Impl* h) : h_(h) {}
   bool operator()(const char* fmt, ...) __attribute__((format(printf, 2, 3))) {
-    char buf[512];
     va_list ap;
     va_start(ap, fmt);
-    std::vsnprintf(buf, sizeof buf, fmt, ap);
+    std::vsnprintf(h_->errbuf, sizeof h_->errbuf, fmt, ap);
     va_end(ap);
-    out_ = buf;
     return false;
   }
 
  private:
-  std::string& out_;
+  PolicyScript::Impl* h_;
 };
 
 // A count as read off the stack: its type and, for a number, its value. An integer, or a float
@@ -159,10 +157,10 @@ void intern_answer_keys(lua_State* L) {
   h->keys_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 }
 
-bool read_answer(lua_State* L, std::string& err) {
+bool read_answer(lua_State* L) {
   PolicyScript::Impl* h = impl_of(L);
   const int answer = lua_gettop(L);
-  AnswerError fail(err);
+  AnswerError fail(h);
   RawDecision& d = h->raw;
   d.decided = false;
   d.has_replicas = d.has_nodes = false;
@@ -175,8 +173,8 @@ bool read_answer(lua_State* L, std::string& err) {
                 lua_typename(L, type));
   // Short strings are interned: a valid key is the very string the key table holds. One pass
   // over the answer checks its keys and takes the values, which are checked afterwards (a
-  // reason string stays alive in the answer on the stack). The evaluation starts from an empty
-  // stack, so of the LUA_MINSTACK slots more than the dozen used here are free.
+  // reason string stays alive in the answer on the stack).
+  lua_checkstack(L, 16);
   CountValue replicas, nodes;
   int reason_type = LUA_TNIL;
   const char* reason = nullptr;

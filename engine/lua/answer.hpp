@@ -5,8 +5,6 @@
 
 #include <lua.hpp>
 
-#include <string>
-
 namespace luascale {
 
 // Interns the decision's field names for the current policy (keys_ref and the *_key pointers).
@@ -14,8 +12,8 @@ namespace luascale {
 void intern_answer_keys(lua_State* L);
 
 // Checks the answer on the top of the stack and fills the current policy's RawDecision; false
-// with `err` set when the answer is not a valid decision. Uses only calls that cannot raise (no
-// allocation, no metamethods), so it runs after the protected call has returned.
-bool read_answer(lua_State* L, std::string& err);
+// with the reason in the policy's errbuf when the answer is not a valid decision. Raw reads only:
+// no metamethod of the script's runs.
+bool read_answer(lua_State* L);
 
 }  // namespace luascale

@@ -66,7 +66,6 @@ struct PolicyScript::Impl {
   int target_ref = LUA_NOREF, env_ref = LUA_NOREF;
   int sigindex_ref = LUA_NOREF;  // signal name -> index in `signals`
   int sigcache_ref = LUA_NOREF;  // structured signals as Lua tables, by index and version
-  int eval_ref = LUA_NOREF;      // the runner: refreshes ctx's per-tick fields, calls decide
   int keys_ref = LUA_NOREF;      // the decision keys' interned strings (answer.hpp)
   int loaded_ref = LUA_NOREF;    // this policy's require cache (module instances)
   // The decision keys' strings: a key of the answer is valid only if it is the very same string.
@@ -83,6 +82,9 @@ struct PolicyScript::Impl {
   char errbuf[512] = {0};       // C++ helper errors handed to Lua
   // Per-evaluation inputs and outputs.
   double now = 0;
+  double eval_interval = 0;
+  const TargetView* eval_target = nullptr;
+  bool answer_ok = false;  // decide's answer was a valid decision or nil (else why in errbuf)
   const Value* push_arg = nullptr;           // value for a trampoline to push
   const std::string* load_source = nullptr;  // the script's text while loading
   std::vector<std::string>* logs = nullptr;

@@ -1,8 +1,7 @@
 // engine/lua/policy_script.cpp — loading a policy into its Lua state, evaluating decide under
 // the limits, and reading and restoring its ctx.state (see policy_script.hpp).
 //
-// All Lua API calls that can raise (allocation!) run inside protected calls; outside one run only
-// calls that cannot (pushing an evaluation's arguments, checking its answer).
+// Every Lua API call that can raise (allocation!) runs inside a protected call.
 #include "engine/lua/policy_script.hpp"
 
 #include <cerrno>
@@ -29,7 +28,7 @@ PolicyScript::Impl::~Impl() {
   std::lock_guard<std::mutex> lk(host->mutex);
   if (L)
     for (int ref : {decide_ref, params_ref, ctx_ref, target_ref, env_ref, sigindex_ref,
-                    sigcache_ref, eval_ref, keys_ref, loaded_ref})
+                    sigcache_ref, keys_ref, loaded_ref})
       luaL_unref(L, LUA_REGISTRYINDEX, ref);
   if (joined) {
     host->alloc.limit -= limits.memory_bytes;
@@ -55,23 +54,8 @@ std::size_t LuaStatePool::states() const {
 
 namespace {
 
-// The evaluation runs this Lua function, built once per policy over its ctx, ctx.target, decide
-// and params: it refreshes the per-tick fields and calls decide. Both tables carry a protected
-// metatable without __newindex, so these assignments are plain stores.
-const char* const kRunnerSource = R"(local ctx, target, decide, params = ...
-return function(now, interval, replicas, ready, min, max)
-  ctx.now = now
-  ctx.interval = interval
-  target.replicas = replicas
-  target.ready = ready
-  target.min = min
-  target.max = max
-  return decide(ctx, params)
-end)";
-const char* const kRunnerKey = "luascale.runner";
-
 // Compiles the script h->load_source in a new environment, runs it, validates the policy table
-// and builds params, ctx and the runner (under lua_pcall).
+// and builds params and ctx (under lua_pcall).
 int load_trampoline(lua_State* L) {
   PolicyScript::Impl* h = impl_of(L);
   lua_newtable(L);
@@ -124,20 +108,6 @@ int load_trampoline(lua_State* L) {
   build_ctx(L, params);
   intern_answer_keys(L);
 
-  // The runner chunk is compiled once per state; each policy's runner is a closure of it.
-  if (lua_getfield(L, LUA_REGISTRYINDEX, kRunnerKey) != LUA_TFUNCTION) {
-    lua_pop(L, 1);
-    if (luaL_loadbuffer(L, kRunnerSource, std::strlen(kRunnerSource), "=luascale") != LUA_OK)
-      return lua_error(L);
-    lua_pushvalue(L, -1);
-    lua_setfield(L, LUA_REGISTRYINDEX, kRunnerKey);
-  }
-  lua_rawgeti(L, LUA_REGISTRYINDEX, h->ctx_ref);
-  lua_rawgeti(L, LUA_REGISTRYINDEX, h->target_ref);
-  lua_rawgeti(L, LUA_REGISTRYINDEX, h->decide_ref);
-  lua_rawgeti(L, LUA_REGISTRYINDEX, h->params_ref);
-  lua_call(L, 4, 1);
-  h->eval_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   return 0;
 }
 
@@ -165,6 +135,35 @@ void push_number(lua_State* L, double v) {
     lua_pushinteger(L, static_cast<lua_Integer>(v));
   else
     lua_pushnumber(L, v);
+}
+
+// One evaluation (under lua_pcall): refreshes ctx.now, ctx.interval and ctx.target's counts,
+// calls decide(ctx, params) and checks its answer into h->raw (h->answer_ok; the reason why not
+// in h->errbuf). ctx and ctx.target carry a protected metatable without __newindex, so the
+// refreshes are plain stores.
+int evaluate_protected(lua_State* L) {
+  PolicyScript::Impl* h = impl_of(L);
+  const TargetView& t = *h->eval_target;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, h->ctx_ref);  // 1
+  push_number(L, h->now);
+  lua_setfield(L, 1, "now");
+  push_number(L, h->eval_interval);
+  lua_setfield(L, 1, "interval");
+  lua_rawgeti(L, LUA_REGISTRYINDEX, h->target_ref);  // 2
+  lua_pushinteger(L, static_cast<lua_Integer>(t.replicas));
+  lua_setfield(L, 2, "replicas");
+  lua_pushinteger(L, static_cast<lua_Integer>(t.ready));
+  lua_setfield(L, 2, "ready");
+  push_count(L, t.min);
+  lua_setfield(L, 2, "min");
+  push_count(L, t.max);
+  lua_setfield(L, 2, "max");
+  lua_rawgeti(L, LUA_REGISTRYINDEX, h->decide_ref);
+  lua_pushvalue(L, 1);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, h->params_ref);
+  lua_call(L, 2, 1);
+  h->answer_ok = read_answer(L);
+  return 0;
 }
 
 // The message of a failed protected call (its error object on the top of the stack).
@@ -327,16 +326,13 @@ void PolicyScript::evaluate(double now, double interval, const TargetView& targe
   h->alloc().limit_hit = false;
   lua_settop(L, 0);
   arm_budget(L, h->limits.instructions, h->limits.timeout_seconds);
+  h->eval_interval = interval;
+  h->eval_target = &target;
   lua_pushcfunction(L, message_handler);
-  lua_rawgeti(L, LUA_REGISTRYINDEX, h->eval_ref);
-  push_number(L, now);
-  push_number(L, interval);
-  lua_pushinteger(L, static_cast<lua_Integer>(target.replicas));
-  lua_pushinteger(L, static_cast<lua_Integer>(target.ready));
-  push_count(L, target.min);
-  push_count(L, target.max);
-  const int st = lua_pcall(L, 6, 1, 1);
+  lua_pushcfunction(L, evaluate_protected);
+  const int st = lua_pcall(L, 0, 0, 1);
   disarm_budget(L);
+  h->eval_target = nullptr;
   h->logs = nullptr;
   if (st != LUA_OK) {
     out.status = EvalOutcome::Status::Error;
@@ -345,12 +341,10 @@ void PolicyScript::evaluate(double now, double interval, const TargetView& targe
     if (h->alloc().limit_hit) lua_gc(L, LUA_GCCOLLECT);
     return;
   }
-  std::string bad;
-  const bool ok = read_answer(L, bad);
   lua_settop(L, 0);
-  if (!ok) {
+  if (!h->answer_ok) {
     out.status = EvalOutcome::Status::Error;
-    out.error = policy_prefix(h->name) + bad;
+    out.error = policy_prefix(h->name) + h->errbuf;
     return;
   }
   if (!h->raw.decided) return;
@@ -412,11 +406,6 @@ Value PolicyScript::params() const {
 
 void PolicyScript::set_collect_logs(bool on) {
   impl_->collect_logs = on;
-}
-
-void PolicyScript::set_gc_pause(int percent) {
-  std::lock_guard<std::mutex> lk(impl_->host->mutex);
-  lua_gc(impl_->L, LUA_GCINC, percent, 0, 0);
 }
 
 std::size_t PolicyScript::memory_used() const {

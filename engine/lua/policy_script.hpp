@@ -97,12 +97,6 @@ class PolicyScript {
   // never show them turn it off: ctx:log then costs a function call and nothing else.
   void set_collect_logs(bool on);
 
-  // When the collector starts a cycle: once the heap reaches `percent` % of the data live after
-  // the last one. States start at 150 (small, for thousands of policies in `run`); a replay,
-  // one state per job, uses Lua's default 200 and collects less often. Applies to the whole
-  // state, shared or not.
-  void set_gc_pause(int percent);
-
   // Runs decide(ctx, p) once. `now` is unix seconds; `interval` the evaluation interval.
   EvalOutcome evaluate(double now, double interval, const TargetView& target);
   // The same into `out`, whose string and vector capacity is reused (replays call this every

@@ -2,49 +2,35 @@
 #pragma once
 
 #include <cstdint>
-#include <memory>
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include "engine/loop/policy_runtime.hpp"
 
 namespace luascale {
 
 // Streams decisions as CSV: timestamp,recommended,replicas,bound_by,reason,policy,status,ready
-// (the first five are the stable core; later columns are only ever appended).
+// (the first five are the stable core; later columns are only ever appended). Lines are
+// gathered and handed to the stream in blocks of about 64 KiB.
 class DecisionCsvWriter {
  public:
-  static constexpr std::size_t kPad = 32;  // the zero padding of the fixed-size copies
-
   explicit DecisionCsvWriter(std::ostream& out);
-  ~DecisionCsvWriter();
+  ~DecisionCsvWriter();  // flushes
   // The policy column of the lines that follow (replay_trace sets it before its first tick).
   void set_policy(const std::string& policy);
   void write(const DecisionRecord& rec, std::int64_t ready);
-  // Hands the buffered lines to the stream (replay_trace does this before it returns).
+  // Hands the gathered lines to the stream (replay_trace does this before it returns).
   void flush();
 
  private:
-  static constexpr std::size_t kBufSize = 1 << 16;
-  // Formats one line at p (room for 160 bytes, plus the reason twice and 2, plus the policy
-  // field, plus kPad twice for the fixed-size copies); returns its end.
-  char* format_line(char* p, const DecisionRecord& rec, std::int64_t ready);
-
   std::ostream& out_;
-  std::unique_ptr<char[]> buf_;  // lines not yet written, up to kBufSize bytes
+  std::vector<char> buf_;  // lines not yet handed over: the first len_ bytes
   std::size_t len_ = 0;
-  // The policy's CSV field (quoted when needed) and its comma, zero-padded by kPad bytes so a
-  // short one is copied in one fixed-size move.
-  std::string policy_field_;
-  std::size_t policy_len_ = 0;
-  // A replay's unix times share all but their last five digits for a day at a time: those
-  // leading digits are formatted once per change.
-  std::int64_t time_hi_ = -1;
-  char time_hi_text_[24] = {};
-  std::size_t time_hi_len_ = 0;
+  std::string policy_field_;  // the policy's CSV field (quoted when needed) and its comma
 };
 
-// CSV-quotes a field when needed.
+// CSV-quotes a field when needed (a comma, quote or line break; line breaks become spaces).
 std::string csv_field(const std::string& s);
 
 }  // namespace luascale

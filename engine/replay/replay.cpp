@@ -273,7 +273,7 @@ ReplaySummary replay_trace(PolicyRuntime& policy, TraceReader& trace, const Repl
                               cfg.key_path + ".signals." + s.name),
                 s.name);
   }
-  auto offer_column = [&](std::size_t c) {
+  const std::function<void(std::size_t)> offer_column = [&](std::size_t c) {
     const std::string name = trace.columns()[c];
     if ((c < fed.size() && fed[c]) || simulated(name)) return;
     for (const auto& s : cfg.signals)
@@ -287,7 +287,6 @@ ReplaySummary replay_trace(PolicyRuntime& policy, TraceReader& trace, const Repl
     tick.add_source(policy.add_signal(model.queue_signal), demand.queue_source());
 
   policy.script().set_collect_logs(false);  // nothing in a replay shows ctx:log lines
-  policy.script().set_gc_pause(200);
   const double interval = cfg.interval_seconds;
   now = first.time;
   sum.first_time = now;

@@ -1,7 +1,6 @@
 // engine/replay/trace.cpp — CSV and JSON Lines trace readers.
 #include "engine/replay/trace.hpp"
 
-#include <bit>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -37,22 +36,6 @@ std::optional<double> parse_number(std::string_view s) {
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
   return v;
-}
-
-// Eight ASCII digits in a little-endian word (the first character in the lowest byte): the test
-// and the conversion are the well-known SWAR ones (as in simdjson and fast_float).
-inline bool eight_digits(std::uint64_t w) {
-  return ((w & 0xF0F0F0F0F0F0F0F0ULL) |
-          (((w + 0x0606060606060606ULL) & 0xF0F0F0F0F0F0F0F0ULL) >> 4)) == 0x3333333333333333ULL;
-}
-
-inline std::uint32_t parse_eight_digits(std::uint64_t w) {
-  const std::uint64_t mask = 0x000000FF000000FFULL;
-  const std::uint64_t mul1 = 0x000F424000000064ULL;  // 100 + (1000000 << 32)
-  const std::uint64_t mul2 = 0x0000271000000001ULL;  // 1 + (10000 << 32)
-  w -= 0x3030303030303030ULL;
-  w = (w * 10) + (w >> 8);  // pairs of digits
-  return static_cast<std::uint32_t>((((w & mask) * mul1) + (((w >> 16) & mask) * mul2)) >> 32);
 }
 
 // Buffered line reader over a FILE* or a string.
@@ -217,12 +200,6 @@ class CsvReader final : public TraceReader {
     row.line = line_;
     row.has_structured = false;
     row.numbers.resize(columns_.size());
-    double plain_time = 0;
-    if (parse_plain(line, plain_time, row.numbers.data()) && unix_seconds_in_range(plain_time)) {
-      check_order(plain_time, line_);
-      row.time = plain_time;
-      return true;
-    }
     if (!split_csv(line, fields_, unquoted_)) fail(line_, "unterminated quote");
     if (fields_.size() != columns_.size() + 1)
       fail(line_, "expected " + std::to_string(columns_.size() + 1) + " fields, found " +
@@ -250,62 +227,6 @@ class CsvReader final : public TraceReader {
   }
 
  private:
-  // The common row in one pass: every field a plain decimal number ("-"? digits, "." digits?,
-  // at most 15 digits, so the value is exactly what parse_number gives), no quotes or spaces,
-  // one field per column. The timestamp goes to `time`, the columns to `numbers`. False: the
-  // row needs the general path (which also reports what is wrong with it).
-  bool parse_plain(std::string_view line, double& time, double* numbers) const {
-    static constexpr double kPow10[] = {1,   1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
-                                        1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
-    const char* p = line.data();
-    const char* const e = p + line.size();
-    const std::size_t n = columns_.size() + 1;
-    for (std::size_t f = 0; f < n; ++f) {
-      const bool neg = p < e && *p == '-';
-      p += neg;
-      std::int64_t m = 0;
-      int digits = 0;
-      if (std::endian::native == std::endian::little &&
-          e - p >= 8) {  // a timestamp's first eight digits at once
-        std::uint64_t w;
-        std::memcpy(&w, p, 8);
-        if (eight_digits(w)) {
-          m = parse_eight_digits(w);
-          digits = 8;
-          p += 8;
-        }
-      }
-      for (; p < e && static_cast<unsigned>(*p - '0') < 10; ++p) {
-        if (++digits > 15) return false;
-        m = m * 10 + (*p - '0');
-      }
-      if (digits == 0) return false;
-      int frac = 0;
-      if (p < e && *p == '.') {
-        ++p;
-        for (; p < e && static_cast<unsigned>(*p - '0') < 10; ++p, ++frac) {
-          if (digits + frac >= 15) return false;
-          m = m * 10 + (*p - '0');
-        }
-        if (frac == 0) return false;
-      }
-      // Below 2^53 and divided by an exact power of ten: correctly rounded, as from_chars is.
-      const double v = frac ? (neg ? -1.0 : 1.0) * (static_cast<double>(m) / kPow10[frac])
-                            : static_cast<double>(neg ? -m : m);
-      if (f == 0)
-        time = v;
-      else
-        numbers[f - 1] = v;
-      if (f + 1 < n) {
-        if (p == e || *p != ',') return false;
-        ++p;
-      } else if (p != e) {
-        return false;
-      }
-    }
-    return true;
-  }
-
   std::unique_ptr<Lines> lines_;
   std::int64_t line_ = 0;
   std::vector<std::string_view> fields_;

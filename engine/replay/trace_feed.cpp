@@ -9,18 +9,33 @@ class TraceFeed::ColumnSource final : public Source {
  public:
   void fetch(std::function<void(SampleOutcome)> done) override {
     SampleOutcome out;
-    if (!pending_.empty()) {
-      out.sample = std::move(pending_.back());
-      pending_.pop_back();
-      if (!pending_.empty()) out.earlier.swap(pending_);
+    const std::size_t n = pending_.size();
+    if (n > 0) {
+      for (std::size_t i = 0; i + 1 < n; ++i) out.earlier.push_back(sample(pending_[i]));
+      out.sample = sample(pending_[n - 1]);
+      pending_.clear();
+      structured_.clear();
     }
     done(std::move(out));
   }
-  void add(double time, double v) { pending_.push_back(Sample{Value(v), time}); }
-  void add(double time, const Value& v) { pending_.push_back(Sample{v, time}); }
+  void add(double time, double v) { pending_.push_back(Row{time, v, SIZE_MAX}); }
+  void add(double time, const Value& v) {
+    pending_.push_back(Row{time, 0, structured_.size()});
+    structured_.push_back(v);
+  }
 
  private:
-  std::vector<Sample> pending_;  // rows taken in since the last fetch, oldest first
+  struct Row {
+    double time;
+    double number;
+    std::size_t structured;  // index in structured_, SIZE_MAX for a number
+  };
+  Sample sample(const Row& r) {
+    if (r.structured == SIZE_MAX) return Sample{Value(r.number), r.time};
+    return Sample{std::move(structured_[r.structured]), r.time};
+  }
+  std::vector<Row> pending_;  // rows taken in since the last fetch, oldest first
+  std::vector<Value> structured_;
 };
 
 TraceFeed::TraceFeed(TraceReader& reader, std::optional<double> start, std::optional<double> end)
