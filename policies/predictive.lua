@@ -1,14 +1,23 @@
 -- policies/predictive.lua — forecast scaling with Holt-Winters (additive seasonality).
 --
--- The demand signal is averaged per `step` seconds into a series kept in ctx.state. After two
--- full seasons the model (level, trend, one seasonal term per step) is initialised and then
--- updated once per step; until then the policy is purely reactive. The proposal is the larger of
--- the reactive count ceil(demand / per_replica) and the forecast peak within the next `lead`
--- seconds / per_replica, so capacity is there before the load (e.g. node provisioning time).
+-- The demand signal is averaged per `step` seconds into a series kept in ctx.state. After
+-- `warmup` seconds of history (hours, not days) the model (level, trend, one seasonal term per
+-- step) starts, learning each place in the season as it comes, and is fitted afresh once two
+-- seasons are kept. Every forecast of the lead horizon is checked when its bucket closes; the
+-- policy scales ahead only after `checks` forecasts have been checked and while the mean error of
+-- the last `error_window` stays at most `max_error` (relative to the demand, at least one
+-- replica's worth). Scaling ahead, the proposal is the larger of the reactive count
+-- ceil(demand / per_replica) and the forecast peak within the next `lead` seconds / per_replica,
+-- so capacity is there before the load (e.g. node provisioning time); otherwise it is the reactive
+-- count. The reason says which: "forecast: ..." or "reactive: ... (learning | checking the
+-- forecast | forecast error X% > Y% | forecast peak ...)". Every decision with a model carries
+-- its forecast (`forecast = {{time, value, lo, hi}, ...}`, the interval two recent RMSEs wide),
+-- which `luascale replay` backtests.
 --
 -- params:
 --   signal = "rps", per_replica = 10
 --   season = 86400, step = 300, lead = 600       (seconds)
 --   alpha = 0.5, beta = 0.05, gamma = 0.3        (level, trend, seasonal smoothing)
+--   warmup = 3600, checks = 6, max_error = 0.5, error_window = 12
 --   max_gap = nil     a longer hole in the signal restarts learning (always after 2 seasons)
 return require("luascale.policies").predictive()

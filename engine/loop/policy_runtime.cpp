@@ -86,6 +86,7 @@ void PolicyRuntime::tick(double now, const TargetState& target, DecisionRecord& 
   rec.nodes_out.reset();
   rec.reason.clear();
   rec.plan.clear();
+  rec.forecast.clear();
   rec.logs.clear();
   EvalOutcome& out = out_;
   script_->evaluate(now, cfg_.interval_seconds, view_, out);
@@ -103,6 +104,7 @@ void PolicyRuntime::tick(double now, const TargetState& target, DecisionRecord& 
       rec.recommended = out.replicas ? out.replicas : out.nodes;
       rec.reason.swap(out.reason);
       rec.plan.swap(out.plan);
+      rec.forecast.swap(out.forecast);
       break;
   }
   if (!g.enabled) {  // the recommendation as it is

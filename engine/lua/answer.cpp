@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <cstring>
 #include <new>
+#include <optional>
+#include <vector>
 
 #include "engine/lua/host.hpp"
 
@@ -19,12 +21,16 @@ enum AnswerKey {
   kKeyNodes,
   kKeyReason,
   kKeyPlan,
+  kKeyForecast,
   kKeyTime,
   kKeyCapacity,
-  kKeyCount = kKeyCapacity
+  kKeyValue,
+  kKeyLo,
+  kKeyHi,
+  kKeyCount = kKeyHi
 };
-const char* const kAnswerKeyNames[] = {nullptr, "replicas", "nodes",   "reason",
-                                       "plan",  "time",     "capacity"};
+const char* const kAnswerKeyNames[] = {nullptr, "replicas", "nodes", "reason", "plan", "forecast",
+                                       "time",  "capacity", "value", "lo",     "hi"};
 
 // Formats a bad answer's message into the policy's errbuf; always false.
 class AnswerError {
@@ -139,6 +145,69 @@ bool read_plan(PolicyScript::Impl* h, lua_State* L, int answer, int keys, Answer
   return true;
 }
 
+// A finite number at t[key] (key a key-table index), or nullopt; *present says whether the field
+// was there at all.
+std::optional<double> number_field(lua_State* L, int t, int keys, int key, bool* present) {
+  lua_rawgeti(L, keys, key);
+  lua_rawget(L, t);
+  *present = !lua_isnil(L, -1);
+  std::optional<double> v;
+  if (lua_type(L, -1) == LUA_TNUMBER && std::isfinite(lua_tonumber(L, -1))) v = lua_tonumber(L, -1);
+  lua_pop(L, 1);
+  return v;
+}
+
+// Reads forecast = { {time = T, value = V [, lo = L, hi = H]}, ... } (increasing times, finite
+// numbers, lo <= value <= hi when given) from the answer at `answer`.
+bool read_forecast(PolicyScript::Impl* h, lua_State* L, int answer, int keys, AnswerError& fail) {
+  std::vector<ForecastPoint>& out = h->raw.forecast;
+  lua_rawgeti(L, keys, kKeyForecast);
+  lua_rawget(L, answer);
+  if (!lua_istable(L, -1))
+    return fail("decide returned forecast = a %s; forecast must be a list of {time=T, value=V}",
+                luaL_typename(L, -1));
+  const int list = lua_gettop(L);
+  const auto n = static_cast<lua_Integer>(lua_rawlen(L, list));
+  if (n > kMaxPlan)
+    return fail("decide returned a forecast of %lld points; at most %d", static_cast<long long>(n),
+                kMaxPlan);
+  try {
+    out.reserve(static_cast<std::size_t>(n));
+  } catch (...) {
+    return fail("not enough memory");
+  }
+  for (lua_Integer i = 1; i <= n; ++i) {
+    lua_settop(L, list);
+    lua_rawgeti(L, list, i);
+    const int point = lua_gettop(L);
+    const auto at = static_cast<long long>(i);
+    if (!lua_istable(L, point))
+      return fail("decide returned forecast[%lld] = a %s; expected {time=T, value=V}", at,
+                  luaL_typename(L, point));
+    bool present = false;
+    ForecastPoint p;
+    const auto t = number_field(L, point, keys, kKeyTime, &present);
+    if (!t) return fail("decide returned forecast[%lld].time: expected unix seconds", at);
+    if (!out.empty() && *t <= out.back().time)
+      return fail("decide returned forecast[%lld].time: times must increase", at);
+    const auto v = number_field(L, point, keys, kKeyValue, &present);
+    if (!v) return fail("decide returned forecast[%lld].value: expected a finite number", at);
+    p.time = *t;
+    p.value = *v;
+    for (int key : {kKeyLo, kKeyHi}) {
+      const auto b = number_field(L, point, keys, key, &present);
+      if (present && !b)
+        return fail("decide returned forecast[%lld].%s: expected a finite number", at,
+                    kAnswerKeyNames[key]);
+      if (b) (key == kKeyLo ? p.lo : p.hi) = *b;
+    }
+    if (!(std::isnan(p.lo) || p.lo <= p.value) || !(std::isnan(p.hi) || p.value <= p.hi))
+      return fail("decide returned forecast[%lld]: expected lo <= value <= hi", at);
+    out.push_back(p);
+  }
+  return true;
+}
+
 }  // namespace
 
 void intern_answer_keys(lua_State* L) {
@@ -148,8 +217,9 @@ void intern_answer_keys(lua_State* L) {
     lua_pushstring(L, kAnswerKeyNames[k]);
     lua_rawseti(L, -2, k);
   }
-  const char** keys[] = {&h->replicas_key, &h->nodes_key, &h->reason_key, &h->plan_key};
-  for (int k = kKeyReplicas; k <= kKeyPlan; ++k) {
+  const char** keys[] = {&h->replicas_key, &h->nodes_key, &h->reason_key, &h->plan_key,
+                         &h->forecast_key};
+  for (int k = kKeyReplicas; k <= kKeyForecast; ++k) {
     lua_rawgeti(L, -1, k);
     *keys[k - kKeyReplicas] = lua_tostring(L, -1);  // alive as long as the key table
     lua_pop(L, 1);
@@ -166,6 +236,7 @@ bool read_answer(lua_State* L) {
   d.has_replicas = d.has_nodes = false;
   d.reason_len = 0;
   d.plan_n = 0;
+  d.forecast.clear();
   const int type = lua_type(L, answer);
   if (type == LUA_TNIL) return true;
   if (type != LUA_TTABLE)
@@ -179,7 +250,7 @@ bool read_answer(lua_State* L) {
   int reason_type = LUA_TNIL;
   const char* reason = nullptr;
   std::size_t reason_len = 0;
-  bool has_plan = false;
+  bool has_plan = false, has_forecast = false;
   lua_pushnil(L);
   while (lua_next(L, answer)) {
     if (lua_type(L, -2) != LUA_TSTRING)
@@ -195,14 +266,21 @@ bool read_answer(lua_State* L) {
       if (reason_type == LUA_TSTRING) reason = lua_tolstring(L, -1, &reason_len);
     } else if (k == h->plan_key) {
       has_plan = true;
+    } else if (k == h->forecast_key) {
+      has_forecast = true;
     } else {
-      return fail("decide returned unknown field '%s' (expected replicas, nodes, reason, plan)", k);
+      return fail(
+          "decide returned unknown field '%s' (expected replicas, nodes, reason, plan, forecast)",
+          k);
     }
     lua_pop(L, 1);
   }
-  if (has_plan) {
+  if (has_plan || has_forecast) {
     lua_rawgeti(L, LUA_REGISTRYINDEX, h->keys_ref);
-    if (!read_plan(h, L, answer, lua_gettop(L), fail)) return false;
+    const int keys = lua_gettop(L);
+    if (has_plan && !read_plan(h, L, answer, keys, fail)) return false;
+    lua_settop(L, keys);
+    if (has_forecast && !read_forecast(h, L, answer, keys, fail)) return false;
     lua_settop(L, answer);
   }
   if (!check_count(L, replicas, kKeyReplicas, &d.replicas, &d.has_replicas, fail)) return false;

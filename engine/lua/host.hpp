@@ -49,6 +49,7 @@ struct RawDecision {
   std::size_t reason_len = 0;
   int plan_n = 0;
   PlanStep* plan = nullptr;  // kMaxPlan steps, allocated by the first decision with a plan
+  std::vector<ForecastPoint> forecast;  // at most kMaxPlan points
 };
 
 struct PolicyScript::Impl {
@@ -73,6 +74,7 @@ struct PolicyScript::Impl {
   const char* nodes_key = nullptr;
   const char* reason_key = nullptr;
   const char* plan_key = nullptr;
+  const char* forecast_key = nullptr;
   bool joined = false;  // counted in host->users and host->alloc.limit
   bool collect_logs = true;
   SignalTable* signals = nullptr;

@@ -316,6 +316,7 @@ void PolicyScript::evaluate(double now, double interval, const TargetView& targe
   out.nodes.reset();
   out.reason.clear();
   out.plan.clear();
+  out.forecast.clear();
   out.error.clear();
   out.logs.clear();
   std::lock_guard<std::mutex> lk(h->host->mutex);
@@ -353,6 +354,7 @@ void PolicyScript::evaluate(double now, double interval, const TargetView& targe
   if (h->raw.has_nodes) out.nodes = h->raw.nodes;
   out.reason.assign(h->raw.reason, h->raw.reason_len);
   if (h->raw.plan_n > 0) out.plan.assign(h->raw.plan, h->raw.plan + h->raw.plan_n);
+  if (!h->raw.forecast.empty()) out.forecast.swap(h->raw.forecast);
 }
 
 Value PolicyScript::state(std::string* error) const {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -68,13 +69,24 @@ struct PlanStep {
   std::int64_t capacity = 0;  // count from that time on
 };
 
+// One point of the forecast a decision may carry: the value the policy expects its demand signal
+// to have at `time`, with an optional interval (NaN when not given). Replays backtest it.
+struct ForecastPoint {
+  double time = 0;   // unix seconds
+  double value = 0;  // in the signal's units
+  double lo = std::numeric_limits<double>::quiet_NaN();
+  double hi = std::numeric_limits<double>::quiet_NaN();
+};
+
 struct EvalOutcome {
   enum class Status { Decision, Hold, Error };
   Status status = Status::Hold;
   std::optional<std::int64_t> replicas;
   std::optional<std::int64_t> nodes;
   std::string reason;
-  std::vector<PlanStep> plan;     // optional {plan = {{time=T, capacity=N}, ...}}, times increasing
+  std::vector<PlanStep> plan;  // optional {plan = {{time=T, capacity=N}, ...}}, times increasing
+  // optional {forecast = {{time=T, value=V, lo=L, hi=H}, ...}}, times increasing
+  std::vector<ForecastPoint> forecast;
   std::string error;              // "policy \"api\": policies/x.lua:12: ..." when status == Error
   std::vector<std::string> logs;  // ctx:log / print lines of this evaluation
 };

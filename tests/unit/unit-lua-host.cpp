@@ -312,7 +312,7 @@ TEST_CASE("a bad decision's message says exactly what was wrong") {
   CHECK(eval_error(decide("return { replicas = true }")) ==
         p + "replicas = a boolean; counts must be integers");
   CHECK(eval_error(decide("return { replicas = 1, why = 'x' }")) ==
-        p + "unknown field 'why' (expected replicas, nodes, reason, plan)");
+        p + "unknown field 'why' (expected replicas, nodes, reason, plan, forecast)");
   CHECK(eval_error(decide("return { 4 }")) ==
         p + "a table with a number key; expected fields replicas, nodes, reason");
   CHECK(eval_error(decide("return 'four'")) ==
@@ -479,6 +479,37 @@ TEST_CASE("ctx:signal is not fooled by a new name string at a dead one's address
   INFO(d.reason);
   REQUIRE(d.status == EvalOutcome::Status::Decision);
   CHECK(d.recommended == 300);
+}
+
+TEST_CASE("a decision may carry a forecast of its demand, bad forecasts are rejected") {
+  Run r = run_script(
+      decide("return { replicas = 3, forecast = { {time = 2000, value = 41.5, lo = 30, hi = 50}, "
+             "{time = 2300, value = 60} }, plan = { {time = 2000, capacity = 5} } }"));
+  INFO(r.out.error);
+  REQUIRE(r.out.status == EvalOutcome::Status::Decision);
+  REQUIRE(r.out.forecast.size() == 2);
+  CHECK(r.out.forecast[0].time == 2000);
+  CHECK(r.out.forecast[0].value == 41.5);
+  CHECK(r.out.forecast[0].lo == 30);
+  CHECK(r.out.forecast[0].hi == 50);
+  CHECK(r.out.forecast[1].value == 60);
+  CHECK(std::isnan(r.out.forecast[1].lo));
+  CHECK(std::isnan(r.out.forecast[1].hi));
+  CHECK(r.out.plan.size() == 1);
+  const std::string p = "policy \"hostile\": decide returned ";
+  CHECK(eval_error(decide("return { replicas = 1, forecast = 5 }")) ==
+        p + "forecast = a number; forecast must be a list of {time=T, value=V}");
+  CHECK(eval_error(decide("return { replicas = 1, forecast = { {time = 1, value = 0/0} } }")) ==
+        p + "forecast[1].value: expected a finite number");
+  CHECK(eval_error(decide("return { replicas = 1, forecast = { {time = 5, value = 1}, "
+                          "{time = 5, value = 2} } }")) ==
+        p + "forecast[2].time: times must increase");
+  CHECK(
+      eval_error(decide("return { replicas = 1, forecast = { {time = 5, value = 9, hi = 8} } }")) ==
+      p + "forecast[1]: expected lo <= value <= hi");
+  CHECK(eval_error(
+            decide("return { replicas = 1, forecast = { {time = 5, value = 9, lo = 'x'} } }")) ==
+        p + "forecast[1].lo: expected a finite number");
 }
 
 TEST_CASE("a decision may carry a plan of future capacities, bad plans are rejected") {

@@ -82,11 +82,37 @@ function M.hw_init(xs, L, alpha, beta, gamma)
   return model
 end
 
+-- hw_start(xs, L) -> a model from any history of at least two samples: from two seasons on as
+-- hw_init; before that the level is the mean so far, the trend zero, and each seasonal term the
+-- first deviation seen at its place in the season (places not seen yet take their first
+-- deviation when they come), so a forecast is available after hours, not days.
+function M.hw_start(xs, L, alpha, beta, gamma)
+  assert(L and L >= 2, "holt_winters: season length must be >= 2")
+  if #xs >= 2 * L then return M.hw_init(xs, L, alpha, beta, gamma) end
+  if #xs < 2 then return nil end
+  local first = #xs < L and #xs or L
+  local level = 0
+  for i = 1, first do level = level + xs[i] end
+  level = level / first
+  local seasonal, fresh = {}, {}
+  for i = 1, L do
+    if i <= first then seasonal[i] = xs[i] - level else seasonal[i], fresh[i] = 0, true end
+  end
+  local model = { L = L, level = level, trend = 0, seasonal = seasonal, t = first, fresh = fresh,
+                  alpha = alpha or 0.5, beta = beta or 0.1, gamma = gamma or 0.3 }
+  for i = first + 1, #xs do M.hw_update(model, xs[i]) end
+  return model
+end
+
 -- hw_update(model, x): one new observation (the sample after model.t).
 function M.hw_update(model, x)
   local L, t = model.L, model.t + 1
   local si = (t - 1) % L + 1
   local s = model.seasonal[si]
+  if model.fresh and model.fresh[si] then  -- a place in the season seen for the first time
+    model.fresh[si] = nil
+    s = x - model.level
+  end
   local last_level = model.level
   model.level = model.alpha * (x - s) + (1 - model.alpha) * (model.level + model.trend)
   model.trend = model.beta * (model.level - last_level) + (1 - model.beta) * model.trend
