@@ -14,18 +14,6 @@
 namespace luascale::cli {
 namespace {
 
-const char* status_text(EvalOutcome::Status s) {
-  switch (s) {
-    case EvalOutcome::Status::Decision:
-      return "decision";
-    case EvalOutcome::Status::Hold:
-      return "hold";
-    case EvalOutcome::Status::Error:
-      return "error";
-  }
-  return "?";
-}
-
 // Queues one signal value on its source: a number, {"history": [[dt, v], ...]} (dt seconds
 // relative to now, <= 0), or any other JSON value (a structured signal such as a per-pod list).
 void feed_signal(MemorySource& src, const std::string& name, const Value& v, double now) {
@@ -155,7 +143,7 @@ int cmd_eval(const EvalOptions& o) {
   DecisionRecord& rec = sink.record.decision;
   Value out = Value::object();
   out.set("policy", cfg.name);
-  out.set("status", status_text(rec.status));
+  out.set("status", status_name(rec.status));
   out.set("current", rec.current);
   out.set("recommended", rec.recommended ? Value(*rec.recommended) : Value());
   out.set("replicas",

@@ -12,22 +12,6 @@ namespace luascale {
 
 namespace asio = boost::asio;
 
-namespace {
-
-const char* status_name(EvalOutcome::Status s) {
-  switch (s) {
-    case EvalOutcome::Status::Decision:
-      return "decision";
-    case EvalOutcome::Status::Hold:
-      return "hold";
-    case EvalOutcome::Status::Error:
-      return "error";
-  }
-  return "?";
-}
-
-}  // namespace
-
 // A signal's adapter as the tick sees it: the answer arrives on the task's strand, exactly once,
 // within the signal's timeout ("timeout after Ns"), and its latency is recorded. The adapter's
 // callback holds the task weakly: a source that never answers must not keep a retired task

@@ -13,18 +13,6 @@
 namespace luascale {
 namespace {
 
-const char* status_name(EvalOutcome::Status s) {
-  switch (s) {
-    case EvalOutcome::Status::Decision:
-      return "decision";
-    case EvalOutcome::Status::Hold:
-      return "hold";
-    case EvalOutcome::Status::Error:
-      return "error";
-  }
-  return "?";
-}
-
 std::string label_escape(const std::string& s) {
   std::string out;
   for (char c : s) {

@@ -13,13 +13,6 @@
 namespace luascale {
 namespace {
 
-void push_number(lua_State* L, double v) {
-  if (is_exact_integer(v))
-    lua_pushinteger(L, static_cast<lua_Integer>(v));
-  else
-    lua_pushnumber(L, v);
-}
-
 // ctx:signal(name [, {window = "5m" | seconds, agg = "avg"}]): the latest value (nil when
 // missing or stale; structured values as tables), or an aggregate over the window (nil when
 // the window holds no samples).

@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <vector>
 
+#include "engine/core/units.hpp"
+
 namespace luascale {
 namespace {
 
@@ -174,6 +176,13 @@ struct Converter {
 
 void push_value(lua_State* L, const Value& v) {
   push_at(L, v, 0);
+}
+
+void push_number(lua_State* L, double v) {
+  if (is_exact_integer(v))
+    lua_pushinteger(L, static_cast<lua_Integer>(v));
+  else
+    lua_pushnumber(L, v);
 }
 
 bool lua_to_value(lua_State* L, int idx, Value& out, const std::string& path, std::string* error,

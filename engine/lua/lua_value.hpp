@@ -14,6 +14,10 @@ namespace luascale {
 // left out). Raises (a Lua error) past 64 levels of nesting or on memory; call it protected.
 void push_value(lua_State* L, const Value& v);
 
+// Pushes a number as an integer when it is one exactly (so it prints and compares as the script
+// expects), else as a float.
+void push_number(lua_State* L, double v);
+
 struct LuaToValueOptions {
   bool allow_non_finite = false;      // NaN and infinities convert (JSON cannot hold them)
   bool empty_table_is_array = false;  // {} becomes [] instead of an empty object

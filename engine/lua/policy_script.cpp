@@ -130,13 +130,6 @@ void push_count(lua_State* L, const std::optional<std::int64_t>& v) {
     lua_pushnil(L);
 }
 
-void push_number(lua_State* L, double v) {
-  if (is_exact_integer(v))
-    lua_pushinteger(L, static_cast<lua_Integer>(v));
-  else
-    lua_pushnumber(L, v);
-}
-
 // One evaluation (under lua_pcall): refreshes ctx.now, ctx.interval and ctx.target's counts,
 // calls decide(ctx, params) and checks its answer into h->raw (h->answer_ok; the reason why not
 // in h->errbuf). ctx and ctx.target carry a protected metatable without __newindex, so the
@@ -218,6 +211,18 @@ bool run_loading(PolicyScript::Impl* h, lua_CFunction f, std::string* error) {
 }
 
 }  // namespace
+
+const char* status_name(EvalOutcome::Status s) {
+  switch (s) {
+    case EvalOutcome::Status::Decision:
+      return "decision";
+    case EvalOutcome::Status::Hold:
+      return "hold";
+    case EvalOutcome::Status::Error:
+      return "error";
+  }
+  return "?";
+}
 
 PolicyScript::PolicyScript() : impl_(std::make_unique<Impl>()) {}
 PolicyScript::~PolicyScript() = default;

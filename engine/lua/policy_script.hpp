@@ -91,6 +91,9 @@ struct EvalOutcome {
   std::vector<std::string> logs;  // ctx:log / print lines of this evaluation
 };
 
+// "decision", "hold" or "error": how decisions, logs and metrics name a status.
+const char* status_name(EvalOutcome::Status s);
+
 // Largest count a decision may carry.
 inline constexpr std::int64_t kMaxCount = 2147483647;
 

@@ -42,18 +42,6 @@ char* put_int(char* p, std::int64_t v) {
   return std::to_chars(p, p + 24, v).ptr;
 }
 
-const char* status_name(EvalOutcome::Status s) {
-  switch (s) {
-    case EvalOutcome::Status::Decision:
-      return "decision";
-    case EvalOutcome::Status::Hold:
-      return "hold";
-    case EvalOutcome::Status::Error:
-      return "error";
-  }
-  return "?";
-}
-
 }  // namespace
 
 std::string csv_field(const std::string& s) {

@@ -6,6 +6,21 @@
 #include <limits>
 
 namespace luascale {
+namespace {
+
+// Takes up to n from the youngest entries of (ready at, count) first; returns what is left of n.
+std::int64_t remove_youngest(std::deque<std::pair<double, std::int64_t>>& q, std::int64_t n) {
+  while (n > 0 && !q.empty()) {
+    auto& youngest = q.back();
+    const std::int64_t k = std::min(n, youngest.second);
+    youngest.second -= k;
+    n -= k;
+    if (youngest.second == 0) q.pop_back();
+  }
+  return n;
+}
+
+}  // namespace
 
 SimulatedTarget::SimulatedTarget(const double& now, const Options& opts)
     : now_(now), opts_(opts), count_(opts.start) {
@@ -60,15 +75,8 @@ void SimulatedTarget::set(std::int64_t desired) {
       not_ready_ += desired - count_;
     }
   } else {
-    std::int64_t remove = count_ - desired;  // replicas still starting go first
-    while (remove > 0 && !starting_.empty()) {
-      auto& youngest = starting_.back();
-      const std::int64_t k = std::min(remove, youngest.second);
-      youngest.second -= k;
-      not_ready_ -= k;
-      remove -= k;
-      if (youngest.second == 0) starting_.pop_back();
-    }
+    const std::int64_t remove = count_ - desired;  // replicas still starting go first
+    not_ready_ -= remove - remove_youngest(starting_, remove);
   }
   count_ = desired;
 }
@@ -81,15 +89,7 @@ void SimulatedTarget::set_nodes(std::int64_t want) {
     else
       nodes_ready_ += want - nodes_;
   } else if (want < nodes_) {
-    std::int64_t remove = nodes_ - want;  // nodes still booting go first
-    while (remove > 0 && !booting_.empty()) {
-      auto& youngest = booting_.back();
-      const std::int64_t k = std::min(remove, youngest.second);
-      youngest.second -= k;
-      remove -= k;
-      if (youngest.second == 0) booting_.pop_back();
-    }
-    nodes_ready_ -= remove;
+    nodes_ready_ -= remove_youngest(booting_, nodes_ - want);  // nodes still booting go first
   }
   nodes_ = want;
 }
