@@ -109,3 +109,23 @@ TEST_CASE("http-json source: option errors") {
         "http-json: key 'headers': header 'X-A' must be a string");
   CHECK(error_of(R"({"source":"http-json","pointer":"/a"})") == "http-json: key 'url': required");
 }
+
+TEST_CASE("http-json source: a secret in the URL's query string is never printed") {
+  LoopbackServer server([&](const RawRequest& r) {
+    if (r.target == "/q?token=s3cr3t&queue=jobs&api_key=k3y")
+      return ScriptedReply{http_response(500, "no")};
+    return ScriptedReply{http_response(404, "")};
+  });
+  boost::asio::io_context io;
+  AdapterContext ctx{io, ""};
+  auto src = make_source(ctx, R"({"source": "http-json", "url": "http://127.0.0.1:)" +
+                                  std::to_string(server.port()) +
+                                  R"(/q?token=s3cr3t&queue=jobs&api_key=k3y", "pointer": "/n"})");
+  const std::string text = fetch_text(io, *src);
+  // The request carried the real query (the server answered 500, not 404); the error shows it
+  // redacted.
+  CHECK(text == "ERROR: http-json http://127.0.0.1:" + std::to_string(server.port()) +
+                    "/q?token=<redacted>&queue=jobs&api_key=<redacted>: HTTP 500: no");
+  CHECK(!contains(text, "s3cr3t"));
+  CHECK(!contains(text, "k3y"));
+}

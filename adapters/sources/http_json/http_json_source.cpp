@@ -125,8 +125,8 @@ std::unique_ptr<Source> make_http_json_source(AdapterContext& ctx, const SignalS
     request.headers.emplace_back("Accept", "application/json");
   request.timeout = std::chrono::milliseconds(
       std::max<std::int64_t>(1, static_cast<std::int64_t>(spec.timeout_seconds * 1000)));
-  request.url = server.url.to_string();
-  std::string what = "http-json " + request.url;
+  request.url = server.url.to_request_string();
+  std::string what = "http-json " + server.url.to_string();  // secret query values redacted
   return std::make_unique<HttpJsonSource>(adapters::shared_http_client(ctx.io, server.tls),
                                           std::move(request), std::move(what), pointer);
 }
