@@ -162,6 +162,17 @@ TEST_CASE("redis source: a peer that sends garbage is a protocol error") {
                            ": byte 0: unknown reply type 'H'"));
 }
 
+TEST_CASE("redis source: a GET value is read in decimal notation only") {
+  RedisServer redis;
+  Fixture f;
+  redis.cli("SET hex 0x10");
+  redis.cli("SET inf inf");
+  redis.cli("SET exp 2.5e1");
+  CHECK(contains(f.value(source_json(redis.url(), "get", "hex")), "value is not a number"));
+  CHECK(contains(f.value(source_json(redis.url(), "get", "inf")), "value is not a number"));
+  CHECK(f.value(source_json(redis.url(), "get", "exp")) == "25");
+}
+
 TEST_CASE("redis source: reconnects after a server restart and after an idle kill") {
   auto redis = std::make_unique<RedisServer>();
   const auto port = redis->port();
