@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -34,12 +35,27 @@ std::string holder_pid(int fd) {
 
 std::unique_ptr<StateLock> StateLock::acquire(const std::string& state_file, std::string* error) {
   const std::string path = state_file + ".lock";
-  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
   if (fd < 0) {
     const int err = errno;
     if (error)
       *error = path + ": cannot open the state file's lock: " +
                (err == ELOOP ? std::string("is a symbolic link") : errno_text(err));
+    return nullptr;
+  }
+  // The lock file is this process's own: a file someone else owns, or one with other names
+  // (a hard link to a file elsewhere), is never truncated.
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1 ||
+      st.st_uid != ::geteuid()) {
+    const int err = errno;
+    if (error)
+      *error = path + ": not used as the state file's lock: " +
+               (st.st_mode == 0        ? errno_text(err)
+                : !S_ISREG(st.st_mode) ? std::string("not a regular file")
+                : st.st_nlink != 1     ? std::string("it has other names (hard links)")
+                                       : std::string("owned by another user"));
+    ::close(fd);
     return nullptr;
   }
   int rc;

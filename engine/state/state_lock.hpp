@@ -12,8 +12,9 @@ namespace luascale {
 class StateLock {
  public:
   // Takes the lock of `state_file` (creating "<state_file>.lock", mode 0600, never through a
-  // symbolic link) without waiting. nullptr + *error when another process holds it: "<state
-  // file>: in use by another luascale run (pid 4242, lock file <state file>.lock); ...".
+  // symbolic link; an existing one must be a regular file of this user with no other name)
+  // without waiting. nullptr + *error when another process holds it: "<state file>: in use by
+  // another luascale run (pid 4242, lock file <state file>.lock); ...".
   static std::unique_ptr<StateLock> acquire(const std::string& state_file, std::string* error);
   ~StateLock();  // releases the lock
   StateLock(const StateLock&) = delete;

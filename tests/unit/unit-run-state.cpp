@@ -138,6 +138,20 @@ TEST_CASE("one process per state file: a second run stops at once, naming the ho
   CHECK(err.rfind("state file " + (other.path() / "state.json").string() + ": is a symbolic link",
                   0) == 0);
   CHECK(read_file(other.path() / "elsewhere.json") == "{}");
+
+  // A lock file that is a hard link to another file is never truncated.
+  TempDir third_dir;
+  third_dir.write("p.lua", kPolicy);
+  third_dir.write("c.json", config());
+  third_dir.write("precious", "keep\n");
+  REQUIRE(::link((third_dir.path() / "precious").c_str(),
+                 (third_dir.path() / "state.json.lock").c_str()) == 0);
+  asio::io_context io5;
+  Runner linked_lock(io5, run_options(third_dir), fake_sources(), fake_actuators());
+  CHECK_FALSE(linked_lock.start(&err));
+  CHECK(err == (third_dir.path() / "state.json.lock").string() +
+                   ": not used as the state file's lock: it has other names (hard links)");
+  CHECK(read_file(third_dir.path() / "precious") == "keep\n");
 }
 
 TEST_CASE("a stop saves the failure count of every tick before it") {
