@@ -3,7 +3,9 @@
 // own timeout), evaluates, applies guardrails, actuates when the count changes and records the
 // decision. Ticks of one policy never overlap (a missed tick is counted, not queued); a slow
 // source or actuator delays only its own policy. Also: hot reload (validate first, keep the old
-// version on error), state persistence, and the data behind /metrics, /readyz and /decisions.
+// version on error; a policy that goes on is handed over once its tick in flight is committed),
+// state persistence (one process per state file, restores checked as input), and the data
+// behind /metrics, /readyz and /decisions.
 #pragma once
 
 #include <functional>
