@@ -56,7 +56,9 @@ class Runner {
   // Loads and validates the config, restores state, starts the timers, the signal handlers and
   // the HTTP server. False + *error (every problem, one per line) when nothing could start.
   bool start(std::string* error);
-  // Re-reads the config; on any problem logs it and keeps the running version. True if swapped.
+  // Re-reads the config; on any problem logs it and keeps the running version. True if swapped
+  // (each policy that goes on is handed over once its tick in flight is done), or queued behind
+  // a reload still handing over.
   bool reload();
   // Stops timers and the server, saves state; pending callbacks finish on their own.
   void stop();
