@@ -107,7 +107,67 @@ std::string Url::target() const {
 }
 
 std::string Url::to_string() const {
+  std::string out = scheme + "://" + authority() + (path.empty() ? "/" : path);
+  if (!query.empty()) {
+    out += '?';
+    out += redact_query(query);
+  }
+  return out;
+}
+
+std::string Url::to_request_string() const {
   return scheme + "://" + authority() + target();
+}
+
+bool is_secret_name(std::string_view name) {
+  std::string lower = ascii_lower(name);
+  if (auto decoded = percent_decode(lower, true)) lower = ascii_lower(*decoded);
+  for (const char* part : {"token", "secret", "passw", "pwd", "key", "signature", "auth",
+                           "credential", "session", "cookie", "jwt"})
+    if (lower.find(part) != std::string::npos) return true;
+  return lower == "sig" || lower == "pass" || lower == "code";
+}
+
+std::string redact_query(std::string_view query) {
+  std::string out;
+  out.reserve(query.size());
+  while (true) {
+    const auto amp = query.find('&');
+    const std::string_view piece = query.substr(0, amp);
+    const auto eq = piece.find('=');
+    if (eq != std::string_view::npos && is_secret_name(piece.substr(0, eq))) {
+      out += piece.substr(0, eq + 1);
+      out += "<redacted>";
+    } else {
+      out += piece;
+    }
+    if (amp == std::string_view::npos) break;
+    out += '&';
+    query.remove_prefix(amp + 1);
+  }
+  return out;
+}
+
+std::string redact_url(std::string_view text) {
+  if (auto url = parse_url(text)) return url->to_string();
+  // Not a URL this parser takes: still no userinfo, and no secret query values.
+  std::string_view rest = text;
+  std::string out;
+  if (const auto scheme_end = rest.find("://"); scheme_end != std::string_view::npos) {
+    out += rest.substr(0, scheme_end + 3);
+    rest.remove_prefix(scheme_end + 3);
+    const auto authority_end = rest.find_first_of("/?#");
+    const auto at = rest.substr(0, authority_end).rfind('@');
+    if (at != std::string_view::npos) rest.remove_prefix(at + 1);
+  }
+  if (const auto hash = rest.find('#'); hash != std::string_view::npos) rest = rest.substr(0, hash);
+  const auto q = rest.find('?');
+  out += rest.substr(0, q);
+  if (q != std::string_view::npos) {
+    out += '?';
+    out += redact_query(rest.substr(q + 1));
+  }
+  return out;
 }
 
 std::optional<Url> parse_url(std::string_view text, std::string* error) {

@@ -1,5 +1,6 @@
 // adapters/net/url.hpp — URL parsing (http, https and any scheme with an authority), host:port
-// parsing for listen addresses, and RFC 3986 percent-encoding / query-string helpers.
+// parsing for listen addresses, RFC 3986 percent-encoding / query-string helpers, and URLs fit
+// to print (credentials and secret-looking query values left out).
 #pragma once
 
 #include <cstdint>
@@ -27,9 +28,21 @@ struct Url {
   std::string authority() const;
   // The HTTP request-target: path plus "?query" when there is a query.
   std::string target() const;
-  // The URL without userinfo (safe to print): scheme://authority/path?query.
+  // The URL to print: scheme://authority/path?query without userinfo, and with the value of
+  // every query parameter whose name looks secret (see is_secret_name) as "<redacted>".
   std::string to_string() const;
+  // The URL a request goes to: the same with the query as it is. Never print it.
+  std::string to_request_string() const;
 };
+
+// Whether a query parameter's name looks like it carries a secret: it contains (any case)
+// "token", "secret", "passw", "pwd", "key", "signature", "auth", "credential", "session", "cookie"
+// or "jwt", or is "sig", "pass" or "code".
+bool is_secret_name(std::string_view name);
+// The query with the value of every secret-looking parameter as "<redacted>".
+std::string redact_query(std::string_view query);
+// URL text fit to print, parsable or not: userinfo dropped, secret query values redacted.
+std::string redact_url(std::string_view text);
 
 // Parses an absolute URL "scheme://[userinfo@]host[:port][/path][?query][#fragment]"; the
 // fragment is dropped. Returns nullopt and sets *error (when given) on malformed input; error

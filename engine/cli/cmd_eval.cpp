@@ -1,4 +1,5 @@
 // engine/cli/cmd_eval.cpp — `luascale eval`: one evaluation, printed as JSON.
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <iostream>
@@ -127,13 +128,18 @@ int cmd_eval(const EvalOptions& o) {
   if (!o.state.empty()) {
     // A state file as `replay --state-out` and `run` write it; the policy's entry is restored
     // (recommendation history, scale events, ctx.state).
+    // Checked as `run` checks it: entries stamped after the evaluation's time are dropped.
     Value policies;
-    if (!load_state_file(o.state, policies, &err)) throw std::runtime_error(err);
+    double saved_at = now;
+    if (!load_state_file(o.state, policies, &err, &saved_at)) throw std::runtime_error(err);
     if (const Value* st = policies.find(cfg.name)) {
-      if (!rt->restore_state(*st, &err)) {
-        std::cerr << err << "\n";
+      std::vector<std::string> warnings;
+      if (!rt->restore_state(*st, std::min(now, saved_at), warnings, &err)) {
+        std::cerr << o.state << ": policy \"" << cfg.name << "\": " << err << "\n";
         return 1;
       }
+      for (const auto& w : warnings)
+        std::cerr << o.state << ": policy \"" << cfg.name << "\": " << w << "\n";
     } else {
       throw std::runtime_error(o.state + ": no state for policy \"" + cfg.name + "\"");
     }

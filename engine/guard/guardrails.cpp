@@ -271,45 +271,4 @@ void Guardrails::record_scale(double now, std::int64_t from, std::int64_t to) {
     state_.scale_down_events.push_back({now, from - to});
 }
 
-namespace {
-Value timed_to_value(const std::vector<TimedCount>& v) {
-  Value::Array a;
-  a.reserve(v.size());
-  for (const auto& t : v) a.push_back(Value(Value::Array{Value(t.time), Value(t.count)}));
-  return Value(std::move(a));
-}
-std::vector<TimedCount> timed_from_value(const Value* v) {
-  std::vector<TimedCount> out;
-  if (!v || !v->is_array()) return out;
-  for (const auto& e : v->as_array())
-    if (e.is_array() && e.as_array().size() == 2 && e.as_array()[0].is_number() &&
-        e.as_array()[1].is_number())
-      out.push_back({e.as_array()[0].as_number(), e.as_array()[1].as_int()});
-  return out;
-}
-}  // namespace
-
-Value GuardrailState::to_value() const {
-  Value v = Value::object();
-  v.set("recommendations", timed_to_value(recommendations));
-  v.set("scale_up_events", timed_to_value(scale_up_events));
-  v.set("scale_down_events", timed_to_value(scale_down_events));
-  v.set("last_scale_time", last_scale_time ? Value(*last_scale_time) : Value());
-  v.set("consecutive_failures", Value(consecutive_failures));
-  return v;
-}
-
-GuardrailState GuardrailState::from_value(const Value& v) {
-  GuardrailState s;
-  s.recommendations = timed_from_value(v.find("recommendations"));
-  s.scale_up_events = timed_from_value(v.find("scale_up_events"));
-  s.scale_down_events = timed_from_value(v.find("scale_down_events"));
-  if (const Value* t = v.find("last_scale_time"); t && t->is_number())
-    s.last_scale_time = t->as_number();
-  if (const Value* c = v.find("consecutive_failures"); c && c->is_number())
-    s.consecutive_failures = c->as_int();
-  s.initialized = !s.recommendations.empty();
-  return s;
-}
-
 }  // namespace luascale

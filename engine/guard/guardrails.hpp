@@ -73,7 +73,8 @@ struct TimedCount {
   std::int64_t count = 0;  // a recommendation, or a scale event's change (> 0)
 };
 
-// The persisted part of the guardrails (survives restarts via the state file).
+// The persisted part of the guardrails (survives restarts via the state file). Its conversions
+// live in guardrail_state.cpp.
 struct GuardrailState {
   bool initialized = false;
   std::vector<TimedCount> recommendations;
@@ -83,7 +84,16 @@ struct GuardrailState {
   std::int64_t consecutive_failures = 0;
 
   Value to_value() const;
-  static GuardrailState from_value(const Value& v);  // tolerant: missing fields -> empty
+  // Reads what to_value wrote, checked, as a restore from a state file must: a missing field is
+  // empty; a field of the wrong type, a time that is not a finite number, a count that is not an
+  // integer in 0..2147483647 (scale events from 1) reject the whole state: false + *error naming
+  // the field ("guardrails.recommendations[3]: count 1e+300 is not an integer in
+  // 0..2147483647"). Entries stamped later than `latest` (unix seconds: the restore's now, or the
+  // file's saved_at when earlier) cannot be trusted: recommendations and scale events are
+  // dropped; last_scale_time is clamped to `latest` (a scale happened, when is unknown: the
+  // cooldown counts from then). Each adds one line to `warnings` naming the field.
+  static bool restore(const Value& v, double latest, GuardrailState& out,
+                      std::vector<std::string>& warnings, std::string* error);
 };
 
 class Guardrails {

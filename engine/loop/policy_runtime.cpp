@@ -4,6 +4,8 @@
 #include <cmath>
 #include <filesystem>
 
+#include "engine/lua/lua_value.hpp"
+
 namespace luascale {
 
 std::string display_path(const std::string& path) {
@@ -127,10 +129,45 @@ Value PolicyRuntime::save_state(std::string* error) const {
   return v;
 }
 
-bool PolicyRuntime::restore_state(const Value& v, std::string* error) {
-  if (const Value* g = v.find("guardrails")) guard_.state() = GuardrailState::from_value(*g);
-  if (const Value* s = v.find("ctx_state"))
+std::string PolicyRuntime::persisted_json(std::string* ctx_error) {
+  std::string err;
+  Value st = script_->state(&err);
+  if (err.empty()) last_ctx_json_ = to_json(st);
+  if (ctx_error) *ctx_error = err;
+  std::string out = "{\"guardrails\":";
+  out += to_json(guard_.state().to_value());
+  out += ",\"ctx_state\":";
+  out += last_ctx_json_.empty() ? "{}" : last_ctx_json_;
+  out += '}';
+  return out;
+}
+
+bool PolicyRuntime::restore_state(const Value& v, double latest, std::vector<std::string>& warnings,
+                                  std::string* error, bool guardrails) {
+  if (!v.is_object()) {
+    if (error) *error = std::string("expected an object, not ") + v.kind_name();
+    return false;
+  }
+  GuardrailState g;
+  std::vector<std::string> notes;
+  if (guardrails)
+    if (const Value* gv = v.find("guardrails"); gv && !gv->is_null())
+      if (!GuardrailState::restore(*gv, latest, g, notes, error)) return false;
+  const Value* s = v.find("ctx_state");
+  if (s && !s->is_null()) {
+    if (!s->is_object() && !s->is_array()) {
+      if (error) *error = std::string("ctx_state: expected a table, not ") + s->kind_name();
+      return false;
+    }
+    if (!value_within_limits(*s, "ctx_state", error)) {
+      if (error) *error += " (a save could never convert it back)";
+      return false;
+    }
     if (!script_->set_state(*s, error)) return false;
+    last_ctx_json_ = to_json(*s);
+  }
+  if (guardrails) guard_.state() = std::move(g);
+  warnings.insert(warnings.end(), notes.begin(), notes.end());
   return true;
 }
 

@@ -58,7 +58,18 @@ class PolicyRuntime {
 
   // Persisted state: guardrails history + ctx.state.
   Value save_state(std::string* error = nullptr) const;
-  bool restore_state(const Value& v, std::string* error);
+  // The same as compact JSON text, for `run`'s state file: the guardrails' history always, and
+  // ctx.state as last converted successfully; *ctx_error says why the current ctx.state could
+  // not be converted (the previous one is kept then, so the history is still saved).
+  std::string persisted_json(std::string* ctx_error);
+  // Restores what save_state wrote, checked as input: GuardrailState::restore (types, ranges;
+  // entries stamped after `latest`, unix seconds, dropped or clamped, one line each in
+  // `warnings`), and a ctx.state that a save could convert back (an object or array, at most
+  // 100,000 values, 64 levels). False + *error naming the field when the entry cannot be used;
+  // nothing is restored then. `guardrails` false restores ctx.state alone (a new target starts a
+  // fresh guardrail history).
+  bool restore_state(const Value& v, double latest, std::vector<std::string>& warnings,
+                     std::string* error, bool guardrails = true);
 
   const PolicyConfig& config() const { return cfg_; }
   PolicyScript& script() { return *script_; }
@@ -74,6 +85,7 @@ class PolicyRuntime {
   TargetView view_;
   EvalOutcome out_;  // reused by tick()
   std::size_t attached_count_ = 0;
+  std::string last_ctx_json_;  // the last ctx.state converted (or restored), compact JSON
 };
 
 // The display path of a script for messages: relative to the working directory when below it.

@@ -116,7 +116,8 @@ void PolicyTask::set_actuator(std::unique_ptr<Actuator> actuator) {
   actuator_ = std::move(actuator);
 }
 
-void PolicyTask::start(double jitter_fraction, std::mt19937_64& rng) {
+void PolicyTask::start(double jitter_fraction, std::mt19937_64& rng,
+                       std::optional<std::chrono::steady_clock::time_point> first_due) {
   if (!actuator_) return;
   live_target_ = std::make_unique<LiveTarget>(*this);
   tick_ = std::make_unique<PolicyTick>(*rt, *live_target_, *this);
@@ -131,8 +132,11 @@ void PolicyTask::start(double jitter_fraction, std::mt19937_64& rng) {
   std::uniform_real_distribution<double> d(0,
                                            std::max(0.0, jitter_fraction) * cfg.interval_seconds);
   const double delay = opts.once ? 0 : d(rng);
-  next_due_ =
-      std::chrono::steady_clock::now() + std::chrono::microseconds(static_cast<long>(delay * 1e6));
+  const auto now = std::chrono::steady_clock::now();
+  next_due_ = now + std::chrono::microseconds(static_cast<long>(delay * 1e6));
+  if (first_due && !opts.once)
+    next_due_ = std::min(
+        *first_due, now + std::chrono::microseconds(static_cast<long>(cfg.interval_seconds * 1e6)));
   auto self = shared_from_this();
   timer_.expires_at(next_due_);
   timer_.async_wait([self](boost::system::error_code ec) {
@@ -140,12 +144,67 @@ void PolicyTask::start(double jitter_fraction, std::mt19937_64& rng) {
   });
 }
 
-void PolicyTask::retire() {
+void PolicyTask::retire(std::function<void(std::shared_ptr<const std::string>)> done) {
   auto self = shared_from_this();
-  asio::post(strand, [self] {
+  asio::post(strand, [self, done = std::move(done)]() mutable {
     self->retired_ = true;
     self->timer_.cancel();
+    if (done) self->handovers_.push_back(std::move(done));
+    if (!self->in_flight_) self->hand_over();  // else when the tick in flight is done
   });
+}
+
+std::shared_ptr<const std::string> PolicyTask::snapshot() {
+  std::string err;
+  auto st = std::make_shared<const std::string>(rt->persisted_json(&err));
+  if (err != state_error_) {
+    state_error_ = err;
+    if (!err.empty())
+      log_event("warn", cfg.name, "state",
+                "ctx.state not persisted (the last one that could be is kept, with the "
+                "guardrail history): " +
+                    err);
+  }
+  std::lock_guard<std::mutex> lock(mu);
+  saved_state = st;
+  return st;
+}
+
+void PolicyTask::hand_over() {
+  if (handovers_.empty()) return;
+  auto waiting = std::move(handovers_);
+  handovers_.clear();
+  auto final = snapshot();
+  for (auto& done : waiting) done(final);
+}
+
+void PolicyTask::inherit(PolicyTask& old) {
+  std::lock_guard<std::mutex> lock_old(old.mu);
+  std::lock_guard<std::mutex> lock(mu);
+  evaluations = old.evaluations;
+  bound_by = old.bound_by;
+  scale_events = old.scale_events;
+  missed_ticks = old.missed_ticks;
+  actuations = old.actuations;
+  actuation_errors = old.actuation_errors;
+  successful_ticks = old.successful_ticks;
+  ticks = old.ticks;
+  eval_seconds = old.eval_seconds;
+  tick_lag = old.tick_lag;
+  recommended = old.recommended;
+  desired = old.desired;
+  current = old.current;
+  last_decision_time = old.last_decision_time;
+  recent = old.recent;
+  last_error = old.last_error;
+  for (Signal& s : signals)
+    for (const Signal& o : old.signals)
+      if (o.name == s.name) {
+        s.fetch_errors = o.fetch_errors;
+        s.latency = o.latency;
+        s.last_error = o.last_error;
+        s.value = o.value;
+      }
 }
 
 void PolicyTask::schedule() {
@@ -193,7 +252,12 @@ void PolicyTask::tick_now() {
 }
 
 bool PolicyTask::may_write(std::string* why) {
-  if (retired_ || host_.stopping()) return false;
+  // A retired task's last tick still writes (a reload or a stop commits it), unless it took so
+  // long that the loop went on without it.
+  if (abandoned_) {
+    *why = "superseded while in flight: not actuated";
+    return false;
+  }
   if (!host_.leader()) {
     *why = "not the leader: not actuated";
     return false;
@@ -203,16 +267,32 @@ bool PolicyTask::may_write(std::string* why) {
 
 void PolicyTask::tick_done(TickRecord& t) {
   DecisionRecord& rec = t.decision;
+  const bool read = !t.read_failed;
+  const bool scaled = read && rec.desired != rec.current;  // an actuation changed the count
+  std::string signal_failure;                              // the first failed signal and its error
+  std::vector<std::pair<std::string, std::string>> failed_signals;
+  for (std::size_t i = 0; i < signals.size(); ++i)
+    if (!t.signal_errors[i].empty()) {
+      failed_signals.emplace_back(signals[i].name, t.signal_errors[i]);
+      if (signal_failure.empty())
+        signal_failure = "signal " + signals[i].name + ": " + t.signal_errors[i];
+    }
+  const bool success =
+      read && !t.apply_failed && failed_signals.empty() && rec.status != EvalOutcome::Status::Error;
+  std::string failure;
+  if (!read || t.apply_failed)
+    failure = t.note;
+  else if (rec.status == EvalOutcome::Status::Error)
+    failure = rec.reason;
+  else if (!failed_signals.empty())
+    failure = signal_failure;
+
   // The persisted form is rebuilt after a scale (so the scale event reaches the state file at
   // once) and otherwise at most every 10 s: converting a long recommendation history on every
   // tick of every policy would cost more than the evaluations themselves.
-  std::string err;
-  const bool scaled = rec.desired != rec.current;
-  const bool snapshot = scaled || rec.time - last_snapshot_ >= 10 || !saved_state;
-  std::shared_ptr<const std::string> st_json;
-  if (snapshot) {
-    Value st = rt->save_state(&err);
-    if (err.empty()) st_json = std::make_shared<const std::string>(to_json(st));
+  const bool refresh = scaled || rec.time - last_snapshot_ >= 10 || !saved_state;
+  if (refresh) {
+    snapshot();
     last_snapshot_ = rec.time;
   }
   const SignalTable& table = rt->signals();
@@ -236,24 +316,27 @@ void PolicyTask::tick_done(TickRecord& t) {
     ++ticks;
     if (t.read_failed || t.apply_failed) ++actuation_errors;
     if (t.applied) ++actuations;
-    if (!t.read_failed) {
+    if (read) {
       eval_seconds.observe(t.eval_seconds, kEvalBuckets);
       lua_memory = rt->script().memory_used();
     }
     ++evaluations[result];
-    if (rec.status != EvalOutcome::Status::Error) ++successful_ticks;
+    if (success) ++successful_ticks;
     if (rec.bound_by != BoundBy::None && rec.bound_by != BoundBy::Hold)
       ++bound_by[bound_by_name(rec.bound_by)];
+    if (scaled)
+      ++scale_events[{rec.desired > rec.current ? "up" : "down", bound_by_name(rec.bound_by)}];
     if (rec.recommended) recommended = rec.recommended;
-    desired = rec.desired;
-    current = rec.current;
+    if (read) {  // a target that could not be read has no known count
+      desired = rec.desired;
+      current = rec.current;
+    }
     last_decision_time = rec.time;
-    last_error = rec.status == EvalOutcome::Status::Error ? rec.reason : "";
-    recent.push_back(Recent{rec.time, rec.status, rec.bound_by, rec.current, rec.desired,
-                            rec.recommended.value_or(-1), rec.reason, t.read_failed ? "" : t.note,
-                            std::move(rec.logs)});
+    last_error = failure;
+    recent.push_back(Recent{rec.time, rec.status, rec.bound_by, read ? rec.current : -1,
+                            read ? rec.desired : -1, rec.recommended.value_or(-1), rec.reason,
+                            read ? t.note : "", std::move(rec.logs), std::move(failed_signals)});
     while (recent.size() > host_.run_options().decisions_kept) recent.pop_front();
-    if (snapshot && err.empty()) saved_state = std::move(st_json);
   }
   for (std::size_t i = 0; i < signals.size(); ++i)
     if (!t.signal_errors[i].empty())
@@ -261,18 +344,20 @@ void PolicyTask::tick_done(TickRecord& t) {
                 "signal " + signals[i].name + ": " + t.signal_errors[i]);
   if (rec.status == EvalOutcome::Status::Error)
     log_event("error", cfg.name, "evaluation_error",
-              rec.reason + " (holding " + std::to_string(rec.desired) + ")");
-  else if (rec.desired != rec.current)
+              rec.reason + (!read    ? " (the target is left as it is)"
+                            : scaled ? ""
+                                     : " (holding " + std::to_string(rec.desired) + ")"));
+  if (scaled)  // every change of count, whatever rule made it (fallback included)
     log_event("info", cfg.name, "scaled",
               "scaled " + std::to_string(rec.current) + " -> " + std::to_string(rec.desired) +
                   " (" + bound_by_name(rec.bound_by) + "): " + rec.reason);
-  if (!t.read_failed && !t.note.empty())
+  if (read && !t.note.empty())
     log_event(t.apply_failed ? "error" : "info", cfg.name, "actuation", t.note);
-  if (!err.empty()) log_event("warn", cfg.name, "state", "state not persisted: " + err);
   if (const auto& hook = host_.run_options().on_tick) hook(cfg.name, t);
   in_flight_ = false;
-  if (snapshot) host_.state_changed(scaled);
+  if (refresh) host_.state_changed(scaled);
   host_.tick_finished();
+  if (retired_) hand_over();
 }
 
 }  // namespace luascale

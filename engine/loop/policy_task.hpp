@@ -2,6 +2,7 @@
 // the tick sees them (answers on the policy's strand, at most once, a signal within its timeout),
 // the timer that starts its ticks, and the record step that feeds /metrics, /decisions, the log
 // and the state file. Ticks of one policy never overlap: a tick due while one runs is missed.
+// Everything but the fields under `mu` lives on the policy's strand.
 #pragma once
 
 #include <utility>
@@ -15,6 +16,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -90,13 +92,26 @@ class PolicyTask : public std::enable_shared_from_this<PolicyTask>, public TickS
   // The target; without one the task never ticks (a config `check` builds no actuator).
   void set_actuator(std::unique_ptr<Actuator> actuator);
 
-  // Arms the first tick, delayed by up to `jitter_fraction` of the interval (manual ticks: none).
-  void start(double jitter_fraction, std::mt19937_64& rng);
-  // Stops the timer; a tick in flight finishes but writes nothing.
-  void retire();
+  // Arms the first tick, delayed by up to `jitter_fraction` of the interval (manual ticks: none),
+  // or at `first_due` (at most one interval away): a reloaded policy keeps its schedule, so
+  // reloads never make it tick more often than its interval.
+  void start(double jitter_fraction, std::mt19937_64& rng,
+             std::optional<std::chrono::steady_clock::time_point> first_due = std::nullopt);
+  // When the next tick was due; read once the task is retired and has handed over.
+  std::chrono::steady_clock::time_point next_due() const { return next_due_; }
+  // Stops the timer: no tick starts any more. A tick in flight finishes, its write included (the
+  // decision it evaluated is committed, not lost); then the persisted form is refreshed and
+  // handed to `done` (on the task's strand, exactly once): what a reloaded version restores, and
+  // what the last save at shutdown writes.
+  void retire(std::function<void(std::shared_ptr<const std::string>)> done = nullptr);
+  // For a retired task whose last tick took too long to finish: that tick writes nothing.
+  void abandon() { abandoned_ = true; }
   // Starts a tick now unless one is running (manual ticks and --once).
   void tick_now();
-  bool busy() const { return in_flight_; }
+  // Takes over the counters, histograms, gauges and recent decisions of the task this one
+  // replaces in a reload (same policy name), so /metrics and /readyz go on across it. Neither
+  // task may be ticking.
+  void inherit(PolicyTask& old);
 
   void tick_done(TickRecord& record) override;
 
@@ -109,11 +124,15 @@ class PolicyTask : public std::enable_shared_from_this<PolicyTask>, public TickS
   mutable std::mutex mu;
   std::map<std::string, std::uint64_t> evaluations;  // by result
   std::map<std::string, std::uint64_t> bound_by;
+  // Changes of the target's count by (direction "up"/"down", rule: the decision's bound_by).
+  std::map<std::pair<std::string, std::string>, std::uint64_t> scale_events;
+  // successful_ticks: ticks that read the target, fetched every signal, evaluated without error
+  // and (when they wrote) wrote; since this process started (reloads carry it over).
   std::uint64_t missed_ticks = 0, actuations = 0, actuation_errors = 0, successful_ticks = 0,
                 ticks = 0;
   Histogram<kEvalBuckets.size()> eval_seconds;
   Histogram<kLagBuckets.size()> tick_lag;  // how late a tick started against its schedule
-  std::optional<std::int64_t> recommended, desired, current;
+  std::optional<std::int64_t> recommended, desired, current;  // unset until the target is read
   double last_decision_time = 0;
   std::size_t lua_memory = 0;
   // Recent decisions for /decisions, kept compact (thousands of policies x dozens each).
@@ -121,15 +140,17 @@ class PolicyTask : public std::enable_shared_from_this<PolicyTask>, public TickS
     double time;
     EvalOutcome::Status status;
     BoundBy bound_by;
-    std::int64_t current, desired, recommended;  // recommended -1 when none
+    // -1 when unknown: no recommendation, or (current, desired) the target could not be read
+    std::int64_t current, desired, recommended;
     std::string reason, note;
     std::vector<std::string> logs;
+    std::vector<std::pair<std::string, std::string>> signal_errors;  // (signal, error)
   };
   std::deque<Recent> recent;
   // The last persisted form, as JSON text (refreshed after a scale, else every 10 s): a long
   // recommendation history as text is several times smaller than as values.
   std::shared_ptr<const std::string> saved_state;
-  std::string last_error;
+  std::string last_error;  // why the last tick did not succeed ("" when it did)
 
  private:
   class LiveSource;
@@ -137,6 +158,9 @@ class PolicyTask : public std::enable_shared_from_this<PolicyTask>, public TickS
   void schedule();
   void on_timer();
   bool may_write(std::string* why);
+  // Refreshes saved_state (under mu); returns it.
+  std::shared_ptr<const std::string> snapshot();
+  void hand_over();
 
   TaskHost& host_;
   boost::asio::steady_timer timer_;
@@ -144,9 +168,13 @@ class PolicyTask : public std::enable_shared_from_this<PolicyTask>, public TickS
   std::unique_ptr<Actuator> actuator_;
   std::unique_ptr<Actuator> live_target_;
   std::unique_ptr<PolicyTick> tick_;
-  std::atomic<bool> in_flight_{false};
+  bool in_flight_ = false;
   bool retired_ = false;
+  std::atomic<bool> abandoned_{false};  // set from the loop's control strand
+  // Told the final persisted form once the task is retired and idle (a reload, a stop).
+  std::vector<std::function<void(std::shared_ptr<const std::string>)>> handovers_;
   double last_snapshot_ = -1e300;
+  std::string state_error_;  // the last ctx.state conversion error logged (logged once)
 };
 
 }  // namespace luascale

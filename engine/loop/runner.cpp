@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "common/files/file_replace.hpp"
 #include "engine/core/units.hpp"
 #include "engine/loop/run_log.hpp"
 #include "engine/loop/runner_impl.hpp"
@@ -27,10 +28,28 @@ double wall_now() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-double file_mtime(const std::string& path) {
+// What tells a changed file from the one read: modification time, inode (a file replaced by a
+// rename, a Kubernetes secret volume's swapped link) and size; "" when it cannot be read.
+std::string file_signature(const std::string& path) {
   struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) return -1;
-  return static_cast<double>(st.st_mtim.tv_sec) + static_cast<double>(st.st_mtim.tv_nsec) / 1e9;
+  if (::stat(path.c_str(), &st) != 0) return "";
+  return std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec) + "/" +
+         std::to_string(st.st_ino) + "/" + std::to_string(st.st_size);
+}
+
+// The files an adapter's options name (keys ending in "_file": passwords, tokens, TLS keys and
+// certificates; "kubeconfig"), resolved as adapters resolve them (against the config folder).
+void add_named_files(const Value& options, const std::string& dir, std::vector<std::string>& out) {
+  if (!options.is_object()) return;
+  for (const auto& [key, v] : options.as_object()) {
+    const bool names_file =
+        key == "kubeconfig" || (key.size() > 5 && key.compare(key.size() - 5, 5, "_file") == 0);
+    if (!names_file || !v.is_string() || v.as_string().empty()) continue;
+    std::filesystem::path p(v.as_string());
+    out.push_back((p.is_absolute() || dir.empty() ? p : std::filesystem::path(dir) / p)
+                      .lexically_normal()
+                      .string());
+  }
 }
 
 }  // namespace
@@ -114,9 +133,18 @@ std::vector<std::shared_ptr<PolicyTask>> Runner::Impl::build(const Config& cfg,
 }
 
 void Runner::Impl::watch_files() {
-  mtimes.clear();
-  mtimes[opts.config_path] = file_mtime(opts.config_path);
-  for (const auto& p : config.policies) mtimes[p.script_path] = file_mtime(p.script_path);
+  // The config, every script, and every file the config names for a secret or a credential: a
+  // rotated password_file is picked up as an edited config is (validated, then swapped).
+  std::vector<std::string> files{opts.config_path};
+  for (const auto& p : config.policies) {
+    files.push_back(p.script_path);
+    add_named_files(p.target.options, config.dir, files);
+    for (const auto& sc : p.signals) add_named_files(sc.options, config.dir, files);
+  }
+  if (!config.server.token_file.empty()) files.push_back(config.server.token_file);
+  add_named_files(config.leader_election, config.dir, files);
+  watched.clear();
+  for (const auto& f : files) watched[f] = file_signature(f);
 }
 
 void Runner::Impl::poll() {
@@ -125,11 +153,11 @@ void Runner::Impl::poll() {
       std::chrono::milliseconds(static_cast<long>(opts.reload_poll_seconds * 1000)));
   poll_timer->async_wait([this](boost::system::error_code ec) {
     if (ec || stopped) return;
-    bool changed = false;
-    for (const auto& [path, t] : mtimes)
-      if (file_mtime(path) != t) changed = true;
-    if (changed) {
-      log_event("info", "", "reload", "config or policy file changed; reloading");
+    std::string changed;
+    for (const auto& [path, sig] : watched)
+      if (changed.empty() && file_signature(path) != sig) changed = path;
+    if (!changed.empty()) {
+      log_event("info", "", "reload", changed + " changed; reloading");
       reload();
     }
     poll();
@@ -152,6 +180,14 @@ void Runner::Impl::wait_signals() {
 }
 
 bool Runner::Impl::reload() {
+  if (handovers_pending > 0) {
+    // The previous reload is still waiting for ticks in flight: this one follows it (any number
+    // of requests meanwhile make one reload, of the files as they are then).
+    if (!reload_queued)
+      log_event("info", "", "reload", "the previous reload is handing over; reloading after it");
+    reload_queued = true;
+    return true;
+  }
   Config cfg;
   std::vector<std::string> problems;
   try {
@@ -174,38 +210,110 @@ bool Runner::Impl::reload() {
     std::lock_guard<std::mutex> lock(tasks_mu);
     old = tasks;
   }
+  // A policy that goes on is handed over: its old version finishes the tick in flight (its write
+  // included), then the new version restores the state that tick left and starts. Until then the
+  // old version stays in the list /metrics and /readyz read.
+  std::vector<std::shared_ptr<PolicyTask>> next, starting;
+  std::vector<std::pair<std::shared_ptr<PolicyTask>, std::shared_ptr<PolicyTask>>> handovers;
   for (auto& t : fresh) {
-    for (auto& o : old) {
-      if (o->cfg.name != t->cfg.name) continue;
-      std::lock_guard<std::mutex> lock(o->mu);
-      std::string err;
-      if (o->saved_state) {
-        bool ok = false;
-        try {
-          ok = t->rt->restore_state(parse_json(*o->saved_state), &err);
-        } catch (const std::exception& e) {
-          err = e.what();
-        }
-        if (!ok) log_event("warn", t->cfg.name, "state", "state not carried over: " + err);
-      }
-      t->saved_state = o->saved_state;
+    std::shared_ptr<PolicyTask> before;
+    for (auto& o : old)
+      if (o->cfg.name == t->cfg.name) before = o;
+    if (before) {
+      handovers.emplace_back(before, t);
+      next.push_back(before);
+    } else {
+      next.push_back(t);
+      starting.push_back(t);
     }
   }
-  for (auto& o : old) o->retire();
+  for (auto& o : old) {
+    bool kept = false;
+    for (auto& [b, t] : handovers) kept = kept || b == o;
+    if (!kept) o->retire();
+  }
   {
     std::lock_guard<std::mutex> lock(tasks_mu);
-    tasks = fresh;
+    tasks = next;
   }
   config = std::move(cfg);
   watch_files();
-  for (auto& t : fresh) t->start(opts.jitter_fraction, rng);
   ++reloads_ok;
   log_event("info", "", "reloaded", "reloaded: " + std::to_string(fresh.size()) + " policies");
+  for (auto& t : starting) t->start(opts.jitter_fraction, rng);
+  handovers_pending = handovers.size();
+  for (auto& [o, t] : handovers) hand_over(o, t);
   return true;
 }
 
+void Runner::Impl::hand_over(std::shared_ptr<PolicyTask> before,
+                             std::shared_ptr<PolicyTask> after) {
+  // Bounded: a tick whose adapters never answer must not hold the new version back for ever;
+  // past the deadline that tick may no longer write, and the last persisted form is used.
+  auto timer = std::make_shared<asio::steady_timer>(control);
+  auto done = std::make_shared<bool>(false);
+  auto finish = [this, before, after, timer, done](std::shared_ptr<const std::string> final,
+                                                   bool in_time) {
+    if (*done) return;
+    *done = true;
+    timer->cancel();
+    if (!in_time) {
+      before->abandon();
+      log_event("warn", after->cfg.name, "reload",
+                "the tick in flight did not finish within 10s; it will not write, and the new "
+                "version starts from the state persisted before it");
+      std::lock_guard<std::mutex> lock(before->mu);
+      final = before->saved_state;
+    }
+    adopt(*before, after, final);
+  };
+  before->retire([this, finish](std::shared_ptr<const std::string> final) {
+    asio::post(control, [finish, final] { finish(final, true); });
+  });
+  timer->expires_after(std::chrono::seconds(10));
+  timer->async_wait([finish](boost::system::error_code ec) {
+    if (!ec) finish(nullptr, false);
+  });
+}
+
+void Runner::Impl::adopt(PolicyTask& before, std::shared_ptr<PolicyTask> after,
+                         std::shared_ptr<const std::string> final) {
+  const std::string& name = after->cfg.name;
+  // A policy aimed at another target must not carry the old target's recommendations, scale
+  // events, cooldown and failure count over to it; its ctx.state is the script's own and stays.
+  const bool target_changed = !(before.cfg.target.options == after->cfg.target.options);
+  if (final) {
+    std::vector<std::string> warnings;
+    std::string err;
+    bool ok = false;
+    try {
+      ok = after->rt->restore_state(parse_json(*final), now(), warnings, &err, !target_changed);
+    } catch (const std::exception& e) {
+      err = e.what();
+    }
+    for (const auto& w : warnings) log_event("warn", name, "state", "carried-over state: " + w);
+    if (!ok) log_event("warn", name, "state", "state not carried over: " + err);
+  }
+  if (target_changed)
+    log_event("info", name, "reload",
+              "target changed: its guardrail history (recommendations, scale events, cooldown, "
+              "failure count) starts fresh");
+  after->inherit(before);
+  after->saved_state = std::make_shared<const std::string>(after->rt->persisted_json(nullptr));
+  {
+    std::lock_guard<std::mutex> lock(tasks_mu);
+    for (auto& t : tasks)
+      if (t.get() == &before) t = after;
+  }
+  if (!stopped) after->start(opts.jitter_fraction, rng, before.next_due());
+  if (handovers_pending > 0 && --handovers_pending == 0 && reload_queued && !stopped) {
+    reload_queued = false;
+    reload();
+  }
+}
+
 void Runner::Impl::save_state(bool wait) {
-  if (state_file.empty()) return;
+  if (state_file.empty() || !state_lock) return;  // never a state file another process owns
   StateSnapshot snap;
   snap.saved_at = now();
   {
@@ -252,43 +360,94 @@ void Runner::Impl::tick_finished() {
 
 void Runner::Impl::stop() {
   if (stopped.exchange(true)) return;
+  std::vector<std::shared_ptr<PolicyTask>> running;
   {
     std::lock_guard<std::mutex> lock(tasks_mu);
-    for (auto& t : tasks) t->retire();
+    running = tasks;
   }
   if (server) server->stop();
-  if (opts.on_stop) opts.on_stop();
   if (signals) signals->cancel();
   if (poll_timer) poll_timer->cancel();
   if (save_timer) save_timer->cancel();
-  save_state(true);
-  // In-flight fetches and actuations finish on their own, but not for ever: poll until every
-  // policy is idle (then the loop runs out of work and returns), giving up after 10 s.
-  stop_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  save_state(true);  // what the snapshots hold now, should the loop never run again
+  // Ticks in flight finish, their writes included, but not for ever: each policy hands over its
+  // final state once idle, and after 10 s the loop stops without those still running.
   stop_timer = std::make_unique<asio::steady_timer>(control);
-  wait_idle();
+  stop_pending = running.size();
+  if (stop_pending == 0) {
+    finish_stop(false);
+    return;
+  }
+  for (auto& t : running)
+    t->retire([this](std::shared_ptr<const std::string>) {
+      asio::post(control, [this] {
+        if (stop_pending > 0 && --stop_pending == 0) finish_stop(false);
+      });
+    });
+  stop_timer->expires_after(std::chrono::seconds(10));
+  stop_timer->async_wait([this](boost::system::error_code ec) {
+    if (!ec) finish_stop(true);
+  });
 }
 
-void Runner::Impl::wait_idle() {
-  bool busy = false;
-  {
-    std::lock_guard<std::mutex> lock(tasks_mu);
-    for (auto& t : tasks) busy = busy || t->busy();
-  }
-  if (!busy) {
-    save_state(true);  // whatever the last in-flight ticks changed
-    return;
-  }
-  if (std::chrono::steady_clock::now() > stop_deadline) {
+void Runner::Impl::finish_stop(bool late) {
+  if (stop_finished) return;
+  stop_finished = true;
+  if (stop_timer) stop_timer->cancel();
+  if (late) {
     log_event("warn", "", "stop", "in-flight work still running after 10s; exiting without it");
-    save_state(true);
-    io.stop();
-    return;
+    std::lock_guard<std::mutex> lock(tasks_mu);
+    for (auto& t : tasks) t->abandon();
   }
-  stop_timer->expires_after(std::chrono::milliseconds(50));
-  stop_timer->async_wait([this](boost::system::error_code ec) {
-    if (!ec) wait_idle();
-  });
+  save_state(true);    // the state every policy's last tick left (failure counts included)
+  state_lock.reset();  // nothing writes the state file any more: another run may take it
+  // Leadership is given up only now, after the last write.
+  if (opts.on_stop) opts.on_stop();
+  if (late) io.stop();
+}
+
+bool Runner::Impl::open_state(std::string* error) {
+  // Written only as a regular file this process replaces whole; one process per state file.
+  if (std::string why = files::check_replaceable(state_file); !why.empty()) {
+    if (error) *error = "state file " + why;
+    return false;
+  }
+  state_lock = StateLock::acquire(state_file, error);
+  if (!state_lock) return false;
+  files::remove_stale_temp_files(state_file);  // left by a killed process mid-write
+  Value saved;
+  std::string err;
+  const double start_time = now();
+  double saved_at = start_time;
+  if (!load_state_file(state_file, saved, &err, &saved_at)) {
+    // A corrupt state file must not stop scaling: start fresh, keep the file for inspection.
+    log_event("error", "", "state", "state file unreadable, starting without state: " + err);
+    std::error_code ec;
+    std::filesystem::rename(state_file, state_file + ".corrupt", ec);
+    return true;
+  }
+  // Nothing in the file may be later than the file itself, nor than now (a clock that ran ahead
+  // when it was written, a hand-edited file): see GuardrailState::restore.
+  const double latest = std::min(start_time, saved_at);
+  std::vector<RejectedState> rejected;
+  for (auto& t : tasks) {
+    const Value* s = saved.find(t->cfg.name);
+    if (!s) continue;
+    std::vector<std::string> warnings;
+    err.clear();
+    if (!t->rt->restore_state(*s, latest, warnings, &err)) {
+      rejected.push_back({t->cfg.name, err, *s});
+      log_event("error", t->cfg.name, "state",
+                "saved state rejected, the policy starts fresh: " + err + " (set aside in " +
+                    state_file + ".rejected)");
+      continue;
+    }
+    for (const auto& w : warnings) log_event("warn", t->cfg.name, "state", "saved state: " + w);
+    t->saved_state = std::make_shared<const std::string>(t->rt->persisted_json(nullptr));
+  }
+  if (!rejected.empty() && !set_aside_states(state_file, rejected, start_time, &err))
+    log_event("error", "", "state", "rejected states not set aside: " + err);
+  return true;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -322,33 +481,9 @@ bool Runner::start(std::string* error) {
     }
     return false;
   }
+  m.tasks = tasks;
   m.state_file = m.opts.state_file.empty() ? m.config.state_file : m.opts.state_file;
-  if (!m.state_file.empty()) {
-    // Temp files a killed process left behind (".state.json.tmp.<pid>").
-    std::error_code ec;
-    std::filesystem::path sp(m.state_file);
-    std::filesystem::path dir =
-        sp.parent_path().empty() ? std::filesystem::path(".") : sp.parent_path();
-    const std::string prefix = "." + sp.filename().string() + ".tmp.";
-    for (const auto& e : std::filesystem::directory_iterator(dir, ec))
-      if (e.path().filename().string().rfind(prefix, 0) == 0) std::filesystem::remove(e.path(), ec);
-    Value saved;
-    std::string err;
-    if (!load_state_file(m.state_file, saved, &err)) {
-      // A corrupt state file must not stop scaling: start fresh, keep the file for inspection.
-      log_event("error", "", "state", "state file unreadable, starting without state: " + err);
-      std::filesystem::rename(m.state_file, m.state_file + ".corrupt", ec);
-    } else {
-      for (auto& t : tasks) {
-        if (const Value* s = saved.find(t->cfg.name)) {
-          if (!t->rt->restore_state(*s, &err))
-            log_event("warn", t->cfg.name, "state", "state not restored: " + err);
-          else
-            t->saved_state = std::make_shared<const std::string>(to_json(*s));
-        }
-      }
-    }
-  }
+  if (!m.state_file.empty() && !m.open_state(error)) return false;
   const std::string listen = m.opts.listen.empty() ? m.config.server.listen : m.opts.listen;
   if (listen != "off") {
     HttpServerOptions so;
@@ -379,7 +514,6 @@ bool Runner::start(std::string* error) {
     log_event("info", "", "serve",
               "serving /metrics /healthz /readyz /decisions on " + m.server->address());
   }
-  m.tasks = tasks;
   m.watch_files();
   m.poll_timer = std::make_unique<asio::steady_timer>(m.control);
   m.save_timer = std::make_unique<asio::steady_timer>(m.control);

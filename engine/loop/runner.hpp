@@ -3,7 +3,9 @@
 // own timeout), evaluates, applies guardrails, actuates when the count changes and records the
 // decision. Ticks of one policy never overlap (a missed tick is counted, not queued); a slow
 // source or actuator delays only its own policy. Also: hot reload (validate first, keep the old
-// version on error), state persistence, and the data behind /metrics, /readyz and /decisions.
+// version on error; a policy that goes on is handed over once its tick in flight is committed),
+// state persistence (one process per state file, restores checked as input), and the data
+// behind /metrics, /readyz and /decisions.
 #pragma once
 
 #include <functional>
@@ -54,7 +56,9 @@ class Runner {
   // Loads and validates the config, restores state, starts the timers, the signal handlers and
   // the HTTP server. False + *error (every problem, one per line) when nothing could start.
   bool start(std::string* error);
-  // Re-reads the config; on any problem logs it and keeps the running version. True if swapped.
+  // Re-reads the config; on any problem logs it and keeps the running version. True if swapped
+  // (each policy that goes on is handed over once its tick in flight is done), or queued behind
+  // a reload still handing over.
   bool reload();
   // Stops timers and the server, saves state; pending callbacks finish on their own.
   void stop();

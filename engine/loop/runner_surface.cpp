@@ -2,8 +2,10 @@
 // text), /decisions (recent decisions, JSON), /readyz and /healthz.
 #include <unistd.h>
 
+#include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <optional>
 #include <sstream>
 
 #include "engine/core/units.hpp"
@@ -28,15 +30,52 @@ std::string label_escape(const std::string& s) {
   return out;
 }
 
+// A sample value at full precision: the shortest text that reads back as the same double
+// ("1796625830.25", not "1.79662583e+09").
 std::string num(double v) {
   if (std::isnan(v)) return "NaN";
   if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
   char buf[64];
-  if (v == std::floor(v) && std::fabs(v) < 1e15)
+  if (v == std::floor(v) && std::fabs(v) < 1e15) {
     std::snprintf(buf, sizeof buf, "%.0f", v);
-  else
-    std::snprintf(buf, sizeof buf, "%.9g", v);
-  return buf;
+    return buf;
+  }
+  const auto r = std::to_chars(buf, buf + sizeof buf, v);
+  return std::string(buf, r.ptr);
+}
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// The value of `name` in a query string ("policy=a%20b&x=1"), percent-decoded ('+' a space);
+// nullopt when absent.
+std::optional<std::string> query_value(const std::string& query, const std::string& name) {
+  std::size_t pos = 0;
+  while (pos <= query.size()) {
+    std::size_t amp = query.find('&', pos);
+    if (amp == std::string::npos) amp = query.size();
+    const std::string piece = query.substr(pos, amp - pos);
+    pos = amp + 1;
+    const std::size_t eq = piece.find('=');
+    if (piece.substr(0, eq) != name) continue;
+    const std::string raw = eq == std::string::npos ? "" : piece.substr(eq + 1);
+    std::string out;
+    for (std::size_t i = 0; i < raw.size(); ++i) {
+      if (raw[i] == '%' && i + 2 < raw.size() && hex_value(raw[i + 1]) >= 0 &&
+          hex_value(raw[i + 2]) >= 0) {
+        out += static_cast<char>(hex_value(raw[i + 1]) * 16 + hex_value(raw[i + 2]));
+        i += 2;
+      } else {
+        out += raw[i] == '+' ? ' ' : raw[i];
+      }
+    }
+    return out;
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -69,12 +108,17 @@ std::string Runner::decisions_json(const std::string& policy) const {
       Value d = Value::object();
       d.set("time", format_timestamp(it->time));
       d.set("status", status_name(it->status));
-      d.set("current", it->current);
+      d.set("current", it->current >= 0 ? Value(it->current) : Value());
       d.set("recommended", it->recommended >= 0 ? Value(it->recommended) : Value());
-      d.set("desired", it->desired);
+      d.set("desired", it->desired >= 0 ? Value(it->desired) : Value());
       d.set("bound_by", bound_by_name(it->bound_by));
       d.set("reason", it->reason);
       if (!it->note.empty()) d.set("note", it->note);
+      if (!it->signal_errors.empty()) {
+        Value errors = Value::object();
+        for (const auto& [signal, error] : it->signal_errors) errors.set(signal, error);
+        d.set("signal_errors", errors);
+      }
       if (!it->logs.empty()) {
         Value logs = Value::array();
         for (const auto& l : it->logs) logs.as_array().push_back(l);
@@ -139,6 +183,12 @@ std::string Runner::metrics_text() const {
   for (auto& r : rows)
     o << "luascale_last_decision_timestamp_seconds{" << r.labels << "} "
       << num(r.t->last_decision_time) << '\n';
+  help("luascale_scale_events_total", "counter",
+       "Changes of the target's count, by direction and the rule that set the count (bound_by).");
+  for (auto& r : rows)
+    for (auto& [key, n] : r.t->scale_events)
+      o << "luascale_scale_events_total{" << r.labels << ",direction=\"" << key.first
+        << "\",rule=\"" << key.second << "\"} " << n << '\n';
   help("luascale_guardrail_interventions_total", "counter",
        "Decisions a guardrail changed, by rule.");
   for (auto& r : rows)
@@ -246,8 +296,24 @@ HttpResponse Runner::Impl::handle(const std::string& target, Runner& runner) {
     return r;
   }
   if (path == "/decisions") {
-    std::string policy;
-    if (query.rfind("policy=", 0) == 0) policy = query.substr(7);
+    const std::string policy = query_value(query, "policy").value_or("");
+    if (!policy.empty()) {
+      Value known = Value::array();
+      bool found = false;
+      {
+        std::lock_guard<std::mutex> lock(tasks_mu);
+        for (const auto& t : tasks) {
+          found = found || t->cfg.name == policy;
+          known.as_array().push_back(t->cfg.name);
+        }
+      }
+      if (!found) {
+        Value body = Value::object();
+        body.set("error", "unknown policy \"" + policy + "\"");
+        body.set("policies", known);
+        return {404, "application/json", to_json(body, 1) + "\n"};
+      }
+    }
     HttpResponse r{200, "application/json", runner.decisions_json(policy)};
     release_free_memory();
     return r;

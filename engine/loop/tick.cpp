@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <string>
 
 namespace luascale {
 namespace {
@@ -102,6 +103,22 @@ void PolicyTick::decide() {
   if (timed_)
     record_.eval_seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  // A failed signal leads the reason (the script's own, if any, follows): the guardrails counted
+  // the tick as failed because of it. A switch to the fallback count says so, with the failures
+  // that led to it.
+  if (signal_failed_)
+    for (std::size_t i = 0; i < feeds_.size(); ++i)
+      if (!record_.signal_errors[i].empty()) {
+        std::string why = "signal " + runtime_.signals().at(feeds_[i].slot).name + ": " +
+                          record_.signal_errors[i];
+        if (!rec.reason.empty()) why += "; the script: " + rec.reason;
+        rec.reason = std::move(why);
+        break;
+      }
+  if (rec.bound_by == BoundBy::Fallback)
+    rec.reason = "fallback after " +
+                 std::to_string(runtime_.guardrails().state().consecutive_failures) +
+                 " consecutive failed evaluations" + (rec.reason.empty() ? "" : ": " + rec.reason);
   record_.ready = state_.ready;
   const std::int64_t current = state_.replicas;
   // A changed plan is published even when the count stays (scheduled-action actuators).

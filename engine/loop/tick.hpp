@@ -24,7 +24,11 @@ namespace luascale {
 
 // What one tick did.
 struct TickRecord {
-  DecisionRecord decision;   // decision.desired: the count the target has after the tick
+  // decision.desired: the count the target has after the tick; decision.reason: the script's or
+  // the error, led by the first failed signal's error ("signal q: ...; the script: ...") when one
+  // failed, and by "fallback after N consecutive failed evaluations: " when the fallback count
+  // was chosen.
+  DecisionRecord decision;
   std::int64_t ready = 0;    // the target's ready count as read
   bool read_failed = false;  // the target could not be read: nothing was evaluated
   bool applied = false;      // the target accepted a new count or plan

@@ -172,7 +172,31 @@ struct Converter {
   }
 };
 
+bool count_values(const Value& v, int depth, std::size_t& values) {
+  if (++values > kMaxValues) return false;
+  if (v.is_array()) {
+    if (depth > kMaxDepth) return false;
+    for (const auto& e : v.as_array())
+      if (!count_values(e, depth + 1, values)) return false;
+  } else if (v.is_object()) {
+    if (depth > kMaxDepth) return false;
+    for (const auto& [k, e] : v.as_object())
+      if (!count_values(e, depth + 1, values)) return false;
+  }
+  return true;
+}
+
 }  // namespace
+
+bool value_within_limits(const Value& v, const std::string& path, std::string* error) {
+  std::size_t values = 0;
+  if (count_values(v, 0, values)) return true;
+  if (error)
+    *error = path + ": " +
+             (values > kMaxValues ? std::string("more than 100000 values")
+                                  : "nested deeper than " + std::to_string(kMaxDepth) + " levels");
+  return false;
+}
 
 void push_value(lua_State* L, const Value& v) {
   push_at(L, v, 0);

@@ -32,4 +32,9 @@ struct LuaToValueOptions {
 bool lua_to_value(lua_State* L, int idx, Value& out, const std::string& path, std::string* error,
                   const LuaToValueOptions& opts = {});
 
+// Whether v stays within what lua_to_value converts back (nesting up to 64 levels, at most
+// 100,000 values, each container counted): a value past them could go into Lua but never come
+// out again. False + *error = "<path>: ..." otherwise.
+bool value_within_limits(const Value& v, const std::string& path, std::string* error);
+
 }  // namespace luascale

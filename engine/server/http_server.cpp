@@ -2,11 +2,18 @@
 #include "engine/server/http_server.hpp"
 
 #include <atomic>
+#include <chrono>
+#include <list>
+#include <mutex>
 #include <optional>
 #include <utility>
+#include <vector>
 
 #include <openssl/crypto.h>
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
@@ -46,17 +53,27 @@ bool token_ok(const std::string& expected, const beast::string_view header) {
 }  // namespace
 
 struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
+  struct Session;
+
   asio::io_context& io;
   HttpServerOptions opts;
   HttpHandler handler;
   tcp::acceptor acceptor;
-  // Sessions run on whichever thread runs the io_context (`run --threads N`): shared counters
-  // are atomic.
+  // Sessions run on whichever thread runs the io_context (`run --threads N`), each on a strand of
+  // its own: shared counters are atomic, the session list has its mutex.
   std::atomic<std::size_t> connections{0};
   std::atomic<bool> stopped{false};
+  std::mutex sessions_mu;
+  std::list<std::weak_ptr<Session>> sessions;
 
   Impl(asio::io_context& io_, HttpServerOptions o, HttpHandler h)
       : io(io_), opts(std::move(o)), handler(std::move(h)), acceptor(io_) {}
+
+  static std::int64_t steady_ns() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+  }
 
   struct Session : std::enable_shared_from_this<Session> {
     std::shared_ptr<Impl> server;
@@ -64,17 +81,52 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     beast::flat_buffer buffer{8192};
     std::optional<http::request_parser<http::empty_body>> parser;
     http::response<http::string_body> res;
+    // Since when the session waits for a request (steady ns; 0 while it answers one): the one
+    // waiting longest gives its place up when the connection limit is reached.
+    std::atomic<std::int64_t> waiting_since{0};
+    std::atomic<bool> evicted{false};
+    std::list<std::weak_ptr<Session>>::iterator listed;  // its entry in server->sessions
 
     Session(std::shared_ptr<Impl> s, tcp::socket sock)
         : server(std::move(s)), stream(std::move(sock)) {}
-    ~Session() { --server->connections; }
+    ~Session() {
+      {
+        std::lock_guard<std::mutex> lock(server->sessions_mu);
+        server->sessions.erase(listed);
+      }
+      --server->connections;
+    }
 
+    static std::chrono::milliseconds ms(double seconds) {
+      return std::chrono::milliseconds(static_cast<long>(seconds * 1000));
+    }
+
+    // An idle connection may wait idle_timeout for its next request to start; once it has
+    // started, the whole head must arrive within header_timeout (a client trickling its
+    // headers cannot hold a connection longer).
     void read() {
       parser.emplace();
       parser->header_limit(static_cast<std::uint32_t>(server->opts.max_header_bytes));
       parser->body_limit(0);
-      stream.expires_after(
-          std::chrono::milliseconds(static_cast<long>(server->opts.idle_timeout_seconds * 1000)));
+      waiting_since = steady_ns();
+      if (buffer.size() > 0) {
+        read_head();
+        return;
+      }
+      stream.expires_after(ms(server->opts.idle_timeout_seconds));
+      stream.async_read_some(buffer.prepare(4096),
+                             [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                               if (ec) {
+                                 self->on_read(ec);
+                                 return;
+                               }
+                               self->buffer.commit(n);
+                               self->read_head();
+                             });
+    }
+
+    void read_head() {
+      stream.expires_after(ms(server->opts.header_timeout_seconds));
       http::async_read(
           stream, buffer, *parser,
           [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
@@ -82,10 +134,12 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
 
     void on_read(beast::error_code ec) {
       if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
-          ec == asio::error::operation_aborted || ec == asio::error::connection_reset) {
+          ec == asio::error::operation_aborted || ec == asio::error::connection_reset ||
+          ec == asio::error::eof || evicted) {
         close();
         return;
       }
+      waiting_since = 0;
       if (ec) {  // malformed request, header too large...
         respond_error(ec == http::error::header_limit
                           ? http::status::request_header_fields_too_large
@@ -140,6 +194,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     }
 
     void write() {
+      stream.expires_after(ms(server->opts.idle_timeout_seconds));
       http::async_write(stream, res,
                         [self = shared_from_this()](beast::error_code ec, std::size_t) {
                           if (ec || !self->res.keep_alive() || self->server->stopped) {
@@ -151,26 +206,61 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     }
 
     void close() {
+      waiting_since = 0;
       beast::error_code ignored;
       stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
       stream.close();
     }
   };
 
-  void accept() {
-    acceptor.async_accept([self = shared_from_this()](beast::error_code ec, tcp::socket sock) {
-      if (self->stopped || ec == asio::error::operation_aborted) return;
-      if (!ec) {
-        if (self->connections >= self->opts.max_connections) {
-          beast::error_code ignored;
-          sock.close(ignored);  // over the limit: refuse rather than queue
-        } else {
-          ++self->connections;
-          std::make_shared<Session>(self, std::move(sock))->read();
+  // At the connection limit: closes the session that has waited longest for a request, so the
+  // newcomer (a probe) gets its place. False when none is waiting (all are answering).
+  bool evict_longest_waiting() {
+    // The sessions are held until the lock is released: one whose last owner is this function
+    // must not run its destructor (which takes the lock) inside it.
+    std::vector<std::shared_ptr<Session>> held;
+    Session* victim = nullptr;
+    std::int64_t oldest = 0;
+    {
+      std::lock_guard<std::mutex> lock(sessions_mu);
+      held.reserve(sessions.size());
+      for (auto& weak : sessions) {
+        auto s = weak.lock();  // null: being destroyed (it leaves the list itself)
+        if (!s) continue;
+        const std::int64_t since = s->waiting_since;
+        if (since != 0 && !s->evicted && (!victim || since < oldest)) {
+          victim = s.get();
+          oldest = since;
         }
+        held.push_back(std::move(s));
       }
-      self->accept();
-    });
+    }
+    if (!victim) return false;
+    victim->evicted = true;
+    asio::post(victim->stream.get_executor(), [v = victim->shared_from_this()] { v->close(); });
+    return true;
+  }
+
+  void accept() {
+    acceptor.async_accept(
+        asio::make_strand(io), [self = shared_from_this()](beast::error_code ec, tcp::socket sock) {
+          if (self->stopped || ec == asio::error::operation_aborted) return;
+          if (!ec) {
+            if (self->connections >= self->opts.max_connections && !self->evict_longest_waiting()) {
+              beast::error_code ignored;
+              sock.close(ignored);  // every connection is busy answering: refuse, not queue
+            } else {
+              ++self->connections;
+              auto session = std::make_shared<Session>(self, std::move(sock));
+              {
+                std::lock_guard<std::mutex> lock(self->sessions_mu);
+                session->listed = self->sessions.insert(self->sessions.end(), session);
+              }
+              asio::dispatch(session->stream.get_executor(), [session] { session->read(); });
+            }
+          }
+          self->accept();
+        });
   }
 };
 

@@ -1,6 +1,8 @@
 // engine/server/http_server.hpp — the small HTTP/1.1 server behind /metrics, /healthz, /readyz
-// and /decisions (Beast). Bounded: header size, body size, connection count and idle time.
-// Bearer-token auth for every path except /healthz and /readyz when a token is set.
+// and /decisions (Beast). Bounded: header size, body size, connection count and the time a
+// request may take to arrive. Bearer-token auth for every path except /healthz and /readyz when
+// a token is set. Probes stay answered when clients hold every connection: a connection that
+// arrives at the limit takes the place of the one that has waited longest for its request.
 #pragma once
 
 #include <cstdint>
@@ -25,7 +27,8 @@ struct HttpServerOptions {
   std::string token;                      // "" = no auth
   std::size_t max_connections = 256;
   std::size_t max_header_bytes = 16 * 1024;
-  double idle_timeout_seconds = 30;
+  double idle_timeout_seconds = 30;    // a kept-alive connection waiting for its next request
+  double header_timeout_seconds = 10;  // a request head, from its first byte to its last
 };
 
 // handler(method, target) -> response. Runs on the io_context.

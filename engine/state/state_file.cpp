@@ -1,61 +1,26 @@
 // engine/state/state_file.cpp — atomic JSON state persistence.
 #include "engine/state/state_file.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
+#include "common/files/file_replace.hpp"
+
 namespace luascale {
 
 bool write_file_atomic(const std::string& path, const std::string& text, std::string* error) {
-  namespace fs = std::filesystem;
-  fs::path target(path);
-  fs::path dir = target.parent_path().empty() ? fs::path(".") : target.parent_path();
-  std::string tmp =
-      (dir / ("." + target.filename().string() + ".tmp." + std::to_string(::getpid()))).string();
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    if (error) *error = tmp + ": " + std::strerror(errno);
-    return false;
-  }
-  const char* p = text.data();
-  std::size_t left = text.size();
-  while (left > 0) {
-    ssize_t n = ::write(fd, p, left);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      if (error) *error = tmp + ": write: " + std::strerror(errno);
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return false;
-    }
-    p += n;
-    left -= static_cast<std::size_t>(n);
-  }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    if (error) *error = tmp + ": fsync: " + std::strerror(errno);
-    ::unlink(tmp.c_str());
-    return false;
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    if (error) *error = path + ": rename: " + std::strerror(errno);
-    ::unlink(tmp.c_str());
-    return false;
-  }
-  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
-  return true;
+  // The state file is luascale's own: a new one is private (0600); an existing one keeps its mode.
+  std::string why = files::replace_file(path, text, files::ReplaceOptions{0600});
+  if (why.empty()) return true;
+  if (error) *error = std::move(why);
+  return false;
 }
 
-bool load_state_file(const std::string& path, Value& policies_out, std::string* error) {
+bool load_state_file(const std::string& path, Value& policies_out, std::string* error,
+                     double* saved_at) {
   policies_out = Value::object();
   std::ifstream in(path, std::ios::binary);
   if (!in) {
@@ -83,6 +48,8 @@ bool load_state_file(const std::string& path, Value& policies_out, std::string* 
                " is not supported (expected " + std::to_string(kStateVersion) + ")";
     return false;
   }
+  if (const Value* t = doc.find("saved_at"); saved_at && t && t->is_number())
+    *saved_at = t->as_number();
   if (const Value* p = doc.find("policies")) {
     if (!p->is_object()) {
       if (error) *error = path + ": policies: expected an object";
@@ -100,18 +67,109 @@ bool save_state_file(const std::string& path, const Value& policies, double save
   if (policies.is_object()) {
     texts.reserve(policies.as_object().size());  // the views below point into these
     for (const auto& [name, state] : policies.as_object()) {
-      texts.push_back(to_json(state, 1));
+      texts.push_back(to_json(state));
       parts.emplace_back(name, texts.back());
     }
   }
   return save_state_file_json(path, parts, saved_at, error);
 }
 
+bool set_aside_states(const std::string& state_file, const std::vector<RejectedState>& rejected,
+                      double now, std::string* error) {
+  const std::string path = state_file + ".rejected";
+  Value doc = Value::object();
+  std::ifstream in(path, std::ios::binary);
+  if (in) {
+    std::stringstream ss;
+    ss << in.rdbuf();
+    try {
+      doc = parse_json(ss.str());
+    } catch (const JsonError&) {
+      doc = Value::object();  // not ours to keep: it is replaced
+    }
+    if (!doc.is_object()) doc = Value::object();
+  }
+  doc.set("version", Value(kStateVersion));
+  Value* policies = doc.find("policies");
+  if (!policies || !policies->is_object()) policies = &doc.set("policies", Value::object());
+  for (const auto& r : rejected) {
+    Value e = Value::object();
+    e.set("rejected_at", Value(now));
+    e.set("reason", Value(r.reason));
+    e.set("state", r.state);
+    policies->set(r.policy, std::move(e));
+  }
+  return write_file_atomic(path, to_json(doc, 1) + "\n", error);
+}
+
+namespace {
+
+void append_indented_json(std::string& out, std::string_view json, int depth) {
+  // Compact JSON has no whitespace outside strings: every structural character is re-laid out
+  // as nlohmann's dump(1) lays it out (one space per level, one member or element per line,
+  // empty containers as {} and []).
+  auto newline = [&](int level) {
+    out += '\n';
+    out.append(static_cast<std::size_t>(level), ' ');
+  };
+  int level = depth;
+  bool in_string = false, escaped = false;
+  for (std::size_t i = 0; i < json.size(); ++i) {
+    const char c = json[i];
+    if (in_string) {
+      out += c;
+      if (escaped)
+        escaped = false;
+      else if (c == '\\')
+        escaped = true;
+      else if (c == '"')
+        in_string = false;
+      continue;
+    }
+    switch (c) {
+      case '"':
+        in_string = true;
+        out += c;
+        break;
+      case '{':
+      case '[':
+        out += c;
+        if (i + 1 < json.size() && (json[i + 1] == '}' || json[i + 1] == ']')) {
+          out += json[++i];
+        } else {
+          newline(++level);
+        }
+        break;
+      case '}':
+      case ']':
+        newline(--level);
+        out += c;
+        break;
+      case ',':
+        out += c;
+        newline(level);
+        break;
+      case ':':
+        out += ": ";
+        break;
+      case ' ':
+      case '\n':
+      case '\t':
+      case '\r':
+        break;
+      default:
+        out += c;
+    }
+  }
+}
+
+}  // namespace
+
 bool save_state_file_json(const std::string& path,
                           const std::vector<std::pair<std::string, std::string_view>>& policies,
                           double saved_at, std::string* error) {
   std::size_t size = 64;
-  for (const auto& [name, json] : policies) size += name.size() + json.size() + 8;
+  for (const auto& [name, json] : policies) size += name.size() + 2 * json.size() + 8;
   std::string text;
   text.reserve(size);
   text += "{\n \"version\": " + std::to_string(kStateVersion) +
@@ -122,7 +180,7 @@ bool save_state_file_json(const std::string& path,
     first = false;
     text += to_json(Value(name));
     text += ": ";
-    text += json;
+    append_indented_json(text, json, 2);
   }
   text += first ? "}\n}\n" : "\n }\n}\n";
   return write_file_atomic(path, text, error);

@@ -78,7 +78,8 @@ end }
     final_count, final_n = read_count(), read_n(True)
     assert final_count == prev_count + 1, (prev_count, final_count)
     assert final_n == prev_n + 1, (prev_n, final_n)
-    leftovers = [f for f in os.listdir(d) if f not in ("step.lua", "count", "state.json", "config.json")]
+    leftovers = [f for f in os.listdir(d)
+                 if f not in ("step.lua", "count", "state.json", "state.json.lock", "config.json")]
     assert not leftovers, f"left behind after a clean start and stop: {leftovers}"
     elapsed = time.time() - t0
     print(f"crash/restart: {kills} SIGKILLs in {elapsed:.1f} s; applied {final_count - START} steps, "

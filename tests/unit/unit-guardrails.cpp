@@ -130,10 +130,78 @@ TEST_CASE("state round-trips through a value") {
   g.decide(0, 3, 5, false);
   g.record_scale(0, 3, 5);
   Value v = g.state().to_value();
-  GuardrailState s = GuardrailState::from_value(v);
+  GuardrailState s;
+  std::vector<std::string> warnings;
+  std::string err;
+  REQUIRE(GuardrailState::restore(v, 0, s, warnings, &err));
+  CHECK(warnings.empty());
   CHECK(s.recommendations.size() == g.state().recommendations.size());
   CHECK(s.scale_up_events.size() == 1);
   CHECK(s.to_value() == v);
+}
+
+TEST_CASE("a restored state drops what is stamped in the future and clamps the last scale") {
+  Value v = parse_json(R"({"recommendations": [[100, 3], [200, 1000], [90, 4]],
+    "scale_up_events": [[95, 2], [5000, 7]], "scale_down_events": [[300, 1]],
+    "last_scale_time": 1e12, "consecutive_failures": 2})");
+  GuardrailState s;
+  std::vector<std::string> warnings;
+  std::string err;
+  REQUIRE(GuardrailState::restore(v, 150, s, warnings, &err));
+  REQUIRE(s.recommendations.size() == 2);  // oldest first, the future one gone
+  CHECK(s.recommendations[0].time == 90);
+  CHECK(s.recommendations[1].count == 3);
+  REQUIRE(s.scale_up_events.size() == 1);
+  CHECK(s.scale_up_events[0].count == 2);
+  CHECK(s.scale_down_events.empty());
+  CHECK(s.last_scale_time == 150);
+  CHECK(s.consecutive_failures == 2);
+  REQUIRE(warnings.size() == 4);
+  CHECK(warnings[0] ==
+        "guardrails.recommendations: 1 entry stamped in the future dropped (up to 50 s ahead)");
+  CHECK(warnings[1].rfind("guardrails.scale_up_events: 1 entry", 0) == 0);
+  CHECK(warnings[2].rfind("guardrails.scale_down_events: 1 entry", 0) == 0);
+  CHECK(warnings[3].rfind("guardrails.last_scale_time: stamped", 0) == 0);
+
+  // The guardrails then scale as a fresh history would: the 1000 is gone, no freeze.
+  Guardrails g(GuardrailConfig{});
+  g.state() = s;
+  CHECK(g.decide(160, 3, 5, false).desired == 5);
+}
+
+TEST_CASE("a restored state refuses counts out of range and values of the wrong type") {
+  auto refused = [](const char* json) {
+    GuardrailState s;
+    s.consecutive_failures = 77;
+    std::vector<std::string> warnings;
+    std::string err;
+    const bool ok = GuardrailState::restore(parse_json(json), 1e9, s, warnings, &err);
+    if (!ok) CHECK(s.consecutive_failures == 77);  // untouched on refusal
+    return ok ? std::string("accepted") : err;
+  };
+  CHECK(refused(R"({"recommendations": [[1, 1e300]]})") ==
+        "guardrails.recommendations[0]: count 1e+300 is not an integer in 0..2147483647");
+  CHECK(refused(R"({"recommendations": [[1, -1]]})") ==
+        "guardrails.recommendations[0]: count -1 is not an integer in 0..2147483647");
+  CHECK(refused(R"({"recommendations": [[1, 2.5]]})") ==
+        "guardrails.recommendations[0]: count 2.5 is not an integer in 0..2147483647");
+  CHECK(refused(R"({"recommendations": [[1, 2147483648]]})") ==
+        "guardrails.recommendations[0]: count 2147483648 is not an integer in 0..2147483647");
+  CHECK(refused(R"({"recommendations": [[1, "3"]]})") ==
+        "guardrails.recommendations[0]: a count must be a number, not string");
+  CHECK(refused(R"({"recommendations": [["x", 3]]})") ==
+        "guardrails.recommendations[0]: a time must be a finite number of unix seconds, not "
+        "string");
+  CHECK(refused(R"({"recommendations": {"a": 1}})") ==
+        "guardrails.recommendations: expected an array of [time, count], not object");
+  CHECK(refused(R"({"scale_up_events": [[1, 0]]})") ==
+        "guardrails.scale_up_events[0]: count 0 is not an integer in 1..2147483647");
+  CHECK(refused(R"({"consecutive_failures": 1e300})") ==
+        "guardrails.consecutive_failures: count 1e+300 is not an integer in 0..2147483647");
+  CHECK(refused(R"({"last_scale_time": "soon"})") ==
+        "guardrails.last_scale_time: a time must be a finite number of unix seconds, not string");
+  CHECK(refused(R"([1, 2])") == "guardrails: expected an object, not array");
+  CHECK(refused(R"({"recommendations": [[1, 2.0]], "consecutive_failures": 3.0})") == "accepted");
 }
 
 TEST_CASE(

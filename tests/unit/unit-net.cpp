@@ -79,6 +79,31 @@ TEST_CASE("url: percent_decode accepts complete escapes and rejects truncated on
   CHECK(percent_decode("") == std::optional<std::string>(""));
 }
 
+TEST_CASE("url: secrets stay out of every printed URL, and in the request") {
+  auto url = parse_url(
+      "https://user:pw@Host.example:8443/api?queue=jobs&token=t0k&API_KEY=k&X-Amz-Signature=abc"
+      "&sig=1&access%5Ftoken=a&password=&plain=token#frag");
+  REQUIRE(url);
+  CHECK(url->to_string() ==
+        "https://host.example:8443/api?queue=jobs&token=<redacted>&API_KEY=<redacted>"
+        "&X-Amz-Signature=<redacted>&sig=<redacted>&access%5Ftoken=<redacted>&password=<redacted>"
+        "&plain=token");
+  CHECK(url->to_request_string() ==
+        "https://host.example:8443/api?queue=jobs&token=t0k&API_KEY=k&X-Amz-Signature=abc&sig=1"
+        "&access%5Ftoken=a&password=&plain=token");
+  for (const char* name :
+       {"token", "access_token", "client_secret", "password", "passwd", "pwd", "apikey", "key",
+        "X-Amz-Credential", "Signature", "auth", "session_id", "jwt", "sig", "code"})
+    CHECK_MESSAGE(is_secret_name(name), name);
+  for (const char* name : {"queue", "vhost", "name", "limit", "query", "time", "signal"})
+    CHECK_MESSAGE(!is_secret_name(name), name);
+  CHECK(redact_query("a=1&&b&token=x&=y") == "a=1&&b&token=<redacted>&=y");
+  // Text the parser refuses is still printed without its secrets.
+  CHECK(redact_url("http://u:p@bad host/x?key=1#f") == "http://bad host/x?key=<redacted>");
+  CHECK(redact_url("not a url?password=hunter2") == "not a url?password=<redacted>");
+  CHECK(redact_url("http://ok.example/p") == "http://ok.example/p");
+}
+
 TEST_CASE("http: format_timeout spells durations as errors show them") {
   CHECK(format_timeout(std::chrono::milliseconds(2000)) == "2s");
   CHECK(format_timeout(std::chrono::milliseconds(1500)) == "1.5s");

@@ -23,7 +23,9 @@ bool contains(const std::string& s, const std::string& part) {
 const char* kRabbitQueue =
     R"({"name":"jobs","vhost":"/","messages":42,"messages_ready":40,"messages_unacknowledged":2,
         "message_stats":{"publish_details":{"rate":12.5}},"consumers":3,"idle_since":null,
-        "arguments":{"x-queue-type":"classic"},"backing_queue_status":{"len":"40"},"a/b":{"~x":7}})";
+        "arguments":{"x-queue-type":"classic"},"backing_queue_status":{"len":"40"},"a/b":{"~x":7},
+        "odd":{"hex":"0x10","inf":"inf","nan":"NaN","space":" 4","exp":"2.5e1","plus":"+3",
+        "dot":".5","sep":"1_000","trail":"7abc"}})";
 
 }  // namespace
 
@@ -62,10 +64,19 @@ TEST_CASE("http-json source: numbers at JSON pointers") {
 
   const std::string where = "ERROR: http-json " + base;
   CHECK(value(q, "/nope") == where + q + ": nothing at /nope");
-  CHECK(value(q, "/name") == where + q + ": value at /name is the string \"jobs\", not a number");
+  CHECK(value(q, "/name") ==
+        where + q + ": value at /name is the string \"jobs\", not a decimal number");
   CHECK(value(q, "/idle_since") == where + q + ": value at /idle_since is null, not a number");
   CHECK(value(q, "/arguments") == where + q + ": value at /arguments is a object, not a number");
   CHECK(value(q, "/messages/0") == where + q + ": nothing at /messages/0");
+  // Numbers sent as strings: decimal notation only (strtod alone reads "0x10" as 16).
+  CHECK(value(q, "/odd/exp") == "25");
+  CHECK(value(q, "/odd/plus") == "3");
+  CHECK(value(q, "/odd/dot") == "0.5");
+  for (const char* odd : {"hex", "inf", "nan", "space", "sep", "trail"})
+    CHECK(contains(value(q, std::string("/odd/") + odd), "not a decimal number"));
+  CHECK(value(q, "/odd/hex") ==
+        where + q + ": value at /odd/hex is the string \"0x10\", not a decimal number");
   CHECK(value("/missing", "/x") == where + "/missing: HTTP 404: {\"error\":\"Object Not Found\"}");
   CHECK(value("/html", "/x") == where + "/html: response is not JSON: <html>hi</html>");
   CHECK(value("/other", "/x") == where + "/other: HTTP 500");
@@ -108,4 +119,24 @@ TEST_CASE("http-json source: option errors") {
   CHECK(error_of(R"({"source":"http-json","url":"http://x","headers":{"X-A":1}})") ==
         "http-json: key 'headers': header 'X-A' must be a string");
   CHECK(error_of(R"({"source":"http-json","pointer":"/a"})") == "http-json: key 'url': required");
+}
+
+TEST_CASE("http-json source: a secret in the URL's query string is never printed") {
+  LoopbackServer server([&](const RawRequest& r) {
+    if (r.target == "/q?token=s3cr3t&queue=jobs&api_key=k3y")
+      return ScriptedReply{http_response(500, "no")};
+    return ScriptedReply{http_response(404, "")};
+  });
+  boost::asio::io_context io;
+  AdapterContext ctx{io, ""};
+  auto src = make_source(ctx, R"({"source": "http-json", "url": "http://127.0.0.1:)" +
+                                  std::to_string(server.port()) +
+                                  R"(/q?token=s3cr3t&queue=jobs&api_key=k3y", "pointer": "/n"})");
+  const std::string text = fetch_text(io, *src);
+  // The request carried the real query (the server answered 500, not 404); the error shows it
+  // redacted.
+  CHECK(text == "ERROR: http-json http://127.0.0.1:" + std::to_string(server.port()) +
+                    "/q?token=<redacted>&queue=jobs&api_key=<redacted>: HTTP 500: no");
+  CHECK(!contains(text, "s3cr3t"));
+  CHECK(!contains(text, "k3y"));
 }

@@ -6,6 +6,7 @@
 #include "adapter_helpers.hpp"
 #include "adapters/common/options.hpp"
 #include "adapters/sources/redis/redis_client.hpp"
+#include "adapters/sources/redis/resp.hpp"
 #include "servers.hpp"
 #include "test_pki.hpp"
 
@@ -160,6 +161,66 @@ TEST_CASE("redis source: a peer that sends garbage is a protocol error") {
   auto text = f.value(source_json(url, "llen", "q"));
   CHECK(contains(text, "protocol error from 127.0.0.1:" + std::to_string(garbage.port()) +
                            ": byte 0: unknown reply type 'H'"));
+}
+
+TEST_CASE("redis source: one key's malformed reply fails only that key on a shared connection") {
+  // A RESP peer answering LLEN per key: "bad" gets a malformed integer (":1.5"), "good" 7.
+  std::atomic<int> connections{0};
+  RawTcpServer peer([&](int fd) {
+    ++connections;
+    std::string in;
+    char buf[4096];
+    for (;;) {
+      const ssize_t n = ::read(fd, buf, sizeof buf);
+      if (n <= 0) return;
+      in.append(buf, static_cast<std::size_t>(n));
+      // Whole commands: *2\r\n$4\r\nLLEN\r\n$<n>\r\n<key>\r\n
+      for (;;) {
+        auto parsed = redis::parse_reply(in);
+        if (parsed.status != redis::RespParse::Status::Complete) break;
+        in.erase(0, parsed.consumed);
+        const std::string key = parsed.value.elements.at(1).text;
+        const std::string reply = key == "bad" ? ":1.5\r\n" : ":7\r\n";
+        if (::write(fd, reply.data(), reply.size()) < 0) return;
+      }
+    }
+  });
+  Fixture f;
+  const std::string url = "redis://127.0.0.1:" + std::to_string(peer.port());
+  auto good = make_source(f.ctx, source_json(url, "llen", "good"));
+  auto bad = make_source(f.ctx, source_json(url, "llen", "bad"));
+  int good_ok = 0, bad_errors = 0, rounds = 0;
+  std::string bad_text, good_text;
+  for (; rounds < 20; ++rounds) {
+    // Both in flight at once on the one connection, the bad one first.
+    std::optional<SampleOutcome> b, g;
+    bad->fetch([&](SampleOutcome o) { b = std::move(o); });
+    good->fetch([&](SampleOutcome o) { g = std::move(o); });
+    run_until(f.io, [&] { return b && g; });
+    REQUIRE((b && g));
+    if (g->sample && g->sample->value.as_int() == 7) ++good_ok;
+    good_text = g->sample ? "7" : g->error;
+    if (!b->error.empty()) ++bad_errors;
+    bad_text = b->error;
+  }
+  INFO("good: ", good_text, "; bad: ", bad_text);
+  CHECK(good_ok == rounds);  // never starved, never blamed
+  CHECK(bad_errors == rounds);
+  CHECK(bad_text == "redis 127.0.0.1:" + std::to_string(peer.port()) +
+                        " LLEN bad: protocol error from 127.0.0.1:" + std::to_string(peer.port()) +
+                        ": byte 1: bad integer \"1.5\"");
+  CHECK(connections.load() <= rounds + 1);  // one new connection per malformed reply at most
+}
+
+TEST_CASE("redis source: a GET value is read in decimal notation only") {
+  RedisServer redis;
+  Fixture f;
+  redis.cli("SET hex 0x10");
+  redis.cli("SET inf inf");
+  redis.cli("SET exp 2.5e1");
+  CHECK(contains(f.value(source_json(redis.url(), "get", "hex")), "value is not a number"));
+  CHECK(contains(f.value(source_json(redis.url(), "get", "inf")), "value is not a number"));
+  CHECK(f.value(source_json(redis.url(), "get", "exp")) == "25");
 }
 
 TEST_CASE("redis source: reconnects after a server restart and after an idle kill") {

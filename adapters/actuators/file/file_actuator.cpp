@@ -1,9 +1,11 @@
 // adapters/actuators/file/file_actuator.cpp — the count file: atomic replace on apply, parse on
-// read. A reader of the file sees either the old or the new count, never a partial write.
+// read. A reader of the file sees either the old or the new count, never a partial write; only
+// the target's own directory entry is ever written (common/files/file_replace), and a target that
+// is a symbolic link, a directory or another non-regular file is refused, on read and on write.
 #include "adapters/actuators/file/file_actuator.hpp"
 
 #include <fcntl.h>
-#include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
@@ -11,20 +13,56 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <utility>
 
 #include "adapters/common/options.hpp"
+#include "common/files/file_replace.hpp"
 
 namespace luascale::actuators {
 
 namespace {
 
-std::string errno_text() {
-  std::string s = std::strerror(errno);
+std::string errno_text(int err = errno) {
+  std::string s = std::strerror(err);
   if (!s.empty() && s[0] >= 'A' && s[0] <= 'Z') s[0] = static_cast<char>(s[0] - 'A' + 'a');
   return s;
+}
+
+// The count file's text, at most 64 bytes of it; "" or the error. The final path component is
+// never followed (O_NOFOLLOW) and a named pipe cannot block the read (O_NONBLOCK, then fstat).
+std::string read_count_text(const std::string& path, std::string& text, bool& missing) {
+  missing = false;
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) {
+    const int err = errno;
+    if (err == ENOENT) missing = true;
+    if (err == ELOOP) return files::check_replaceable(path);  // names the link and its target
+    return "cannot read " + path + ": " + errno_text(err);
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    const int err = errno;
+    ::close(fd);
+    if (S_ISDIR(st.st_mode)) return path + ": is a directory, not a count file";
+    if (st.st_mode != 0) return path + ": is not a regular file";
+    return "cannot read " + path + ": " + errno_text(err);
+  }
+  char buf[64];
+  std::size_t got = 0;
+  while (got < sizeof buf) {
+    const ssize_t n = ::read(fd, buf + got, sizeof buf - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int err = errno;
+      ::close(fd);
+      return "cannot read " + path + ": " + errno_text(err);
+    }
+    if (n == 0) break;
+    got += static_cast<std::size_t>(n);
+  }
+  ::close(fd);
+  text.assign(buf, got);
+  return "";
 }
 
 class FileActuator final : public Actuator {
@@ -53,18 +91,15 @@ class FileActuator final : public Actuator {
  private:
   ReadOutcome read_now() const {
     ReadOutcome out;
-    std::ifstream in(path_, std::ios::binary);
-    if (!in) {
-      if (errno == ENOENT && initial_) {
+    std::string text;
+    bool missing = false;
+    if (std::string error = read_count_text(path_, text, missing); !error.empty()) {
+      if (missing && initial_)
         out.state = TargetState{*initial_, *initial_, std::nullopt, std::nullopt};
-      } else {
-        out.error = "file: cannot read " + path_ + ": " + errno_text();
-      }
+      else
+        out.error = "file: " + error;
       return out;
     }
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    std::string text = ss.str();
     while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.pop_back();
     std::size_t i = 0;
     while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i]))) ++i;
@@ -89,26 +124,6 @@ class FileActuator final : public Actuator {
   std::optional<std::int64_t> initial_;
 };
 
-// Removes "<path>.tmp.<pid>" files a killed process left mid-write (write_count_atomically):
-// only those of processes that no longer exist, so a live writer's file is never touched.
-void remove_stale_temp_files(const std::string& path) {
-  const std::filesystem::path p(path);
-  const std::filesystem::path dir = p.parent_path().empty() ? "." : p.parent_path();
-  const std::string prefix = p.filename().string() + ".tmp.";
-  std::error_code ec;
-  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
-    const std::string name = e.path().filename().string();
-    if (name.size() <= prefix.size() || name.compare(0, prefix.size(), prefix) != 0) continue;
-    const std::string pid_text = name.substr(prefix.size());
-    if (pid_text.size() > 9 || pid_text.find_first_not_of("0123456789") != std::string::npos)
-      continue;
-    const pid_t pid = static_cast<pid_t>(std::stol(pid_text));
-    if (pid == ::getpid() || ::kill(pid, 0) == 0 || errno != ESRCH) continue;
-    std::error_code rm;
-    std::filesystem::remove(e.path(), rm);
-  }
-}
-
 std::unique_ptr<Actuator> make_file_actuator(AdapterContext& ctx, const std::string&,
                                              const Value& target) {
   adapters::Options opt(target, "file", ctx.config_dir);
@@ -120,49 +135,15 @@ std::unique_ptr<Actuator> make_file_actuator(AdapterContext& ctx, const std::str
   std::error_code ec;
   if (!dir.empty() && !std::filesystem::is_directory(dir, ec))
     opt.fail("path", "folder " + dir.string() + " does not exist");
-  remove_stale_temp_files(path);
+  if (std::string why = files::check_replaceable(path); !why.empty()) opt.fail("path", why);
+  files::remove_stale_temp_files(path);
   return std::make_unique<FileActuator>(ctx.io, path, initial);
 }
 
 }  // namespace
 
 std::string write_count_atomically(const std::string& path, std::int64_t count) {
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  const std::string text = std::to_string(count) + "\n";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return "create " + tmp + ": " + errno_text();
-  std::size_t done = 0;
-  while (done < text.size()) {
-    ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      std::string e = "write " + tmp + ": " + errno_text();
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return e;
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  if (::fsync(fd) != 0) {
-    std::string e = "fsync " + tmp + ": " + errno_text();
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    return e;
-  }
-  ::close(fd);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::string e = "rename " + tmp + " -> " + path + ": " + errno_text();
-    ::unlink(tmp.c_str());
-    return e;
-  }
-  // Make the rename itself durable.
-  auto dir = std::filesystem::path(path).parent_path();
-  int dfd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
-  return "";
+  return files::replace_file(path, std::to_string(count) + "\n");
 }
 
 ActuatorFactory file_actuator_factory() {

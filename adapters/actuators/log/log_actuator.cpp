@@ -1,9 +1,10 @@
 // adapters/actuators/log/log_actuator.cpp — JSON Lines decisions; each line is one write(2) on an
 // O_APPEND descriptor, so concurrent writers never interleave within a line and log rotation
-// (rename + new file) is picked up at the next decision.
+// (rename + new file) is picked up at the next decision. A symbolic link at the path is refused.
 #include "adapters/actuators/log/log_actuator.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
@@ -67,9 +68,18 @@ class LogActuator final : public Actuator {
     if (path_.empty()) {
       error = write_all(STDOUT_FILENO, text);
     } else {
-      int fd = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+      // Never through a link planted at the path (O_NOFOLLOW), never blocking on a named pipe
+      // without a reader (O_NONBLOCK); anything but a regular file or a device is refused.
+      int fd = ::open(path_.c_str(),
+                      O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644);
+      struct stat st {};
       if (fd < 0) {
-        error = errno_text();
+        error = errno == ELOOP ? "is a symbolic link; decisions are appended only to the file "
+                                 "itself (\"-\" for stdout)"
+                               : errno_text();
+      } else if (::fstat(fd, &st) != 0 || !(S_ISREG(st.st_mode) || S_ISCHR(st.st_mode))) {
+        error = "not a regular file";
+        ::close(fd);
       } else {
         error = write_all(fd, text);
         ::close(fd);

@@ -168,7 +168,8 @@ struct CredentialChain::Impl : std::enable_shared_from_this<CredentialChain::Imp
     const std::string arn = *role_arn;
     auto self = shared_from_this();
     chain->http_->request(std::move(req), [self, arn, endpoint](net::HttpResult r) {
-      const std::string where = "web identity (role " + arn + ", STS " + endpoint + "): ";
+      const std::string where =
+          "web identity (role " + arn + ", STS " + net::redact_url(endpoint) + "): ";
       if (!r.ok()) return self->settle(failure(where + r.error));
       if (r.status != 200) {
         if (auto e = parse_error_response(r.body)) {
@@ -237,8 +238,7 @@ struct CredentialChain::Impl : std::enable_shared_from_this<CredentialChain::Imp
     } else if (auto token = get("AWS_CONTAINER_AUTHORIZATION_TOKEN")) {
       req.headers.emplace_back("Authorization", *token);
     }
-    std::string shown = req.url;
-    if (auto u = net::parse_url(req.url)) shown = u->to_string();
+    const std::string shown = net::redact_url(req.url);
     auto self = shared_from_this();
     chain->http_->request(std::move(req), [self, shown](net::HttpResult r) {
       if (!r.ok() || r.status != 200) {

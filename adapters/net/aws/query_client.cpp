@@ -104,7 +104,7 @@ void QueryClient::send(std::shared_ptr<Call> call, const ResolvedCredentials& cr
   const auto url = net::parse_url(options_.endpoint, &url_error);
   if (!url) {
     QueryOutcome out;
-    out.error = "endpoint " + options_.endpoint + ": " + url_error;
+    out.error = "endpoint " + net::redact_url(options_.endpoint) + ": " + url_error;
     return boost::asio::post(
         io_, [call, out = std::move(out)]() mutable { call->done(std::move(out)); });
   }

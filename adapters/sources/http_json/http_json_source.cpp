@@ -2,13 +2,12 @@
 #include "adapters/sources/http_json/http_json_source.hpp"
 
 #include <boost/asio/io_context.hpp>
-#include <cerrno>
 #include <cmath>
-#include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <utility>
 
 #include "adapters/common/http_support.hpp"
+#include "adapters/common/number_text.hpp"
 #include "adapters/net/url.hpp"
 
 namespace luascale::http_json {
@@ -51,17 +50,15 @@ Extracted extract_number(std::string_view body, const std::string& pointer) {
     return out;
   }
   if (at->is_string()) {
+    // A number sent as a string ("12.5", as some exporters do) in decimal notation only: "0x10"
+    // or "inf" is not a count anyone meant.
     const std::string& s = at->get_ref<const std::string&>();
-    char* end = nullptr;
-    errno = 0;
-    double d = s.empty() ? 0 : std::strtod(s.c_str(), &end);
-    if (!s.empty() && end == s.c_str() + s.size() && errno != ERANGE && std::isfinite(d) &&
-        !std::isspace(static_cast<unsigned char>(s[0]))) {
-      out.value = d;
+    if (auto d = adapters::parse_decimal(s)) {
+      out.value = *d;
       return out;
     }
     out.error = "value at " + pointer + " is the string \"" + adapters::body_excerpt(s, 40) +
-                "\", not a number";
+                "\", not a decimal number";
     return out;
   }
   out.error = "value at " + pointer + " is " +
@@ -125,8 +122,8 @@ std::unique_ptr<Source> make_http_json_source(AdapterContext& ctx, const SignalS
     request.headers.emplace_back("Accept", "application/json");
   request.timeout = std::chrono::milliseconds(
       std::max<std::int64_t>(1, static_cast<std::int64_t>(spec.timeout_seconds * 1000)));
-  request.url = server.url.to_string();
-  std::string what = "http-json " + request.url;
+  request.url = server.url.to_request_string();
+  std::string what = "http-json " + server.url.to_string();  // secret query values redacted
   return std::make_unique<HttpJsonSource>(adapters::shared_http_client(ctx.io, server.tls),
                                           std::move(request), std::move(what), pointer);
 }

@@ -6,7 +6,9 @@
 //                +------- error / timeout / peer close <--+--------------+
 // Replies arrive in command order, so in-flight commands sit in one FIFO. A command that times out
 // means the server or the network stalled: the connection is dropped, every queued command fails,
-// and the next attempt waits for the backoff delay.
+// and the next attempt waits for the backoff delay. A malformed reply fails only the command it
+// answers: the connection is dropped (the stream cannot be trusted past it) and the others are
+// sent again at once on a new one.
 #include "adapters/sources/redis/redis_client.hpp"
 
 #include <boost/asio/connect.hpp>
@@ -147,7 +149,9 @@ using RequestPtr = std::shared_ptr<Request>;
 
 struct Connection::Impl : std::enable_shared_from_this<Impl> {
   enum class State : std::uint8_t { Disconnected, Connecting, Ready };
-  enum class Failure : std::uint8_t { Fatal, PeerClosed };
+  // Fatal: the server or the network failed (every queued command fails, backoff); PeerClosed:
+  // see fail_connection; Desync: one reply was malformed (only its command failed already).
+  enum class Failure : std::uint8_t { Fatal, PeerClosed, Desync };
 
   Impl(asio::io_context& io, Endpoint ep, ConnectionOptions opts)
       : strand(asio::make_strand(io)),
@@ -414,8 +418,18 @@ struct Connection::Impl : std::enable_shared_from_this<Impl> {
       auto parsed = parse_reply(std::string_view(in).substr(offset), options.limits);
       if (parsed.status == RespParse::Status::Incomplete) break;
       if (parsed.status == RespParse::Status::Invalid) {
-        fail_connection("protocol error from " + endpoint.host_port() + ": " + parsed.error,
-                        Failure::Fatal);
+        const std::string msg = "protocol error from " + endpoint.host_port() + ": " + parsed.error;
+        if (inflight.front()->kind != Request::Kind::User) {
+          fail_connection(msg, Failure::Fatal);
+          return false;
+        }
+        // The malformed reply is the first in-flight command's: that command fails, with the
+        // error naming it. Nothing after it on this connection can be trusted any more, so the
+        // connection goes; the other commands are not to blame and go again on a new one.
+        auto culprit = std::move(inflight.front());
+        inflight.pop_front();
+        finish(culprit, msg);
+        if (e == epoch) fail_connection(msg, Failure::Desync);
         return false;
       }
       offset += parsed.consumed;
@@ -467,6 +481,23 @@ struct Connection::Impl : std::enable_shared_from_this<Impl> {
     for (auto& r : waiting) pending.push_back(std::move(r));
     waiting.clear();
 
+    if (kind == Failure::Desync) {
+      // No backoff and no failure counted: the server answered, and one key's bad value must
+      // not make every other key sharing the connection fail (nor keep failing) with it.
+      std::deque<RequestPtr> again;
+      for (auto& r : pending) {
+        if (r->attempts < 2)
+          again.push_back(std::move(r));
+        else
+          finish(r,
+                 "connection dropped after a malformed reply to another command (" + error + ")");
+      }
+      if (!again.empty()) {
+        waiting = std::move(again);
+        connect();
+      }
+      return;
+    }
     if (kind == Failure::PeerClosed && reused) {
       bool retry_all = true;
       for (auto& r : pending) retry_all = retry_all && r->attempts < 2;

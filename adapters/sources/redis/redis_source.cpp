@@ -2,10 +2,9 @@
 // and how each reply becomes a number.
 #include "adapters/sources/redis/redis_source.hpp"
 
-#include <cerrno>
 #include <cmath>
-#include <cstdlib>
 
+#include "adapters/common/number_text.hpp"
 #include "adapters/common/options.hpp"
 #include "adapters/sources/redis/redis_client.hpp"
 
@@ -21,18 +20,6 @@ struct Query {
   std::string group;                    // XPENDING
   std::optional<double> missing_value;  // GET of a key that does not exist
 };
-
-// A whole string as a finite number ("12", "-3.5", "1e3"); nullopt otherwise.
-std::optional<double> parse_number(const std::string& text) {
-  if (text.empty() || text.size() > 64 || std::isspace(static_cast<unsigned char>(text[0])))
-    return std::nullopt;
-  char* end = nullptr;
-  errno = 0;
-  double d = std::strtod(text.c_str(), &end);
-  if (end != text.c_str() + text.size() || errno == ERANGE || !std::isfinite(d))
-    return std::nullopt;
-  return d;
-}
 
 // A number Value: integers stay integers.
 Value number_value(double d) {
@@ -75,7 +62,7 @@ SampleOutcome interpret(const Query& q, const std::string& what, const Reply& re
         }
         value = number_value(*q.missing_value);
       } else if (v.type == RespValue::Type::BulkString) {
-        auto d = parse_number(v.text);
+        auto d = adapters::parse_decimal(v.text);
         if (!d) {
           out.error = what + ": value is not a number (" + describe_reply(v) + ")";
           return out;
