@@ -19,6 +19,8 @@ std::string display_path(const std::string& path) {
 PolicyRuntime::PolicyRuntime(const PolicyConfig& cfg, std::unique_ptr<PolicyScript> script)
     : cfg_(cfg), script_(std::move(script)), guard_(cfg.guard) {
   view_.name = cfg_.name;
+  view_.scale_up_tolerance = cfg_.guard.scale_up.tolerance;
+  view_.scale_down_tolerance = cfg_.guard.scale_down.tolerance;
 }
 
 std::unique_ptr<PolicyRuntime> PolicyRuntime::create(const PolicyConfig& cfg, std::string* error,
@@ -86,6 +88,7 @@ void PolicyRuntime::tick(double now, const TargetState& target, DecisionRecord& 
   rec.nodes_out.reset();
   rec.reason.clear();
   rec.plan.clear();
+  rec.groups.clear();
   rec.logs.clear();
   EvalOutcome& out = out_;
   script_->evaluate(now, cfg_.interval_seconds, view_, out);
@@ -103,6 +106,7 @@ void PolicyRuntime::tick(double now, const TargetState& target, DecisionRecord& 
       rec.recommended = out.replicas ? out.replicas : out.nodes;
       rec.reason.swap(out.reason);
       rec.plan.swap(out.plan);
+      rec.groups.swap(out.groups);
       break;
   }
   if (!g.enabled) {  // the recommendation as it is
@@ -112,8 +116,12 @@ void PolicyRuntime::tick(double now, const TargetState& target, DecisionRecord& 
                                                                                : BoundBy::Hold);
     return;
   }
-  const bool failed = signal_failed || out.status == EvalOutcome::Status::Error;
-  GuardResult r = guard_.decide(now, current, failed ? std::nullopt : rec.recommended, failed);
+  // A script error leaves nothing to go on; a failed signal leaves the script's decision from
+  // the signals that did not fail, which the guardrails weigh against the fallback.
+  const bool script_failed = out.status == EvalOutcome::Status::Error;
+  const bool failed = signal_failed || script_failed;
+  GuardResult r =
+      guard_.decide(now, current, script_failed ? std::nullopt : rec.recommended, failed);
   rec.desired = r.desired;
   rec.bound_by = r.bound_by;
 }

@@ -26,8 +26,9 @@ struct DecisionRecord {
   std::int64_t current = 0;                  // the target's count before the decision
   std::int64_t desired = 0;                  // the guarded count
   BoundBy bound_by = BoundBy::None;
-  std::string reason;          // the script's reason, or the error
-  std::vector<PlanStep> plan;  // the script's planned capacity, if any
+  std::string reason;              // the script's reason, or the error
+  std::vector<PlanStep> plan;      // the script's planned capacity, if any
+  std::vector<GroupCount> groups;  // the script's count per node group, if any
   std::vector<std::string> logs;
 };
 

@@ -59,13 +59,15 @@ namespace {
 // and params: it refreshes the per-tick fields and calls decide. Both tables carry a protected
 // metatable without __newindex, so these assignments are plain stores.
 const char* const kRunnerSource = R"(local ctx, target, decide, params = ...
-return function(now, interval, replicas, ready, min, max)
+return function(now, interval, replicas, ready, min, max, tol_up, tol_down)
   ctx.now = now
   ctx.interval = interval
   target.replicas = replicas
   target.ready = ready
   target.min = min
   target.max = max
+  target.scale_up_tolerance = tol_up
+  target.scale_down_tolerance = tol_down
   return decide(ctx, params)
 end)";
 const char* const kRunnerKey = "luascale.runner";
@@ -317,6 +319,7 @@ void PolicyScript::evaluate(double now, double interval, const TargetView& targe
   out.nodes.reset();
   out.reason.clear();
   out.plan.clear();
+  out.groups.clear();
   out.error.clear();
   out.logs.clear();
   std::lock_guard<std::mutex> lk(h->host->mutex);
@@ -335,7 +338,13 @@ void PolicyScript::evaluate(double now, double interval, const TargetView& targe
   lua_pushinteger(L, static_cast<lua_Integer>(target.ready));
   push_count(L, target.min);
   push_count(L, target.max);
-  const int st = lua_pcall(L, 6, 1, 1);
+  for (const auto& tol : {target.scale_up_tolerance, target.scale_down_tolerance}) {
+    if (tol)
+      push_number(L, *tol);
+    else
+      lua_pushnil(L);
+  }
+  const int st = lua_pcall(L, 8, 1, 1);
   disarm_budget(L);
   h->logs = nullptr;
   if (st != LUA_OK) {
@@ -359,6 +368,7 @@ void PolicyScript::evaluate(double now, double interval, const TargetView& targe
   if (h->raw.has_nodes) out.nodes = h->raw.nodes;
   out.reason.assign(h->raw.reason, h->raw.reason_len);
   if (h->raw.plan_n > 0) out.plan.assign(h->raw.plan, h->raw.plan + h->raw.plan_n);
+  if (!h->raw.groups.empty()) out.groups = h->raw.groups;
 }
 
 Value PolicyScript::state(std::string* error) const {
