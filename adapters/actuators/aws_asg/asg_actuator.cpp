@@ -13,6 +13,7 @@
 #include "adapters/actuators/aws_asg/asg_api.hpp"
 #include "adapters/net/aws/credentials.hpp"
 #include "adapters/net/aws/query_client.hpp"
+#include "adapters/net/aws/service_client.hpp"
 #include "adapters/net/http_client.hpp"
 #include "common/time/timestamp_text.hpp"
 #include "engine/core/units.hpp"
@@ -428,31 +429,29 @@ std::unique_ptr<Actuator> make_asg_actuator(AdapterContext& ctx, const std::stri
         (config.config_error.empty() ? "target.group is required" : config.config_error);
     return std::make_unique<AsgActuator>(core, scheduled);
   }
-  const std::string region = resolve_region(config.env, config.region);
-  if (region.empty()) {
-    core->setup_error = kind + " \"" + config.group +
-                        "\": no region (set target.region, AWS_REGION or AWS_DEFAULT_REGION)";
+  ServiceSettings settings;
+  settings.region = config.region;
+  settings.endpoint = config.endpoint;
+  settings.profile = config.profile;
+  settings.timeout = config.timeout;
+  settings.max_attempts = config.max_attempts;
+  settings.retry_backoff = config.retry_backoff;
+  settings.env = config.env;
+  settings.now = config.now;
+  settings.jitter_seed = config.jitter_seed;
+  std::string error;
+  core->client =
+      make_service_client(ctx.io, std::make_shared<net::HttpClient>(ctx.io),
+                          {"Auto Scaling", "autoscaling", "autoscaling", "2011-01-01", ""},
+                          std::move(settings), &error);
+  if (!core->client) {
+    core->setup_error = kind + " \"" + config.group + "\": " +
+                        (error.rfind("no region", 0) == 0
+                             ? std::string("no region (set target.region, AWS_REGION or "
+                                           "AWS_DEFAULT_REGION)")
+                             : error);
     return std::make_unique<AsgActuator>(core, scheduled);
   }
-  auto http = std::make_shared<net::HttpClient>(ctx.io);
-  CredentialChainOptions cred_opts;
-  cred_opts.env = config.env;
-  cred_opts.profile = config.profile;
-  cred_opts.region = region;
-  cred_opts.now = config.now;
-  auto chain = CredentialChain::create(ctx.io, http, std::move(cred_opts));
-  QueryClientOptions q;
-  q.endpoint = resolve_endpoint(config.env, config.endpoint, "Auto Scaling", "autoscaling", region);
-  q.region = region;
-  q.signing_name = "autoscaling";
-  q.version = "2011-01-01";
-  q.timeout = config.timeout;
-  q.max_attempts = config.max_attempts;
-  q.throttle_base = config.retry_backoff;
-  q.transient_base = std::max(std::chrono::milliseconds(1), config.retry_backoff / 20);
-  q.seed = config.jitter_seed;
-  q.now = config.now;
-  core->client = QueryClient::create(ctx.io, http, chain, std::move(q));
   core->api = std::make_unique<AsgApi>(core->client);
   return std::make_unique<AsgActuator>(core, scheduled);
 }
