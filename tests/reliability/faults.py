@@ -31,8 +31,10 @@ START = 3  # every target's count before the run
 #   redis: 1 command, +1 resend on a reused connection closed before replying;
 #   kubernetes actuator: read + apply, each retried with backoff (200 ms doubling, jittered down
 #     to half) inside its 2 s budget here: <= 5 attempts of <= 2 requests each, + the object GET;
-#   aws-asg: Describe (read) + Describe and SetDesiredCapacity (apply), 3 attempts per call.
-BOUND = {"prometheus": 2, "http-json": 2, "kubernetes": 4, "redis": 2, "kube-actuator": 22, "aws-asg": 9}
+#   aws-asg: Describe (read) + Describe and SetDesiredCapacity (apply), 3 attempts per call;
+#   cloudwatch, sqs: one call (the value is on the first page), 3 attempts.
+BOUND = {"prometheus": 2, "http-json": 2, "kubernetes": 4, "redis": 2, "kube-actuator": 22, "aws-asg": 9,
+         "cloudwatch": 3, "sqs": 3}
 
 failures = []
 
@@ -77,7 +79,7 @@ end }
                     "timeout": "2s", "replicas": START}
 
         # Signal scenarios: a faulty source, a healthy kubernetes target.
-        for source in ("prometheus", "http-json", "kubernetes", "redis"):
+        for source in ("prometheus", "http-json", "kubernetes", "redis", "cloudwatch", "sqs"):
             faults = (REDIS_FAULTS if source == "redis" else HTTP_FAULTS) + ["refused"]
             for fault in faults:
                 pol = f"sig-{source}-{fault}"
@@ -94,6 +96,16 @@ end }
                     spec = {"source": "kubernetes", "query": "replicas", "resource": f"deployments/{name}",
                             "field": "replicas", "kubeconfig": kc_dead if fault == "refused" else kc}
                     key = ("k8s", name)
+                elif source in ("cloudwatch", "sqs"):
+                    name = f"a-{fault}-{source}"
+                    endpoint = f"http://127.0.0.1:{dead}" if fault == "refused" else base
+                    spec = {"source": source, "region": "us-east-1", "endpoint": endpoint, "retry_backoff": "100ms"}
+                    if source == "cloudwatch":
+                        spec.update({"namespace": "Faults", "metric_name": name})
+                        key = ("aws:GetMetricData", name)
+                    else:
+                        spec.update({"queue": name, "account": "123456789012"})
+                        key = ("aws:GetQueueAttributes", name)
                 else:
                     port = dead if fault == "refused" else srv.redis_port(fault)
                     spec = {"source": "redis", "url": f"redis://127.0.0.1:{port}", "command": "llen", "key": "q"}
@@ -128,7 +140,8 @@ end }
         with open(config, "w") as f:
             json.dump({"policies": policies, "server": {"listen": "127.0.0.1:0"}}, f)
         env = dict(os.environ, AWS_ACCESS_KEY_ID="AKIAFAULTS", AWS_SECRET_ACCESS_KEY="faults/secret")
-        for k in ("AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_AUTO_SCALING", "KUBECONFIG"):
+        for k in ("AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_AUTO_SCALING",
+                  "AWS_ENDPOINT_URL_CLOUDWATCH", "AWS_ENDPOINT_URL_SQS", "KUBECONFIG"):
             env.pop(k, None)
         errlog = open(os.path.join(d, "stderr"), "a+")  # O_APPEND: our reads move the offset the child shares
         t_start = time.monotonic()
