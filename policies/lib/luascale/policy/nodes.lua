@@ -89,20 +89,33 @@ local function decide_groups(ctx, p, pending)
                    min = g.min, max = g.max, current = counts[g.name] or 0, upcoming = live[g.name] or 0 }
   end
   local r, why = nodes.scale_up { groups = options, pods = pending, expander = p.expander }
-  if r == nil then
+  -- A group below its min is raised to it, with or without pending pods.
+  local below = {}
+  for _, g in ipairs(p.groups) do
+    if g.min and (counts[g.name] or 0) + (r and g.name == r.group and r.add or 0) < g.min then
+      below[#below + 1] = string.format("%s below its min %d", g.name, g.min)
+    end
+  end
+  if r == nil and #below == 0 then
     ctx:log("nodes: hold: " .. why)
     return nil
   end
   local out, total = {}, 0
   for _, g in ipairs(p.groups) do
-    out[g.name] = (counts[g.name] or 0) + (g.name == r.group and r.add or 0)
+    out[g.name] = math.max((counts[g.name] or 0) + (r and g.name == r.group and r.add or 0), g.min or 0)
     total = total + out[g.name]
   end
   st.proposed = { counts = out, at = ctx.now }
-  local waiting = r.on_upcoming > 0 and string.format("; %d pods wait for upcoming nodes", r.on_upcoming) or ""
-  if stuck > 0 then waiting = waiting .. string.format("; %d not ready after %ds: not counted", stuck, p.max_provision_time or 900) end
-  return { nodes = total, groups = out,
-           reason = string.format("%d pending pods need %d new %s nodes, %s%s", r.placed, r.add, r.group, r.why, waiting) }
+  local reason
+  if r then
+    local waiting = r.on_upcoming > 0 and string.format("; %d pods wait for upcoming nodes", r.on_upcoming) or ""
+    if stuck > 0 then waiting = waiting .. string.format("; %d not ready after %ds: not counted", stuck, p.max_provision_time or 900) end
+    reason = string.format("%d pending pods need %d new %s nodes, %s%s", r.placed, r.add, r.group, r.why, waiting)
+    if #below > 0 then reason = reason .. "; " .. table.concat(below, ", ") end
+  else
+    reason = table.concat(below, ", ")
+  end
+  return { nodes = total, groups = out, reason = reason }
 end
 
 -- Nodes requested but not ready yet, and how many of them are past max_provision_time. Each
