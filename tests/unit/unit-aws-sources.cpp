@@ -125,6 +125,8 @@ TEST_CASE("cloudwatch: extended statistics and metric math over several queries"
   // Only the result comes back (ReturnData false for the inputs).
   CHECK_THROWS_WITH(h.source("cloudwatch", R"("queries": [{"id": "Bad", "expression": "1"}])"),
                     doctest::Contains("must start with a lowercase letter"));
+  CHECK_THROWS_WITH(h.source("cloudwatch", R"("queries": [{"id": "a", "expresion": "1"}])"),
+                    doctest::Contains("unknown key \"expresion\" in a query"));
   CHECK_THROWS_WITH(h.source("cloudwatch", R"("namespace": "A", "metric_name": "B",
                                              "statistic": "Median")"),
                     doctest::Contains("statistic"));

@@ -97,3 +97,35 @@ TEST_CASE("node groups: the expander's choice, each group priced in the replay")
   CHECK(s.has_cost);
   CHECK(s.cost == doctest::Approx(spot_h * 0.05 + od_h * 0.2));
 }
+
+TEST_CASE("a decision's groups: their sum is the node count, and bad ones are errors") {
+  TempDir dir;
+  auto eval = [&](const std::string& answer) {
+    const auto path =
+        dir.write("g.lua", "return { decide = function(ctx) return " + answer + " end }");
+    PolicyConfig pc = policy_config_for_script(path.string());
+    pc.guard.enabled = false;  // the decision as the script gave it
+    std::string err;
+    auto rt = PolicyRuntime::create(pc, &err);
+    REQUIRE_MESSAGE(rt, err);
+    return rt->tick(1700000000, 2, 2);
+  };
+  DecisionRecord d = eval(R"({ groups = { spot = 6, ["on-demand"] = 4 }, reason = "split" })");
+  REQUIRE(d.status == EvalOutcome::Status::Decision);
+  CHECK(d.nodes_out == 10);
+  CHECK(d.desired == 10);
+  REQUIRE(d.groups.size() == 2);
+  CHECK(d.groups[0] == GroupCount{"on-demand", 4});  // sorted by name
+  CHECK(d.groups[1] == GroupCount{"spot", 6});
+  CHECK(eval(R"({ nodes = 10, groups = { a = 6, b = 4 } })").status ==
+        EvalOutcome::Status::Decision);
+  d = eval(R"({ nodes = 9, groups = { a = 6, b = 4 } })");
+  CHECK(d.status == EvalOutcome::Status::Error);
+  CHECK(d.reason.find("nodes = 9 but its groups sum to 10") != std::string::npos);
+  d = eval(R"({ groups = { a = -1 } })");
+  CHECK(d.reason.find("groups = -1; counts must be >= 0") != std::string::npos);
+  d = eval(R"({ groups = { 3 } })");
+  CHECK(d.reason.find("group names must be strings") != std::string::npos);
+  d = eval(R"({ groups = "spot" })");
+  CHECK(d.reason.find("groups must be a table") != std::string::npos);
+}

@@ -181,6 +181,15 @@ std::vector<MetricQuery> queries_from_options(const adapters::Options& opt,
     std::set<std::string> ids;
     for (const Value& item : list->as_array()) {
       if (!item.is_object()) opt.fail("queries", "each query must be an object");
+      for (const auto& [key, v] : item.as_object()) {
+        static const std::set<std::string> kKeys = {"id",         "namespace", "metric_name",
+                                                    "dimensions", "statistic", "period",
+                                                    "unit",       "expression"};
+        if (!kKeys.count(key))
+          opt.fail("queries", "unknown key \"" + key +
+                                  "\" in a query (id, namespace, metric_name, dimensions, "
+                                  "statistic, period, unit, expression)");
+      }
       adapters::Options sub(item, opt.adapter(), "");
       const std::string id = sub.string("id").value_or("");
       if (!valid_id(id))
