@@ -269,6 +269,11 @@ end }
         print(f"\n{len(scenarios)} scenarios, {len(reqs)} requests served, {time.monotonic() - t_start:.1f} s")
         if failures:
             print("\nlast log lines:\n" + "\n".join(log.splitlines()[-40:]))
+            # The first log lines of each policy a failed check names: what went wrong there.
+            for pol in sorted({f.split(":")[0] for f in failures if ":" in f}):
+                lines = [l for l in log.splitlines() if f"policy={pol} " in l][:3]
+                if lines:
+                    print(f"\nfirst log lines of {pol}:\n" + "\n".join(lines))
 
 
 main()
