@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "engine/core/value.hpp"
@@ -93,6 +94,9 @@ struct ActuationInfo {
   // forecast), ascending by time; empty when the policy returned none. Actuators that can
   // publish a plan ahead of time (aws-asg-scheduled) use it; the others ignore it.
   std::vector<PlannedCapacity> plan = {};
+  // The policy's count per node group (a decision's `groups`, sorted by name; their sum is the
+  // count applied); empty when it named none. The replay's node model prices each group.
+  std::vector<std::pair<std::string, std::int64_t>> groups = {};
 };
 
 class Actuator {

@@ -156,6 +156,11 @@ int cmd_eval(const EvalOptions& o) {
           rec.replicas_out ? Value(rec.desired) : (rec.nodes_out ? Value() : Value(rec.desired)));
   out.set("nodes",
           rec.nodes_out ? Value(rec.replicas_out ? *rec.nodes_out : rec.desired) : Value());
+  if (!rec.groups.empty()) {  // a node policy's split of its count over node groups
+    Value groups = Value::object();
+    for (const auto& g : rec.groups) groups.set(g.name, Value(g.count));
+    out.set("groups", groups);
+  }
   out.set("bound_by", bound_by_name(rec.bound_by));
   if (rec.status == EvalOutcome::Status::Error)
     out.set("error", rec.reason);

@@ -19,6 +19,9 @@ void add_pull_options(CLI::App* app, PrometheusPullCli& pull) {
   app->add_option("--start", pull.start, "Pull from this time (unix seconds or RFC 3339)");
   app->add_option("--end", pull.end, "Pull up to this time (unix seconds or RFC 3339)");
   app->add_option("--step", pull.step, "Pull resolution (default 15s)");
+  app->add_option("--cloudwatch", pull.cloudwatch,
+                  "NAME=JSON: a signal pulled from CloudWatch GetMetricData; JSON holds the "
+                  "cloudwatch source's keys (repeatable)");
   app->add_option("--save-trace", pull.save_trace, "Keep the pulled trace as this CSV file");
 }
 

@@ -21,6 +21,8 @@ std::string display_path(const std::string& path) {
 PolicyRuntime::PolicyRuntime(const PolicyConfig& cfg, std::unique_ptr<PolicyScript> script)
     : cfg_(cfg), script_(std::move(script)), guard_(cfg.guard) {
   view_.name = cfg_.name;
+  view_.scale_up_tolerance = cfg_.guard.scale_up.tolerance;
+  view_.scale_down_tolerance = cfg_.guard.scale_down.tolerance;
 }
 
 std::unique_ptr<PolicyRuntime> PolicyRuntime::create(const PolicyConfig& cfg, std::string* error,
@@ -89,6 +91,7 @@ void PolicyRuntime::tick(double now, const TargetState& target, DecisionRecord& 
   rec.reason.clear();
   rec.plan.clear();
   rec.forecast.clear();
+  rec.groups.clear();
   rec.logs.clear();
   EvalOutcome& out = out_;
   script_->evaluate(now, cfg_.interval_seconds, view_, out);
@@ -107,6 +110,7 @@ void PolicyRuntime::tick(double now, const TargetState& target, DecisionRecord& 
       rec.reason.swap(out.reason);
       rec.plan.swap(out.plan);
       rec.forecast.swap(out.forecast);
+      rec.groups.swap(out.groups);
       break;
   }
   if (!g.enabled) {  // the recommendation as it is
@@ -116,8 +120,12 @@ void PolicyRuntime::tick(double now, const TargetState& target, DecisionRecord& 
                                                                                : BoundBy::Hold);
     return;
   }
-  const bool failed = signal_failed || out.status == EvalOutcome::Status::Error;
-  GuardResult r = guard_.decide(now, current, failed ? std::nullopt : rec.recommended, failed);
+  // A script error leaves nothing to go on; a failed signal leaves the script's decision from
+  // the signals that did not fail, which the guardrails weigh against the fallback.
+  const bool script_failed = out.status == EvalOutcome::Status::Error;
+  const bool failed = signal_failed || script_failed;
+  GuardResult r =
+      guard_.decide(now, current, script_failed ? std::nullopt : rec.recommended, failed);
   rec.desired = r.desired;
   rec.bound_by = r.bound_by;
 }

@@ -29,6 +29,7 @@ struct DecisionRecord {
   std::string reason;                   // the script's reason, or the error
   std::vector<PlanStep> plan;           // the script's planned capacity, if any
   std::vector<ForecastPoint> forecast;  // the script's forecast of its demand, if any
+  std::vector<GroupCount> groups;       // the script's count per node group, if any
   std::vector<std::string> logs;
 };
 

@@ -89,8 +89,10 @@ class PolicyTick {
   std::size_t pending_ = 0;  // fetches not answered yet
   bool signal_failed_ = false;
   TargetState state_;
-  std::vector<PlanStep> last_plan_;  // the plan the target last accepted
-  TickRecord record_;                // reused: its strings and vectors keep their capacity
+  std::vector<PlanStep> last_plan_;      // the plan the target last accepted
+  std::vector<GroupCount> last_groups_;  // the group counts the target last accepted
+  bool groups_sent_ = false;             // this tick's apply carries the group counts
+  TickRecord record_;                    // reused: its strings and vectors keep their capacity
 };
 
 }  // namespace luascale

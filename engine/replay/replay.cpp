@@ -9,6 +9,7 @@
 #include <array>
 #include <cmath>
 #include <limits>
+#include <map>
 #include <stdexcept>
 
 #include "engine/core/units.hpp"
@@ -83,6 +84,8 @@ class ReplayRecorder final : public TickSink {
       : sum_(sum), opts_(opts), csv_(csv), sim_(sim), demand_(demand), policy_(policy) {}
 
   std::optional<std::size_t> first_feed;  // the signal plotted when there is no demand column
+  // Each node group's count, as the last applied decision that named groups set it.
+  std::map<std::string, std::int64_t> group_counts;
 
   void tick_done(TickRecord& t) override {
     DecisionRecord& rec = t.decision;
@@ -109,6 +112,10 @@ class ReplayRecorder final : public TickSink {
         ++bound_counts_[static_cast<std::size_t>(rec.bound_by)];
     }
     if (t.apply_failed) actuation_error(now, t.note);
+    if (t.applied && !rec.groups.empty() && rec.desired == rec.recommended.value_or(-1)) {
+      for (auto& [name, n] : group_counts) n = 0;
+      for (const auto& g : rec.groups) group_counts[g.name] = g.count;
+    }
     const bool scaled = rec.desired != rec.current;
     if (scaled) {
       const int dir = rec.desired > rec.current ? 1 : -1;
@@ -256,7 +263,8 @@ ReplaySummary replay_trace(PolicyRuntime& policy, TraceReader& trace, const Repl
   auto simulated = [&](const std::string& name) {
     return model.closed_loop &&
            ((!model.utilization_signal.empty() && name == model.utilization_signal) ||
-            (!model.queue_signal.empty() && name == model.queue_signal));
+            (!model.queue_signal.empty() && name == model.queue_signal) ||
+            (!model.pending_signal.empty() && name == model.pending_signal));
   };
   std::vector<bool> fed;
   auto feed_column = [&](std::size_t c, const std::string& signal) {
@@ -285,6 +293,8 @@ ReplaySummary replay_trace(PolicyRuntime& policy, TraceReader& trace, const Repl
     tick.add_source(policy.add_signal(model.utilization_signal), demand.utilization_source());
   if (model.closed_loop && !model.queue_signal.empty())
     tick.add_source(policy.add_signal(model.queue_signal), demand.queue_source());
+  if (model.closed_loop && !model.pending_signal.empty())
+    tick.add_source(policy.add_signal(model.pending_signal), demand.pending_source());
 
   policy.script().set_collect_logs(false);  // nothing in a replay shows ctx:log lines
   const double interval = cfg.interval_seconds;
@@ -304,6 +314,8 @@ ReplaySummary replay_trace(PolicyRuntime& policy, TraceReader& trace, const Repl
     // The counts set at this tick hold until the next one.
     sum.replica_seconds += static_cast<double>(sim.count()) * interval;
     if (sim.has_nodes()) sum.node_seconds += static_cast<double>(sim.nodes()) * interval;
+    for (const auto& [group, n] : recorder.group_counts)
+      sum.group_node_seconds[group] += static_cast<double>(n) * interval;
     if (demand.under()) sum.under_seconds += interval;
     now = next;
   }
@@ -313,8 +325,15 @@ ReplaySummary replay_trace(PolicyRuntime& policy, TraceReader& trace, const Repl
   sum.final_replicas = sim.count();
   sum.cost = sum.replica_hours() * model.price_per_replica_hour +
              sum.node_hours() * model.price_per_node_hour;
+  for (const auto& [group, seconds] : sum.group_node_seconds) {
+    auto price = model.group_price_per_hour.find(group);
+    sum.cost +=
+        seconds / 3600.0 *
+        (price != model.group_price_per_hour.end() ? price->second : model.price_per_node_hour);
+  }
   sum.has_nodes = sim.has_nodes();
-  sum.has_cost = model.price_per_replica_hour > 0 || model.price_per_node_hour > 0;
+  sum.has_cost = model.price_per_replica_hour > 0 || model.price_per_node_hour > 0 ||
+                 !model.group_price_per_hour.empty();
   return sum;
 }
 

@@ -100,6 +100,16 @@ void print_summary_table(const std::vector<ReplaySummary>& rows, std::ostream& o
       out << std::string(total - 2, '-') << '\n';
     }
   }
+  for (const auto& s : rows) {
+    if (s.group_node_seconds.empty()) continue;
+    out << s.policy << ": node groups:";
+    const char* sep = " ";
+    for (const auto& [group, seconds] : s.group_node_seconds) {
+      out << sep << group << " " << fmt(seconds / 3600.0, 1) << " node-h";
+      sep = ", ";
+    }
+    out << '\n';
+  }
   for (const auto& s : rows)
     if (!s.first_error.empty()) out << s.policy << ": first error at " << s.first_error << '\n';
   for (const auto& s : rows)
