@@ -39,9 +39,11 @@ std::string csv_field(const std::string& s) {
   return out;
 }
 
-DecisionCsvWriter::DecisionCsvWriter(std::ostream& out) : out_(out), buf_(new char[kBufSize]) {
+DecisionCsvWriter::DecisionCsvWriter(std::ostream& out, bool demand_columns)
+    : out_(out), demand_columns_(demand_columns), buf_(new char[kBufSize]) {
   set_policy("");
-  out_ << "timestamp,recommended,replicas,bound_by,reason,policy,status,ready\n";
+  out_ << "timestamp,recommended,replicas,bound_by,reason,policy,status,ready"
+       << (demand_columns_ ? ",under,shortfall\n" : "\n");
 }
 
 DecisionCsvWriter::~DecisionCsvWriter() {
@@ -63,23 +65,24 @@ void DecisionCsvWriter::set_policy(const std::string& policy) {
   policy_field_.append(kPad, '\0');
 }
 
-void DecisionCsvWriter::write(const DecisionRecord& rec, std::int64_t ready) {
+void DecisionCsvWriter::write(const DecisionRecord& rec, std::int64_t ready, int under,
+                              double shortfall) {
   // Replays run millions of ticks: each line is formatted in place into one buffer that is
   // written in 64 KiB blocks; the policy's field is quoted once, not per line.
-  // Numbers, bound_by, status and separators take at most 160 bytes, fixed-size copies at most
-  // kPad more (format_line); the reason at most twice its length quoted.
-  const std::size_t most = 160 + kPad + 2 * rec.reason.size() + 2 + policy_len_ + kPad;
+  // Numbers, bound_by, status, the demand columns and separators take at most 200 bytes,
+  // fixed-size copies at most kPad more (format_line); the reason at most twice its length quoted.
+  const std::size_t most = 200 + kPad + 2 * rec.reason.size() + 2 + policy_len_ + kPad;
   if (len_ + most > kBufSize) {
     flush();
     if (most > kBufSize) {  // a line longer than the buffer is written on its own
       std::unique_ptr<char[]> line(new char[most]);
-      const char* e = format_line(line.get(), rec, ready);
+      const char* e = format_line(line.get(), rec, ready, under, shortfall);
       out_.write(line.get(), static_cast<std::streamsize>(e - line.get()));
       return;
     }
   }
   char* const start = buf_.get() + len_;
-  len_ += static_cast<std::size_t>(format_line(start, rec, ready) - start);
+  len_ += static_cast<std::size_t>(format_line(start, rec, ready, under, shortfall) - start);
 }
 
 namespace {
@@ -118,7 +121,8 @@ inline char* put_padded(char* p, const PaddedName& n) {
 
 }  // namespace
 
-char* DecisionCsvWriter::format_line(char* p, const DecisionRecord& rec, std::int64_t ready) {
+char* DecisionCsvWriter::format_line(char* p, const DecisionRecord& rec, std::int64_t ready,
+                                     int under, double shortfall) {
   static constexpr PaddedName kStatus[] = {padded("decision"), padded("hold"), padded("error")};
   static const PaddedName* const kBound = bound_names();
   auto put_int = [&](std::int64_t v) { p = std::to_chars(p, p + 24, v).ptr; };
@@ -159,6 +163,18 @@ char* DecisionCsvWriter::format_line(char* p, const DecisionRecord& rec, std::in
   p = put_padded(p, kStatus[static_cast<int>(rec.status)]);
   *p++ = ',';
   put_int(ready);
+  if (demand_columns_) {
+    *p++ = ',';
+    if (under >= 0) *p++ = under ? '1' : '0';
+    *p++ = ',';
+    if (shortfall == shortfall) {  // replicas: whole numbers, small
+      const double missing = std::clamp(shortfall, 0.0, 1e15);
+      if (is_exact_integer(missing))
+        put_int(static_cast<std::int64_t>(missing));
+      else
+        p += std::clamp(std::snprintf(p, 32, "%.6g", missing), 0, 31);
+    }
+  }
   *p++ = '\n';
   return p;
 }
