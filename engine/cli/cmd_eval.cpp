@@ -77,9 +77,11 @@ int cmd_eval(const EvalOptions& o) {
   std::int64_t ready = -1;
   if (!o.target.empty()) {
     Value t = json_arg(o.target, "--target");
+    if (std::string p =
+            testing::unknown_key_problem(t, {"replicas", "ready", "min", "max"}, "--target");
+        !p.empty())
+      throw std::runtime_error(p);
     for (auto& [k, v] : t.as_object()) {
-      if (k != "replicas" && k != "ready" && k != "min" && k != "max")
-        throw std::runtime_error("--target." + k + ": unknown key (replicas, ready, min, max)");
       if (!v.is_integer() || v.as_int() < 0 || v.as_int() > kMaxCount)
         throw std::runtime_error("--target." + k + ": expected an integer in [0, 2147483647]");
       if (k == "replicas")

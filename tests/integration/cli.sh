@@ -25,6 +25,10 @@ expect "eval: ... which is a decision" grep -q '"status": "decision"' <<<"$pairs
 expect "eval: a signal the policy read but --signals lacks is noted" \
   grep -qF 'note: policy "llm" read signal "requests_per_second", which --signals does not give' "$work/err"
 
+"$LUASCALE" eval "$SRC/examples/quickstart/llm.lua" --target '{"replica": 3}' >/dev/null 2>"$work/err"
+expect "eval: an unknown --target key is named with a suggestion" \
+  grep -qF -- '--target.replica: unknown key (did you mean "replicas"?); accepted keys: replicas, ready, min, max' "$work/err"
+
 # test: a policy given where a test file belongs is explained.
 "$LUASCALE" test "$SRC/examples/quickstart/llm.lua" >"$work/out"
 expect "test on a policy exits 1" test $? -eq 1
