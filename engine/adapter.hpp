@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -19,6 +20,18 @@ class io_context;
 }
 
 namespace luascale {
+
+// What a factory throws for an option it cannot use: the key at fault and what is wrong with
+// it, so validation can name the key path ("policies[0].signals.q.command: ..."). what() reads
+// "redis: key 'command': 'lenn' is not one of ...".
+struct AdapterOptionError : std::invalid_argument {
+  AdapterOptionError(const std::string& adapter, std::string key_, std::string message_)
+      : std::invalid_argument(adapter + ": key '" + key_ + "': " + message_),
+        key(std::move(key_)),
+        message(std::move(message_)) {}
+  std::string key;      // the option's key in the signal or target object
+  std::string message;  // without the adapter and key
+};
 
 // One config key an adapter accepts; the loader rejects keys no adapter declares.
 struct ConfigKey {
@@ -116,7 +129,7 @@ struct AdapterContext {
 
 struct SourceFactory {
   const char* name;
-  std::vector<ConfigKey> keys;  // besides "source", "column", "stale_after", "timeout"
+  std::vector<ConfigKey> keys;  // besides "source", "column", "stale_after", "timeout", "optional"
   std::unique_ptr<Source> (*make)(AdapterContext&, const SignalSpec&);
 };
 

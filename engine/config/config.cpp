@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -10,6 +11,7 @@
 #include <set>
 #include <sstream>
 
+#include "engine/core/suggest.hpp"
 #include "engine/core/units.hpp"
 
 namespace fs = std::filesystem;
@@ -37,18 +39,19 @@ class Reader {
     problems_.push_back(file_ + ": " + path + ": " + msg);
   }
 
-  // Rejects keys of `obj` not in `allowed`.
+  // Rejects keys of `obj` not in `allowed` (and `extra`), naming the accepted keys and the
+  // nearest one.
   void only_keys(const Value& obj, const std::string& path,
                  std::initializer_list<const char*> allowed,
                  const std::vector<ConfigKey>* extra = nullptr) {
     if (!obj.is_object()) return;
-    for (const auto& [k, v] : obj.as_object()) {
-      bool ok = false;
-      for (const char* a : allowed) ok = ok || k == a;
-      if (extra)
-        for (const auto& e : *extra) ok = ok || k == e.key;
-      if (!ok) problem(join(path, k), "unknown key");
-    }
+    std::vector<std::string> accepted(allowed.begin(), allowed.end());
+    if (extra)
+      for (const auto& e : *extra) accepted.emplace_back(e.key);
+    for (const auto& [k, v] : obj.as_object())
+      if (std::find(accepted.begin(), accepted.end(), k) == accepted.end())
+        problem(join(path, k), "unknown key" + did_you_mean(k, accepted) +
+                                   "; accepted keys: " + word_list(accepted));
   }
 
   static std::string join(const std::string& path, const std::string& key) {
@@ -275,7 +278,12 @@ PolicyConfig read_policy(Reader& r, const Value& p, std::size_t index, const std
       r.only_keys(*t, tp, {"kind", "replicas"}, keys);
       if (keys) check_required(r, *t, tp, *keys);
     } else if (catalog.require_known) {
-      r.problem(tp + ".kind", "unknown target kind '" + pc.target.kind + "'");
+      std::vector<std::string> kinds;
+      if (catalog.actuators)
+        for (const auto& f : *catalog.actuators) kinds.emplace_back(f.kind);
+      r.problem(tp + ".kind", "unknown target kind '" + pc.target.kind + "'" +
+                                  did_you_mean(pc.target.kind, kinds) +
+                                  "; kinds: " + word_list(kinds));
     }
   }
 
@@ -378,12 +386,18 @@ PolicyConfig read_policy(Reader& r, const Value& p, std::size_t index, const std
       sc.column = r.string(s, sp, "column").value_or(name);
       sc.stale_after = r.duration(s, sp, "stale_after");
       if (auto t = r.duration(s, sp, "timeout")) sc.timeout_seconds = *t;
+      sc.optional = r.boolean(s, sp, "optional").value_or(false);
       const auto* keys = source_keys(catalog, sc.source);
       if (sc.source.empty() || keys) {
-        r.only_keys(s, sp, {"source", "column", "stale_after", "timeout"}, keys);
+        r.only_keys(s, sp, {"source", "column", "stale_after", "timeout", "optional"}, keys);
         if (keys) check_required(r, s, sp, *keys);
       } else if (catalog.require_known) {
-        r.problem(sp + ".source", "unknown source '" + sc.source + "'");
+        std::vector<std::string> names;
+        if (catalog.sources)
+          for (const auto& f : *catalog.sources) names.emplace_back(f.name);
+        r.problem(sp + ".source", "unknown source '" + sc.source + "'" +
+                                      did_you_mean(sc.source, names) +
+                                      "; sources: " + word_list(names));
       }
       pc.signals.push_back(std::move(sc));
     }
@@ -556,6 +570,7 @@ PolicyConfig policy_config_for_script(const std::string& script_path) {
   pc.script_display = script_path;
   pc.guard.min = 0;
   pc.key_path = "";
+  pc.bare = true;
   return pc;
 }
 

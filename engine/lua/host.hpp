@@ -81,6 +81,9 @@ struct PolicyScript::Impl {
   bool joined = false;  // counted in host->users and host->alloc.limit
   bool collect_logs = true;
   SignalTable* signals = nullptr;
+  // Names ctx:signal asked for that `signals` does not hold, first-asked first (at most
+  // kMaxUnknownSignals): a replay refuses a policy that reads what the trace cannot give.
+  std::vector<std::string> unknown_signals;
   std::vector<double> scratch;  // percentile scratch, reused
   std::string file_buf;         // module source being loaded, reused
   std::string chunk_buf;        // its chunk name

@@ -440,4 +440,8 @@ const std::string& PolicyScript::name() const {
   return impl_->name;
 }
 
+const std::vector<std::string>& PolicyScript::unknown_signals() const {
+  return impl_->unknown_signals;
+}
+
 }  // namespace luascale

@@ -144,6 +144,10 @@ class PolicyScript {
   // Policies in this policy's Lua state (1 unless it came from a LuaStatePool).
   std::size_t state_users() const;
   const std::string& name() const;
+  // Signal names ctx:signal asked for that the attached table did not hold when asked (each once,
+  // in the order first asked, at most kMaxUnknownSignals). ctx:signal returns nil for them.
+  const std::vector<std::string>& unknown_signals() const;
+  static constexpr std::size_t kMaxUnknownSignals = 16;
 
   // Implementation detail, public so the Lua C callbacks in the .cpp can name it.
   struct Impl;
