@@ -67,7 +67,8 @@ void print_summary_table(const std::vector<ReplaySummary>& rows, std::ostream& o
     out << s.policy << ": node groups:";
     const char* sep = " ";
     for (const auto& [group, seconds] : s.group_node_seconds) {
-      out << sep << group << " " << fmt(seconds / 3600.0, 1) << " node-h";
+      out << sep << group << " "
+          << format_metric(*find_replay_metric("replica_hours"), seconds / 3600.0) << " node-h";
       sep = ", ";
     }
     out << '\n';

@@ -46,7 +46,7 @@ config replay-only '"signals": {"q": {}}'
 expect "replay-only: check exits 0" test $? -eq 0
 expect "replay-only: check says ok, not for run" grep -q '^ok: .*replay-only.json (1 policy); for replay, eval and tune, not for run$' "$work/check.out"
 kind_line='replay-only.json: policies[0].target.kind: needed by run: the actuator ("log", "file", "kubernetes", "aws-asg", "aws-asg-scheduled")'
-source_line='replay-only.json: policies[0].signals.q.source: needed by run: where the signal comes from ("prometheus", "redis", "http-json", "kubernetes")'
+source_line='replay-only.json: policies[0].signals.q.source: needed by run: where the signal comes from ("prometheus", "redis", "http-json", "kubernetes", "cloudwatch", "sqs")'
 expect "replay-only: a note names target.kind" grep -qF "note: $work/$kind_line" "$work/check.out"
 expect "replay-only: a note names the signal's source" grep -qF "note: $work/$source_line" "$work/check.out"
 timeout 30 "$LUASCALE" run "$work/replay-only.json" --once --no-reload >/dev/null 2>"$work/run.err"

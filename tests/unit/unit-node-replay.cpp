@@ -70,7 +70,8 @@ TEST_CASE("nodes booting 5 minutes: the estimate counts them and never overshoot
   // The same policy told there is nothing on the way (an "upcoming" signal that never comes)
   // asks for the same nodes again every tick while they boot: the overshoot this prevents.
   ReplaySummary blind = replay_nodes(R"({ "node": { "cpu": 4, "memory": "16Gi", "pods": 110 },
-                                          "running": false, "upcoming": "never" })");
+                                          "running": false, "upcoming": "never" })",
+                                     "", R"(, "signals": { "never": { "optional": true } })");
   CHECK(blind.max_replicas > 30);
 }
 
