@@ -43,7 +43,11 @@ struct PolicyConfig {
   GuardrailConfig guard;
   std::vector<SignalConfig> signals;
   LuaLimits limits;
-  std::string key_path;  // "policies[0]"
+  // Shadow mode (`run`): the target and signals are read, the policy decides, nothing is ever
+  // written; each tick's decision is recorded beside the live count (engine/shadow/).
+  bool shadow = false;
+  std::string shadow_log;  // where shadow ticks are appended (resolved); "" = not to a file
+  std::string key_path;    // "policies[0]"
 };
 
 struct ServerConfig {

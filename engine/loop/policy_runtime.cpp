@@ -4,6 +4,7 @@
 #include <cmath>
 #include <filesystem>
 
+#include "engine/core/units.hpp"
 #include "engine/lua/lua_value.hpp"
 
 namespace luascale {
@@ -61,7 +62,7 @@ DecisionRecord PolicyRuntime::tick(double now, std::int64_t current, std::int64_
 }
 
 void PolicyRuntime::tick(double now, const TargetState& target, DecisionRecord& rec,
-                         bool signal_failed) {
+                         bool signal_failed, std::optional<std::int64_t> guard_current) {
   if (attached_count_ != signals_.size()) {
     script_->attach_signals(&signals_);
     attached_count_ = signals_.size();
@@ -110,22 +111,50 @@ void PolicyRuntime::tick(double now, const TargetState& target, DecisionRecord& 
       break;
   }
   if (!g.enabled) {  // the recommendation as it is
-    rec.desired = rec.recommended.value_or(current);
+    rec.desired = rec.recommended.value_or(guard_current.value_or(current));
     rec.bound_by = rec.recommended ? BoundBy::None
                                    : (out.status == EvalOutcome::Status::Error ? BoundBy::Error
                                                                                : BoundBy::Hold);
     return;
   }
   const bool failed = signal_failed || out.status == EvalOutcome::Status::Error;
-  GuardResult r = guard_.decide(now, current, failed ? std::nullopt : rec.recommended, failed);
+  GuardResult r = guard_.decide(now, guard_current.value_or(current),
+                                failed ? std::nullopt : rec.recommended, failed);
   rec.desired = r.desired;
   rec.bound_by = r.bound_by;
 }
+
+std::int64_t PolicyRuntime::shadow_current(std::int64_t live) const {
+  const GuardrailConfig& g = cfg_.guard;
+  if (live == 0 && g.enabled && g.min != 0) return 0;  // the live target is paused
+  return shadow_count_.value_or(live);
+}
+
+void PolicyRuntime::shadow_done(double now, std::int64_t from, const DecisionRecord& rec) {
+  if (rec.bound_by == BoundBy::Paused) {
+    shadow_count_.reset();
+    return;
+  }
+  if (rec.desired != from) guard_.record_scale(now, from, rec.desired);
+  shadow_count_ = rec.desired;
+}
+
+namespace {
+
+// The persisted "shadow" entry: {"replicas": N}, or {"replicas": null} before the first tick.
+Value shadow_entry(const std::optional<std::int64_t>& count) {
+  Value s = Value::object();
+  s.set("replicas", count ? Value(*count) : Value());
+  return s;
+}
+
+}  // namespace
 
 Value PolicyRuntime::save_state(std::string* error) const {
   Value v = Value::object();
   v.set("guardrails", guard_.state().to_value());
   v.set("ctx_state", script_->state(error));
+  if (shadow_) v.set("shadow", shadow_entry(shadow_count_));
   return v;
 }
 
@@ -138,6 +167,10 @@ std::string PolicyRuntime::persisted_json(std::string* ctx_error) {
   out += to_json(guard_.state().to_value());
   out += ",\"ctx_state\":";
   out += last_ctx_json_.empty() ? "{}" : last_ctx_json_;
+  if (shadow_) {
+    out += ",\"shadow\":";
+    out += to_json(shadow_entry(shadow_count_));
+  }
   out += '}';
   return out;
 }
@@ -148,8 +181,35 @@ bool PolicyRuntime::restore_state(const Value& v, double latest, std::vector<std
     if (error) *error = std::string("expected an object, not ") + v.kind_name();
     return false;
   }
+  // The would-be count of a state saved by a shadow policy.
+  std::optional<std::int64_t> shadow_count;
+  const Value* sv = v.find("shadow");
+  if (sv && !sv->is_null()) {
+    const Value* n = sv->is_object() ? sv->find("replicas") : nullptr;
+    if (!sv->is_object()) {
+      if (error) *error = std::string("shadow: expected an object, not ") + sv->kind_name();
+      return false;
+    }
+    if (n && !n->is_null()) {
+      if (!n->is_number() || !is_exact_integer(n->as_number()) || n->as_number() < 0 ||
+          n->as_number() > static_cast<double>(kMaxCount)) {
+        if (error) *error = "shadow.replicas: not an integer in 0..2147483647";
+        return false;
+      }
+      shadow_count = static_cast<std::int64_t>(n->as_number());
+    }
+  }
   GuardrailState g;
   std::vector<std::string> notes;
+  const bool saved_shadow = sv && !sv->is_null();
+  if (guardrails && saved_shadow != shadow_) {
+    notes.push_back(saved_shadow
+                        ? "saved by the policy in shadow mode; it now actuates: its guardrail "
+                          "history starts fresh (ctx.state is kept)"
+                        : "saved by the policy while it actuated; in shadow mode its guardrail "
+                          "history starts fresh (ctx.state is kept)");
+    guardrails = false;
+  }
   if (guardrails)
     if (const Value* gv = v.find("guardrails"); gv && !gv->is_null())
       if (!GuardrailState::restore(*gv, latest, g, notes, error)) return false;
@@ -166,7 +226,12 @@ bool PolicyRuntime::restore_state(const Value& v, double latest, std::vector<std
     if (!script_->set_state(*s, error)) return false;
     last_ctx_json_ = to_json(*s);
   }
-  if (guardrails) guard_.state() = std::move(g);
+  if (guardrails) {
+    guard_.state() = std::move(g);
+    shadow_count_ = shadow_count;
+  } else {
+    shadow_count_.reset();
+  }
   warnings.insert(warnings.end(), notes.begin(), notes.end());
   return true;
 }

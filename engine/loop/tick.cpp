@@ -92,14 +92,16 @@ void PolicyTick::decide() {
     rec.plan.clear();
     rec.logs.clear();
     rec.reason = record_.note;
-    rec.current = rec.desired = last;
+    rec.current = rec.desired = shadow_ ? runtime_.shadow_count().value_or(last) : last;
     record_.ready = 0;
     finish();
     return;
   }
   const auto t0 =
       timed_ ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point();
-  runtime_.tick(now_, state_, rec, signal_failed_);
+  std::optional<std::int64_t> guard_current;
+  if (shadow_) guard_current = runtime_.shadow_current(state_.replicas);
+  runtime_.tick(now_, state_, rec, signal_failed_, guard_current);
   if (timed_)
     record_.eval_seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -120,6 +122,12 @@ void PolicyTick::decide() {
                  std::to_string(runtime_.guardrails().state().consecutive_failures) +
                  " consecutive failed evaluations" + (rec.reason.empty() ? "" : ": " + rec.reason);
   record_.ready = state_.ready;
+  if (shadow_) {  // recorded beside the live count; nothing is written
+    record_.shadow_from = *guard_current;
+    runtime_.shadow_done(now_, *guard_current, rec);
+    finish();
+    return;
+  }
   const std::int64_t current = state_.replicas;
   // A changed plan is published even when the count stays (scheduled-action actuators).
   const bool plan_changed = !rec.plan.empty() && !same_plan(rec.plan, last_plan_);

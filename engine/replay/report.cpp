@@ -501,13 +501,14 @@ std::string html_escape(const std::string& text) {
 
 void render_html_report(std::ostream& out, const std::string& title,
                         const std::vector<ReplaySummary>& rows,
-                        const std::vector<ReplaySeries>& series) {
+                        const std::vector<ReplaySeries>& series, const std::string& lead_html) {
   std::string s;
   s += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
   s += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
   s +=
       "<title>" + html_escape(title) + "</title>\n<style>" + kStyle + "</style>\n</head>\n<body>\n";
   s += "<h1>" + html_escape(title) + "</h1>\n";
+  s += lead_html;
 
   // The shared time frame and replica axis.
   double t0 = 0, t1 = 0, rtop = 0;
@@ -555,7 +556,8 @@ void render_html_report(std::ostream& out, const std::string& title,
 
 bool write_html_report(const std::string& path, const std::string& title,
                        const std::vector<ReplaySummary>& rows,
-                       const std::vector<ReplaySeries>& series, std::string* error) {
+                       const std::vector<ReplaySeries>& series, std::string* error,
+                       const std::string& lead_html) {
   std::string tmp = path + ".tmp";
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
@@ -563,7 +565,7 @@ bool write_html_report(const std::string& path, const std::string& title,
       if (error) *error = path + ": cannot write: " + std::strerror(errno);
       return false;
     }
-    render_html_report(out, title, rows, series);
+    render_html_report(out, title, rows, series, lead_html);
     out.flush();
     if (!out) {
       if (error) *error = path + ": write failed";

@@ -14,15 +14,18 @@ namespace luascale {
 
 // Writes the report to `path` (replaced atomically: written to "<path>.tmp", then renamed).
 // `series` may be shorter than `rows` (or empty): a summary without a series gets no charts.
-// series[i] is matched to rows[i]. False + *error when the file cannot be written.
+// series[i] is matched to rows[i]. `lead_html` goes right after the title (HTML the caller
+// built and escaped: the shadow report's own section). False + *error when the file cannot be
+// written.
 bool write_html_report(const std::string& path, const std::string& title,
                        const std::vector<ReplaySummary>& rows,
-                       const std::vector<ReplaySeries>& series, std::string* error);
+                       const std::vector<ReplaySeries>& series, std::string* error,
+                       const std::string& lead_html = "");
 
 // The same document, to a stream.
 void render_html_report(std::ostream& out, const std::string& title,
                         const std::vector<ReplaySummary>& rows,
-                        const std::vector<ReplaySeries>& series);
+                        const std::vector<ReplaySeries>& series, const std::string& lead_html = "");
 
 // Escapes text for HTML element content and attribute values (& < > " ').
 std::string html_escape(const std::string& text);
