@@ -2,6 +2,7 @@
 BUILD      ?= build
 TEST_BUILD ?= build-test
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+PREFIX     ?= /usr/local
 
 # Debian 12 packages the build, the tests and the demo need.
 PACKAGES := g++ make cmake pkg-config ccache python3 tzdata \
@@ -17,7 +18,7 @@ COMMANDS := kubectl:kubernetes-client npm:npm
 DEMO_TRACE  := examples/traces/nasa_http_1995_requests_per_minute.csv
 DEMO_CONFIG := examples/demo/config.json
 
-.PHONY: all deps build demo test bench clean
+.PHONY: all deps build demo install test bench clean
 
 all: build
 
@@ -43,6 +44,12 @@ build: deps
 demo: build
 	$(BUILD)/luascale replay $(DEMO_CONFIG) --trace $(DEMO_TRACE) --out $(BUILD)/demo-decisions.csv
 	@echo "decisions written to $(BUILD)/demo-decisions.csv"
+
+# The Release binary to $(PREFIX)/bin, the policy library and the ready-made policies to
+# $(PREFIX)/share/luascale/policies (where the installed binary finds its stdlib). DESTDIR is
+# honoured for packaging.
+install: build
+	cmake --install $(BUILD) --prefix $(PREFIX)
 
 # Debug + ASan/UBSan build of everything, then the whole CTest suite.
 test: deps

@@ -8,7 +8,9 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "engine/core/value.hpp"
@@ -18,6 +20,18 @@ class io_context;
 }
 
 namespace luascale {
+
+// What a factory throws for an option it cannot use: the key at fault and what is wrong with
+// it, so validation can name the key path ("policies[0].signals.q.command: ..."). what() reads
+// "redis: key 'command': 'lenn' is not one of ...".
+struct AdapterOptionError : std::invalid_argument {
+  AdapterOptionError(const std::string& adapter, std::string key_, std::string message_)
+      : std::invalid_argument(adapter + ": key '" + key_ + "': " + message_),
+        key(std::move(key_)),
+        message(std::move(message_)) {}
+  std::string key;      // the option's key in the signal or target object
+  std::string message;  // without the adapter and key
+};
 
 // One config key an adapter accepts; the loader rejects keys no adapter declares.
 struct ConfigKey {
@@ -93,6 +107,9 @@ struct ActuationInfo {
   // forecast), ascending by time; empty when the policy returned none. Actuators that can
   // publish a plan ahead of time (aws-asg-scheduled) use it; the others ignore it.
   std::vector<PlannedCapacity> plan = {};
+  // The policy's count per node group (a decision's `groups`, sorted by name; their sum is the
+  // count applied); empty when it named none. The replay's node model prices each group.
+  std::vector<std::pair<std::string, std::int64_t>> groups = {};
 };
 
 class Actuator {
@@ -112,7 +129,7 @@ struct AdapterContext {
 
 struct SourceFactory {
   const char* name;
-  std::vector<ConfigKey> keys;  // besides "source", "column", "stale_after", "timeout"
+  std::vector<ConfigKey> keys;  // besides "source", "column", "stale_after", "timeout", "optional"
   std::unique_ptr<Source> (*make)(AdapterContext&, const SignalSpec&);
 };
 

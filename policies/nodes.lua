@@ -1,7 +1,10 @@
 -- policies/nodes.lua — node count for a node group, bin-packed as the Cluster Autoscaler's
 -- estimator does (luascale.nodes): CPU, memory and pod slots against one node's allocatable.
 --
--- With only `pending` pods: current nodes + the new nodes they need. With `running` pods too:
+-- With only `pending` pods: current nodes + the new nodes they need, after the pods the nodes
+-- already on the way take (requested, not ready: the target's count minus its ready count, or
+-- the `upcoming` signal; a node not ready after `max_provision_time` no longer counts), as the
+-- Cluster Autoscaler counts yet-to-arrive nodes. With `running` pods too:
 -- the nodes all of them need (scale-up at once; scale-down only after requested/allocatable
 -- stays under `scale_down_utilization` for `scale_down_window` seconds). A pod that fits no
 -- empty node is named in the reason and left out of the count.
@@ -15,4 +18,11 @@
 --   headroom = 0        extra fraction of nodes
 --   max_nodes = nil
 --   scale_down_utilization = 0.5, scale_down_window = 600
+--   upcoming = nil       signal with the nodes on the way (default: replicas - ready)
+--   max_provision_time = 900
+--   groups = nil         several node groups instead of `node` (pending pods only):
+--     { {name="spot", cpu=4, memory="8Gi", pods=58, price=0.05, min=0, max=20}, ... }
+--     the decision carries groups = {name = count} (nodes = their sum); each group's count is
+--     kept in ctx.state.group_nodes
+--   expander = "least-waste"   or "price": how a scale-up picks its group
 return require("luascale.policies").nodes()

@@ -24,7 +24,7 @@ class AwsTestServer {
  public:
   AwsTestServer() {
     const auto src = source_dir() / "tests/aws_asg_server";
-    for (const char* f : {"package.json", "package-lock.json", "server.js"}) {
+    for (const char* f : {"package.json", "package-lock.json", "server.js", "metric_services.js"}) {
       std::filesystem::copy_file(src / f, dir_.path() / f);
     }
     std::string out;

@@ -13,7 +13,7 @@
 namespace luascale::adapters {
 
 void Options::fail(const char* key, const std::string& message) const {
-  throw OptionError(adapter_ + ": key '" + key + "': " + message);
+  throw OptionError(adapter_, key, message);
 }
 
 std::optional<std::string> Options::string(const char* key, bool required) const {

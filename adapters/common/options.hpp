@@ -15,9 +15,9 @@
 namespace luascale::adapters {
 
 // What a factory throws for options it cannot use; what() reads "redis: key 'db': must be a
-// non-negative integer".
-struct OptionError : std::invalid_argument {
-  using std::invalid_argument::invalid_argument;
+// non-negative integer", and the key and message are kept apart for key-path errors.
+struct OptionError : AdapterOptionError {
+  using AdapterOptionError::AdapterOptionError;
 };
 
 class Options {

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cmath>
 #include <iostream>
+#include <optional>
 #include <stdexcept>
 
 #include "engine/cli/commands.hpp"
@@ -11,13 +12,16 @@
 #include "engine/loop/policy_runtime.hpp"
 #include "engine/loop/tick.hpp"
 #include "engine/state/state_file.hpp"
+#include "engine/testing/signal_form.hpp"
 
 namespace luascale::cli {
 namespace {
 
-// Queues one signal value on its source: a number, {"history": [[dt, v], ...]} (dt seconds
-// relative to now, <= 0), or any other JSON value (a structured signal such as a per-pod list).
-void feed_signal(MemorySource& src, const std::string& name, const Value& v, double now) {
+// Queues one --signals entry on its source: a number or a list (a structured value such as a
+// per-pod list) sampled now, null for none, or the table form test files use too
+// ({"history": ...}, {"value": ..., "age": ...}, {"error": ...}; engine/testing/signal_form).
+void feed_signal(MemorySource& src, SignalSlot& slot, const std::string& name, const Value& v,
+                 double now) {
   const std::string where = "--signals." + name;
   if (v.is_null()) return;
   if (v.is_number()) {
@@ -25,35 +29,15 @@ void feed_signal(MemorySource& src, const std::string& name, const Value& v, dou
     src.push(now, v);
     return;
   }
-  if (v.is_object()) {
-    if (const Value* h = v.find("history"); h && v.as_object().size() == 1) {
-      if (!h->is_array())
-        throw std::runtime_error(where + ".history: expected an array of [dt, value]");
-      std::size_t i = 0;
-      for (const Value& e : h->as_array()) {
-        std::string at = where + ".history[" + std::to_string(i++) + "]";
-        double dt, val;
-        if (e.is_array() && e.as_array().size() == 2 && e.as_array()[0].is_number() &&
-            e.as_array()[1].is_number()) {
-          dt = e.as_array()[0].as_number();
-          val = e.as_array()[1].as_number();
-        } else if (e.is_object() && e.find("t") && e.find("v") && e.find("t")->is_number() &&
-                   e.find("v")->is_number()) {
-          dt = e.find("t")->as_number();
-          val = e.find("v")->as_number();
-        } else {
-          throw std::runtime_error(at + ": expected [dt, value] or {\"t\": dt, \"v\": value}");
-        }
-        if (dt > 0) throw std::runtime_error(at + ": dt must be <= 0 (seconds before now)");
-        if (!std::isfinite(val)) throw std::runtime_error(at + ": not a finite number");
-        src.push(now + dt, Value(val));
-      }
-      return;
-    }
+  if (v.is_array()) {
+    src.push(now, v);
+    return;
   }
-  if (v.is_bool() || v.is_string())
-    throw std::runtime_error(where + ": expected a number, list or object");
-  src.push(now, v);
+  if (!v.is_object()) throw std::runtime_error(where + ": expected a number, a list or an object");
+  std::optional<double> stale_after;
+  if (std::string p = testing::push_signal_form(src, v, now, where, &stale_after); !p.empty())
+    throw std::runtime_error(p);
+  if (stale_after) slot.stale_after = *stale_after;
 }
 
 // Keeps the record of the one tick `eval` runs.
@@ -82,9 +66,11 @@ int cmd_eval(const EvalOptions& o) {
   std::int64_t ready = -1;
   if (!o.target.empty()) {
     Value t = json_arg(o.target, "--target");
+    if (std::string p =
+            testing::unknown_key_problem(t, {"replicas", "ready", "min", "max"}, "--target");
+        !p.empty())
+      throw std::runtime_error(p);
     for (auto& [k, v] : t.as_object()) {
-      if (k != "replicas" && k != "ready" && k != "min" && k != "max")
-        throw std::runtime_error("--target." + k + ": unknown key (replicas, ready, min, max)");
       if (!v.is_integer() || v.as_int() < 0 || v.as_int() > kMaxCount)
         throw std::runtime_error("--target." + k + ": expected an integer in [0, 2147483647]");
       if (k == "replicas")
@@ -119,8 +105,9 @@ int cmd_eval(const EvalOptions& o) {
     Value sig = json_arg(o.signals, "--signals");
     for (auto& [k, v] : sig.as_object()) {
       sources.push_back(std::make_unique<MemorySource>());
-      feed_signal(*sources.back(), k, v, now);
-      tick.add_source(rt->add_signal(k), *sources.back());
+      const std::size_t slot = rt->add_signal(k);
+      feed_signal(*sources.back(), rt->signals().at(slot), k, v, now);
+      tick.add_source(slot, *sources.back());
     }
   }
   if (ready < 0) ready = replicas;
@@ -146,6 +133,10 @@ int cmd_eval(const EvalOptions& o) {
   }
 
   tick.start(now);
+  // A signal the policy asked for that --signals does not give read as nil: say so.
+  for (const auto& name : rt->script().unknown_signals())
+    std::cerr << "note: policy \"" << cfg.name << "\" read signal \"" << name
+              << "\", which --signals does not give (it read nil)\n";
   DecisionRecord& rec = sink.record.decision;
   Value out = Value::object();
   out.set("policy", cfg.name);
@@ -156,6 +147,11 @@ int cmd_eval(const EvalOptions& o) {
           rec.replicas_out ? Value(rec.desired) : (rec.nodes_out ? Value() : Value(rec.desired)));
   out.set("nodes",
           rec.nodes_out ? Value(rec.replicas_out ? *rec.nodes_out : rec.desired) : Value());
+  if (!rec.groups.empty()) {  // a node policy's split of its count over node groups
+    Value groups = Value::object();
+    for (const auto& g : rec.groups) groups.set(g.name, Value(g.count));
+    out.set("groups", groups);
+  }
   out.set("bound_by", bound_by_name(rec.bound_by));
   if (rec.status == EvalOutcome::Status::Error)
     out.set("error", rec.reason);

@@ -18,6 +18,7 @@
 #include "engine/cli/commands.hpp"
 #include "engine/cli/common.hpp"
 #include "engine/cli/progress.hpp"
+#include "engine/cli/replay_verdict.hpp"
 #include "engine/core/units.hpp"
 #include "engine/replay/prometheus_trace.hpp"
 #include "engine/replay/replay.hpp"
@@ -52,58 +53,24 @@ struct Job {
   std::string state_error;
   std::string error;
   std::string csv_path;  // per-job decisions, concatenated in order afterwards
+  ReportPolicy shown;    // what the report shows the policy ran with
 };
 
-// "under_share>0.05", "errors>0", "replica_hours>=100": metric, operator, number.
-struct FailIf {
-  std::string text, metric, op;
-  double limit = 0;
-};
-
-FailIf parse_fail_if(const std::string& text) {
-  static const char* ops[] = {">=", "<=", ">", "<"};
-  for (const char* op : ops) {
-    auto pos = text.find(op);
-    if (pos == std::string::npos) continue;
-    FailIf f{text, text.substr(0, pos), op, 0};
-    std::string num = text.substr(pos + std::strlen(op));
-    bool percent = !num.empty() && num.back() == '%';
-    if (percent) num.pop_back();
-    try {
-      std::size_t used = 0;
-      f.limit = std::stod(num, &used);
-      if (used != num.size()) throw std::invalid_argument(num);
-    } catch (...) {
-      throw std::runtime_error("--fail-if " + text + ": expected METRIC" + op + "NUMBER");
-    }
-    if (percent) f.limit /= 100;
-    return f;
+// The guardrail keys of a config policy's object, as JSON ("{}" when it sets none); "" for a
+// bare script, which has none.
+std::string guardrails_json(const Config& config, const PolicyConfig& pc) {
+  if (pc.bare) return "";
+  const Value* policies = config.raw.find("policies");
+  const std::size_t open = pc.key_path.find('['), close = pc.key_path.find(']');
+  Value out = Value::object();
+  if (policies && policies->is_array() && open != std::string::npos && close > open) {
+    const std::size_t i = std::stoul(pc.key_path.substr(open + 1, close - open - 1));
+    if (i < policies->as_array().size())
+      for (const char* key :
+           {"minReplicas", "min", "maxReplicas", "max", "behavior", "cooldown", "fallback"})
+        if (const Value* v = policies->as_array()[i].find(key)) out.set(key, *v);
   }
-  throw std::runtime_error("--fail-if " + text + ": expected METRIC>NUMBER (or >=, <, <=)");
-}
-
-std::optional<double> metric_of(const ReplaySummary& s, const std::string& m) {
-  if (m == "errors") return static_cast<double>(s.errors);
-  if (m == "replica_hours") return s.replica_hours();
-  if (m == "node_hours") return s.node_hours();
-  if (m == "cost") return s.cost;
-  if (m == "under_share") return s.under_share();
-  if (m == "under_seconds") return s.under_seconds;
-  if (m == "peak_shortfall") return s.peak_shortfall;
-  if (m == "recover_seconds") return s.max_recover_seconds;
-  if (m == "flips") return static_cast<double>(s.direction_changes);
-  if (m == "scale_events") return static_cast<double>(s.scale_ups + s.scale_downs);
-  if (m == "max_replicas") return static_cast<double>(s.max_replicas);
-  if (m == "mean_replicas") return s.mean_replicas();
-  if (m == "holds") return static_cast<double>(s.holds);
-  return std::nullopt;
-}
-
-bool check(const FailIf& f, double v) {
-  if (f.op == ">") return v > f.limit;
-  if (f.op == ">=") return v >= f.limit;
-  if (f.op == "<") return v < f.limit;
-  return v <= f.limit;
+  return to_json(out, 2);
 }
 
 }  // namespace
@@ -122,25 +89,28 @@ int cmd_replay(const ReplayOptionsCli& o) {
   if (!o.policies.empty()) {
     std::vector<PolicyConfig> variants;
     for (const auto& script : o.policies) {
+      // Named after the config's policy and the script it runs: "api/hpa.lua" (a bare
+      // policy: the script's name), the path when two scripts share a file name.
       PolicyConfig v = pcs.front();
       v.script_path = script;
       v.script_display = script;
-      v.name = std::filesystem::path(script).stem().string();
+      const std::string file = std::filesystem::path(script).filename().string();
+      v.name = v.bare ? std::filesystem::path(script).stem().string() : v.name + "/" + file;
       for (const auto& u : variants)
-        if (u.name == v.name) v.name = script;
+        if (u.name == v.name) v.name = v.bare ? script : pcs.front().name + "/" + script;
       variants.push_back(std::move(v));
     }
     pcs = std::move(variants);
   }
-  std::vector<FailIf> fail_ifs;
-  for (const auto& f : o.fail_if) {
-    fail_ifs.push_back(parse_fail_if(f));
-    if (!metric_of(ReplaySummary{}, fail_ifs.back().metric))
-      throw std::runtime_error(
-          "--fail-if " + f + ": unknown metric '" + fail_ifs.back().metric +
-          "' (errors, replica_hours, node_hours, cost, under_share, under_seconds, "
-          "peak_shortfall, recover_seconds, flips, scale_events, max_replicas, "
-          "mean_replicas, holds)");
+  ReplayGates gates;
+  gates.allow_errors = o.allow_errors;
+  for (const auto& f : o.fail_if) gates.fail_ifs.push_back(parse_fail_if(f));
+  for (const auto& f : o.slos) gates.slos.push_back(parse_slo(f));
+  {
+    const DemandModel& m = config.replay.model;
+    const bool prices = m.price_per_replica_hour > 0 || m.price_per_node_hour > 0;
+    check_bounds_measurable(gates.fail_ifs, !m.demand_column.empty(), m.pods_per_node > 0, prices);
+    check_bounds_measurable(gates.slos, !m.demand_column.empty(), m.pods_per_node > 0, prices);
   }
 
   ReplayOptions ro;
@@ -155,14 +125,9 @@ int cmd_replay(const ReplayOptionsCli& o) {
     if (!d) throw std::runtime_error("--ready-delay: not a duration: " + o.ready_delay);
     ro.ready_delay_seconds = *d;
   }
-  if (!o.from.empty()) {
-    ro.start_time = parse_timestamp(o.from);
-    if (!ro.start_time) throw std::runtime_error("--from: not a timestamp: " + o.from);
-  }
-  if (!o.to.empty()) {
-    ro.end_time = parse_timestamp(o.to);
-    if (!ro.end_time) throw std::runtime_error("--to: not a timestamp: " + o.to);
-  }
+  const TimeWindow window = parse_time_window(o.from, o.to);
+  ro.start_time = window.from;
+  ro.end_time = window.to;
 
   // One job per (trace, policy), in this order.
   std::vector<std::unique_ptr<Job>> jobs;
@@ -173,7 +138,6 @@ int cmd_replay(const ReplayOptionsCli& o) {
       j->pc = pc;
       j->trace = trace;
       j->series.policy = pc.name;
-      j->series.demand_label = ro.model.demand_column;
       jobs.push_back(std::move(j));
     }
   std::string tmpdir;
@@ -220,13 +184,16 @@ int cmd_replay(const ReplayOptionsCli& o) {
         j.error = err;
         return;
       }
+      j.shown.params_json = to_json(rt->script().params(), 2);
+      j.shown.guardrails_json = guardrails_json(config, j.pc);
+      j.shown.interval_seconds = j.pc.interval_seconds;
       auto trace = open_trace_args(j.trace);
       std::ofstream csv_file;
       std::unique_ptr<DecisionCsvWriter> csv;
       if (!j.csv_path.empty()) {
         csv_file.open(j.csv_path, std::ios::binary | std::ios::trunc);
         if (!csv_file) throw std::runtime_error(j.csv_path + ": cannot write");
-        csv = std::make_unique<DecisionCsvWriter>(csv_file);
+        csv = std::make_unique<DecisionCsvWriter>(csv_file, !ro.model.demand_column.empty());
       }
       ReplayOptions jo = ro;
       jo.series = &j.series;
@@ -310,11 +277,19 @@ int cmd_replay(const ReplayOptionsCli& o) {
                 << s.ticks << " ticks\n";
   print_summary_table(rows, std::cout, traces.groups.size() > 1);
   if (!o.report.empty()) {
-    std::vector<ReplaySeries> series;
-    for (const auto& j : jobs) series.push_back(j->series);
+    ReportInputs report;
+    if (!o.report_title.empty()) report.title = o.report_title;
+    report.command = o.command_line;
+    if (!is_script(o.path)) report.config_path = o.path;
+    if (const Value* model = config.raw.find("replay")) report.model_json = to_json(*model, 2);
+    report.slos = gates.slos;
+    report.rows = rows;
+    for (const auto& j : jobs) {
+      report.series.push_back(std::move(j->series));
+      report.policies.push_back(j->shown);
+    }
     std::string err;
-    if (!write_html_report(o.report, o.report_title.empty() ? "luascale replay" : o.report_title,
-                           rows, series, &err)) {
+    if (!write_html_report(o.report, report, &err)) {
       std::cerr << err << "\n";
       return 1;
     }
@@ -333,18 +308,7 @@ int cmd_replay(const ReplayOptionsCli& o) {
       return 1;
     }
   }
-  int failed = 0;
-  for (const auto& f : fail_ifs)
-    for (const auto& s : rows) {
-      double v = *metric_of(s, f.metric);
-      if (check(f, v)) {
-        std::cout << "fail-if: " << s.policy
-                  << (traces.groups.size() > 1 ? " (" + s.trace + ")" : "") << ": " << f.metric
-                  << " = " << v << " (" << f.text << ")\n";
-        ++failed;
-      }
-    }
-  return failed ? 3 : 0;
+  return replay_verdict(rows, gates, traces.groups.size() > 1, std::cout, std::cerr);
 }
 
 }  // namespace luascale::cli

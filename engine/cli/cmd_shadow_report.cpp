@@ -50,7 +50,7 @@ int cmd_shadow_report(const ShadowReportOptions& o) {
     std::string err;
     if (!write_shadow_report(o.report,
                              o.report_title.empty() ? "luascale shadow report" : o.report_title,
-                             policies, &err)) {
+                             o.command_line, policies, &err)) {
       std::cerr << err << "\n";
       return 1;
     }

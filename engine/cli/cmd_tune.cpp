@@ -2,7 +2,6 @@
 // print the Pareto front and the cheapest setting that meets the SLO, as JSON to paste.
 #include <atomic>
 #include <cstdio>
-#include <iomanip>
 #include <iostream>
 #include <memory>
 #include <mutex>
@@ -12,6 +11,7 @@
 #include "engine/cli/commands.hpp"
 #include "engine/cli/common.hpp"
 #include "engine/cli/progress.hpp"
+#include "engine/replay/replay_metrics.hpp"
 #include "engine/replay/trace.hpp"
 #include "engine/replay/tune.hpp"
 
@@ -24,12 +24,6 @@ std::string format_number(double v) {
   return buf;
 }
 
-std::string format_fixed(double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.2f", v);
-  return buf;
-}
-
 }  // namespace
 
 int cmd_tune(const TuneOptionsCli& o) {
@@ -37,27 +31,27 @@ int cmd_tune(const TuneOptionsCli& o) {
     throw std::runtime_error("tune needs a config (.json): its values are what it changes");
   Config config = load_config(o.path, adapter_catalog(false));
   if (config.policies.empty()) throw std::runtime_error(o.path + ": no policies");
+  const TimeWindow window = parse_time_window(o.from, o.to);
   ResolvedTraces traces = resolve_traces(o.traces, o.pull, o.quiet);
   if (traces.groups.size() != 1)
     throw std::runtime_error("tune replays one trace (NAME=FILE inputs merge into one)");
 
   TuneOptions t;
   for (const auto& p : o.params) t.params.push_back(parse_tune_param(p));
-  for (const auto& s : o.slos) t.slos.push_back(parse_tune_slo(s));
+  for (const auto& s : o.slos) t.slos.push_back(parse_slo(s));
+  {
+    const DemandModel& m = config.replay.model;
+    check_bounds_measurable(t.slos, !m.demand_column.empty(), m.pods_per_node > 0,
+                            m.price_per_replica_hour > 0 || m.price_per_node_hour > 0);
+  }
   t.policy = o.policy;
   if (o.max_runs < 1) throw std::runtime_error("--max-runs: must be >= 1");
   t.max_runs = static_cast<std::size_t>(o.max_runs);
   t.seed = o.seed;
   t.search = parse_tune_search(o.search);
   t.start = o.start == "middle" ? TuneStart::Middle : TuneStart::Config;
-  if (!o.from.empty()) {
-    t.start_time = parse_timestamp(o.from);
-    if (!t.start_time) throw std::runtime_error("--from: not a timestamp: " + o.from);
-  }
-  if (!o.to.empty()) {
-    t.end_time = parse_timestamp(o.to);
-    if (!t.end_time) throw std::runtime_error("--to: not a timestamp: " + o.to);
-  }
+  t.start_time = window.from;
+  t.end_time = window.to;
   t.jobs = o.jobs > 0 ? static_cast<unsigned>(o.jobs)
                       : std::max(1u, std::thread::hardware_concurrency());
   const auto group = traces.groups.front();
@@ -117,17 +111,8 @@ int cmd_tune(const TuneOptionsCli& o) {
     how = " (a random sample of the " + grid_text + "-setting grid)";
   std::cout << r.runs.size() << " settings of " << pc.name << " replayed" << how
             << (failed ? ", " + std::to_string(failed) + " failed" : "") << "; Pareto front of "
-            << (r.cost_is_money ? "cost" : "replica-hours")
-            << ", under-provisioned share and flips:\n\n";
+            << (r.cost_is_money ? "cost" : "replica_hours") << ", under and flips:\n\n";
   print_tune_table(r, t, std::cout);
-  bool measured =
-      config.replay.model.capacity_per_replica > 0 && !config.replay.model.demand_column.empty();
-  for (const auto& s : t.slos)
-    if (!measured && (s.metric == "under" || s.metric == "under_seconds" ||
-                      s.metric == "shortfall" || s.metric == "recover"))
-      std::cerr << "warning: --slo " << s.text
-                << ": the config has no replay demand model (replay.demand, "
-                << "capacity_per_replica), so under-provisioning is not measured\n";
   std::string slo_text;
   for (const auto& s : t.slos) slo_text += (slo_text.empty() ? "" : ", ") + s.text;
   if (r.best < 0) {
@@ -135,12 +120,15 @@ int cmd_tune(const TuneOptionsCli& o) {
     return 3;
   }
   const TuneRun& best = r.runs[static_cast<std::size_t>(r.best)];
-  std::cout << std::fixed << std::setprecision(2) << "\ncheapest setting meeting "
-            << (slo_text.empty() ? "errors=0" : slo_text) << ": " << best.summary.replica_hours()
-            << " replica-hours"
-            << (r.cost_is_money ? ", cost " + format_fixed(best.summary.cost) : std::string())
-            << ", under-provisioned " << 100 * best.summary.under_share() << " %, "
-            << best.summary.direction_changes << " flips\n";
+  std::string figures;
+  for (const char* name : {"replica_hours", "cost", "under", "flips"}) {
+    const ReplayMetric& m = *find_replay_metric(name);
+    if (metric_measured(m, best.summary))
+      figures +=
+          (figures.empty() ? "" : ", ") + std::string(name) + " " + format_metric(m, best.summary);
+  }
+  std::cout << "\ncheapest setting meeting " << (slo_text.empty() ? "errors=0" : slo_text) << ": "
+            << figures << "\n";
   std::cout << "paste into " << pc.key_path << " of " << o.path << ":\n"
             << tune_snippet(config, t, best) << "\n";
   return 0;

@@ -31,7 +31,9 @@ struct ReplayOptionsCli {
   std::string path;                   // config .json or policy .lua
   std::vector<std::string> traces;    // one or more traces (a fleet: one row per trace x policy)
   std::vector<std::string> policies;  // --policy: alternative scripts for the config's policy
-  std::vector<std::string> fail_if;   // "under_share>0.05": exit 3 when any holds
+  std::vector<std::string> fail_if;   // "under>5%": exit 3 when any holds
+  std::vector<std::string> slos;      // --slo "under=5%": a verdict per policy
+  bool allow_errors = false;          // evaluation errors do not fail the replay
   int jobs = 1;                       // parallel (trace, policy) replays
   std::string out;                    // decisions CSV
   std::string state_out;              // persisted state after the replay
@@ -43,7 +45,8 @@ struct ReplayOptionsCli {
   PrometheusPullCli pull;  // --prometheus URL --query NAME=PROMQL ...: the trace pulled
   std::string report;      // --report: the HTML report file
   std::string report_title;
-  bool actuate = false;  // --actuate: drive the config's real target actuator
+  bool actuate = false;      // --actuate: drive the config's real target actuator
+  std::string command_line;  // how luascale was invoked, for the report
 };
 int cmd_replay(const ReplayOptionsCli& o);
 
@@ -81,6 +84,7 @@ struct ShadowReportOptions {
   std::string from, to;               // timestamps bounding the ticks compared
   std::string report;                 // --report: the HTML report file
   std::string report_title;
+  std::string command_line;  // how luascale was invoked, for the report
 };
 int cmd_shadow_report(const ShadowReportOptions& o);
 

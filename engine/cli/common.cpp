@@ -1,12 +1,15 @@
 // engine/cli/common.cpp — helpers shared by the CLI commands.
 #include "engine/cli/common.hpp"
 
+#include <cctype>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+#include <string_view>
 
 #include "adapters/kubernetes/leader_election.hpp"
 #include "engine/cli/commands.hpp"
+#include "engine/replay/trace.hpp"
 
 namespace luascale::cli {
 
@@ -31,6 +34,40 @@ std::vector<PolicyConfig> load_policies(const std::string& path, Config* config_
   std::vector<PolicyConfig> out = cfg.policies;
   if (config_out) *config_out = std::move(cfg);
   return out;
+}
+
+TimeWindow parse_time_window(const std::string& from, const std::string& to) {
+  TimeWindow w;
+  if (!from.empty()) {
+    w.from = parse_timestamp(from);
+    if (!w.from) throw std::runtime_error("--from: not a timestamp: " + from);
+  }
+  if (!to.empty()) {
+    w.to = parse_timestamp(to);
+    if (!w.to) throw std::runtime_error("--to: not a timestamp: " + to);
+  }
+  if (w.from && w.to && *w.from > *w.to)
+    throw std::runtime_error("--from " + format_timestamp(*w.from) + " is after --to " +
+                             format_timestamp(*w.to) + ": the window holds no time");
+  return w;
+}
+
+std::string shell_command_line(int argc, char** argv) {
+  std::string line;
+  for (int i = 0; i < argc; ++i) {
+    std::string arg = i == 0 ? "luascale" : argv[i];
+    bool plain = !arg.empty();
+    for (char ch : arg)
+      plain = plain && (std::isalnum(static_cast<unsigned char>(ch)) ||
+                        std::string_view("-_./=:,@%+").find(ch) != std::string_view::npos);
+    if (!plain) {  // single-quoted; a quote inside closes, escapes and reopens
+      std::string quoted = "'";
+      for (char ch : arg) quoted += ch == '\'' ? std::string("'\\''") : std::string(1, ch);
+      arg = quoted + "'";
+    }
+    line += (i ? " " : "") + arg;
+  }
+  return line;
 }
 
 bool read_arg(const std::string& arg, std::string& out, std::string* error) {

@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "engine/cli/commands.hpp"
+#include "engine/cli/common.hpp"
 
 using namespace luascale::cli;
 
@@ -19,6 +20,9 @@ void add_pull_options(CLI::App* app, PrometheusPullCli& pull) {
   app->add_option("--start", pull.start, "Pull from this time (unix seconds or RFC 3339)");
   app->add_option("--end", pull.end, "Pull up to this time (unix seconds or RFC 3339)");
   app->add_option("--step", pull.step, "Pull resolution (default 15s)");
+  app->add_option("--cloudwatch", pull.cloudwatch,
+                  "NAME=JSON: a signal pulled from CloudWatch GetMetricData; JSON holds the "
+                  "cloudwatch source's keys (repeatable)");
   app->add_option("--save-trace", pull.save_trace, "Keep the pulled trace as this CSV file");
 }
 
@@ -39,7 +43,9 @@ int main(int argc, char** argv) {
   e->add_option("policy", eval.path, "Policy script (.lua) or config (.json)")->required();
   e->add_option(
       "--signals", eval.signals,
-      "Signals as a JSON object (or @file): name -> number | list | {\"history\": [[dt, v], ...]}");
+      "Signals as a JSON object (or @file): name -> number | list | {\"history\": [[t, v], ...]} "
+      "(t <= 0, seconds before now; or {\"t\": t, \"v\": v}) | {\"value\": v, \"age\": s} | "
+      "{\"error\": \"...\"}, as in test files");
   e->add_option(
       "--target", eval.target,
       "Target as JSON (or @file): {\"replicas\": N, \"ready\": N, \"min\": N, \"max\": N}");
@@ -68,8 +74,14 @@ int main(int argc, char** argv) {
                 "Write a self-contained HTML report (charts per policy, comparison table)");
   r->add_option("--report-title", replay.report_title, "Title of the HTML report");
   r->add_option("--fail-if", replay.fail_if,
-                "Exit 3 when a summary metric crosses a threshold, e.g. under_share>0.05, "
-                "errors>0, flips>=20 (repeatable)");
+                "Exit 3 when a summary metric crosses a threshold, e.g. under>5%, errors>0, "
+                "flips>=20 (repeatable)");
+  r->add_option("--slo", replay.slos,
+                "METRIC=LIMIT each policy should meet: under=1%, recover=5m, shortfall=2, "
+                "flips=20 (repeatable; errors=0 implied); a verdict per policy, exit 3 when none "
+                "meets it");
+  r->add_flag("--allow-errors", replay.allow_errors,
+              "Exit 0 even when evaluations failed (they hold the count; the summary counts them)");
   r->add_option("--jobs", replay.jobs,
                 "Replay (trace, policy) pairs in parallel on this many threads")
       ->check(CLI::Range(1, 256));
@@ -125,7 +137,7 @@ int main(int argc, char** argv) {
       ->required();
   n->add_option("--slo", tune.slos,
                 "METRIC=LIMIT the best setting must meet: under=1%, flips=20, shortfall=2, "
-                "recover=300, errors=0 (repeatable)");
+                "recover=5m, errors=0 (repeatable)");
   n->add_option("--name", tune.policy, "Policy of the config to tune (default: the first)");
   n->add_option("--jobs", tune.jobs, "Parallel replays (default: one per core)")
       ->check(CLI::Range(1, 256));
@@ -162,6 +174,7 @@ int main(int argc, char** argv) {
   auto* t = app.add_subcommand("test", "Run policy test files (*_test.lua)");
   t->add_option("paths", test.paths, "Test files or folders searched for *_test.lua")->required();
 
+  replay.command_line = shadow.command_line = shell_command_line(argc, argv);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,6 +1,7 @@
 // engine/cli/trace_inputs.hpp — where `replay` and `tune` get their traces: `--trace` files
-// (CSV, JSON Lines, Prometheus query_range answers as NAME=FILE) or a pull from a Prometheus
-// server (`--prometheus URL --query NAME=PROMQL --start T --end T --step 15s`).
+// (CSV, JSON Lines, Prometheus query_range answers as NAME=FILE), a pull from a Prometheus
+// server (`--prometheus URL --query NAME=PROMQL --start T --end T --step 15s`) or from CloudWatch
+// (`--cloudwatch NAME=JSON --start T --end T`, the JSON being a cloudwatch signal's keys).
 #pragma once
 
 #include <string>
@@ -15,6 +16,9 @@ struct PrometheusPullCli {
   std::vector<std::string> queries;  // --query NAME=PROMQL (repeatable)
   std::string start, end;            // unix seconds or RFC 3339
   std::string step = "15s";
+  // --cloudwatch NAME=JSON (repeatable): the keys of a "cloudwatch" signal (namespace,
+  // metric_name, dimensions, statistic, period or queries, region, endpoint...).
+  std::vector<std::string> cloudwatch;
   std::string save_trace;       // --save-trace: keep the pulled trace as this CSV
   std::string timeout = "60s";  // per HTTP request
 };
@@ -46,5 +50,10 @@ ResolvedTraces resolve_traces(const std::vector<std::string>& traces, const Prom
 // client, in chunks the server accepts) and writes one CSV trace: `timestamp,<column>...`,
 // columns named as series_column_names() names them. Throws.
 void pull_prometheus_csv(const PrometheusPullCli& pull, const std::string& csv_path, bool quiet);
+
+// Pulls every --cloudwatch metric's datapoints over [start, end) with GetMetricData (the
+// cloudwatch source's client, chunks of at most 10,000 periods, every page followed) and writes
+// one CSV trace with a column per NAME, a row per datapoint time. Throws.
+void pull_cloudwatch_csv(const PrometheusPullCli& pull, const std::string& csv_path, bool quiet);
 
 }  // namespace luascale::cli

@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -10,6 +11,7 @@
 #include <set>
 #include <sstream>
 
+#include "engine/core/suggest.hpp"
 #include "engine/core/units.hpp"
 
 namespace fs = std::filesystem;
@@ -37,18 +39,19 @@ class Reader {
     problems_.push_back(file_ + ": " + path + ": " + msg);
   }
 
-  // Rejects keys of `obj` not in `allowed`.
+  // Rejects keys of `obj` not in `allowed` (and `extra`), naming the accepted keys and the
+  // nearest one.
   void only_keys(const Value& obj, const std::string& path,
                  std::initializer_list<const char*> allowed,
                  const std::vector<ConfigKey>* extra = nullptr) {
     if (!obj.is_object()) return;
-    for (const auto& [k, v] : obj.as_object()) {
-      bool ok = false;
-      for (const char* a : allowed) ok = ok || k == a;
-      if (extra)
-        for (const auto& e : *extra) ok = ok || k == e.key;
-      if (!ok) problem(join(path, k), "unknown key");
-    }
+    std::vector<std::string> accepted(allowed.begin(), allowed.end());
+    if (extra)
+      for (const auto& e : *extra) accepted.emplace_back(e.key);
+    for (const auto& [k, v] : obj.as_object())
+      if (std::find(accepted.begin(), accepted.end(), k) == accepted.end())
+        problem(join(path, k), "unknown key" + did_you_mean(k, accepted) +
+                                   "; accepted keys: " + word_list(accepted));
   }
 
   static std::string join(const std::string& path, const std::string& key) {
@@ -149,8 +152,26 @@ class Reader {
 };
 
 void read_rules(Reader& r, const Value& v, const std::string& path, HpaScalingRules& rules) {
-  r.only_keys(v, path, {"stabilizationWindowSeconds", "selectPolicy", "policies"});
+  r.only_keys(v, path, {"stabilizationWindowSeconds", "selectPolicy", "policies", "tolerance"});
   rules.stabilization_window_seconds = r.integer(v, path, "stabilizationWindowSeconds", 0, 3600);
+  if (const Value* t = v.find("tolerance"); t && !t->is_null()) {
+    // A Kubernetes quantity: a number, or text such as "0.05" or "50m" (milli).
+    std::optional<double> tol;
+    if (t->is_number()) {
+      tol = t->as_number();
+    } else if (t->is_string() && !t->as_string().empty()) {
+      std::string text = t->as_string();
+      double scale = 1;
+      if (text.back() == 'm') text.pop_back(), scale = 0.001;
+      char* end = nullptr;
+      const double d = std::strtod(text.c_str(), &end);
+      if (!text.empty() && end && *end == '\0') tol = d * scale;
+    }
+    if (!tol || !(*tol >= 0) || !std::isfinite(*tol))
+      r.problem(Reader::join(path, "tolerance"), "must be a quantity >= 0 (e.g. 0.05 or \"50m\")");
+    else
+      rules.tolerance = *tol;
+  }
   if (auto s = r.string(v, path, "selectPolicy")) {
     if (*s == "Max")
       rules.select = HpaScalingRules::Select::Max;
@@ -267,7 +288,12 @@ PolicyConfig read_policy(Reader& r, const Value& p, std::size_t index, const std
       r.only_keys(*t, tp, {"kind", "replicas"}, keys);
       if (keys) check_required(r, *t, tp, *keys);
     } else if (catalog.require_known) {
-      r.problem(tp + ".kind", "unknown target kind '" + pc.target.kind + "'");
+      std::vector<std::string> kinds;
+      if (catalog.actuators)
+        for (const auto& f : *catalog.actuators) kinds.emplace_back(f.kind);
+      r.problem(tp + ".kind", "unknown target kind '" + pc.target.kind + "'" +
+                                  did_you_mean(pc.target.kind, kinds) +
+                                  "; kinds: " + word_list(kinds));
     }
   }
 
@@ -303,11 +329,27 @@ PolicyConfig read_policy(Reader& r, const Value& p, std::size_t index, const std
   }
   if (const Value* f = r.object(p, path, "fallback")) {
     const std::string fp = path + ".fallback";
-    r.only_keys(*f, fp, {"failureThreshold", "replicas"});
+    r.only_keys(*f, fp, {"failureThreshold", "replicas", "behavior"});
     if (auto t = r.integer(*f, fp, "failureThreshold", 1, 1000000))
       pc.guard.fallback_failure_threshold = *t;
     pc.guard.fallback_replicas = r.integer(*f, fp, "replicas", 0, kMaxCount);
-    if (!f->find("replicas")) r.problem(fp + ".replicas", "required");
+    using FB = GuardrailConfig::FallbackBehavior;
+    if (auto b = r.string(*f, fp, "behavior")) {
+      if (*b == "static")
+        pc.guard.fallback_behavior = FB::Static;
+      else if (*b == "currentReplicas")
+        pc.guard.fallback_behavior = FB::CurrentReplicas;
+      else if (*b == "currentReplicasIfHigher")
+        pc.guard.fallback_behavior = FB::CurrentReplicasIfHigher;
+      else if (*b == "currentReplicasIfLower")
+        pc.guard.fallback_behavior = FB::CurrentReplicasIfLower;
+      else
+        r.problem(fp + ".behavior",
+                  "must be static, currentReplicas, currentReplicasIfHigher or "
+                  "currentReplicasIfLower");
+    }
+    if (!f->find("replicas") && pc.guard.fallback_behavior != FB::CurrentReplicas)
+      r.problem(fp + ".replicas", "required");
   }
   if (const Value* l = r.object(p, path, "limits")) {
     const std::string lp = path + ".limits";
@@ -354,12 +396,18 @@ PolicyConfig read_policy(Reader& r, const Value& p, std::size_t index, const std
       sc.column = r.string(s, sp, "column").value_or(name);
       sc.stale_after = r.duration(s, sp, "stale_after");
       if (auto t = r.duration(s, sp, "timeout")) sc.timeout_seconds = *t;
+      sc.optional = r.boolean(s, sp, "optional").value_or(false);
       const auto* keys = source_keys(catalog, sc.source);
       if (sc.source.empty() || keys) {
-        r.only_keys(s, sp, {"source", "column", "stale_after", "timeout"}, keys);
+        r.only_keys(s, sp, {"source", "column", "stale_after", "timeout", "optional"}, keys);
         if (keys) check_required(r, s, sp, *keys);
       } else if (catalog.require_known) {
-        r.problem(sp + ".source", "unknown source '" + sc.source + "'");
+        std::vector<std::string> names;
+        if (catalog.sources)
+          for (const auto& f : *catalog.sources) names.emplace_back(f.name);
+        r.problem(sp + ".source", "unknown source '" + sc.source + "'" +
+                                      did_you_mean(sc.source, names) +
+                                      "; sources: " + word_list(names));
       }
       pc.signals.push_back(std::move(sc));
     }
@@ -429,7 +477,7 @@ Config parse_config(const std::string& text, const std::string& path,
     r.only_keys(*rp, rpath,
                 {"ready_delay_seconds", "ready_delay", "demand", "capacity_per_replica",
                  "target_utilization", "margin", "closed_loop", "utilization_signal", "queue",
-                 "price_per_replica_hour", "nodes"});
+                 "price_per_replica_hour", "nodes", "node_groups", "pending"});
     if (auto d = r.duration(*rp, rpath, "ready_delay_seconds")) cfg.replay.ready_delay_seconds = *d;
     if (auto d = r.duration(*rp, rpath, "ready_delay")) cfg.replay.ready_delay_seconds = *d;
     DemandModel& m = cfg.replay.model;
@@ -459,12 +507,59 @@ Config parse_config(const std::string& text, const std::string& path,
         m.node_provisioning_seconds = *v;
       if (auto v = r.number(*n, "replay.nodes", "price_per_hour")) m.price_per_node_hour = *v;
     }
-    if (!m.demand_column.empty() && m.capacity_per_replica <= 0 && m.queue_signal.empty())
+    if (const Value* pd = r.object(*rp, rpath, "pending")) {
+      const std::string pp = "replay.pending";
+      r.only_keys(*pd, pp, {"signal", "pods_per_node", "cpu", "memory", "name"});
+      if (auto v = r.string(*pd, pp, "signal", true)) m.pending_signal = *v;
+      if (auto v = r.number(*pd, pp, "pods_per_node", 1))
+        m.pending_pods_per_node = *v;
+      else if (!pd->find("pods_per_node"))
+        r.problem(pp + ".pods_per_node", "required");
+      if (auto v = r.number(*pd, pp, "cpu")) m.pod_cpu = *v;
+      if (const Value* mem = pd->find("memory"); mem && !mem->is_null()) {
+        std::optional<double> bytes;
+        if (mem->is_number()) bytes = mem->as_number();
+        if (mem->is_string()) bytes = parse_size(mem->as_string());
+        if (!bytes)
+          r.problem(pp + ".memory", "must be a size such as \"2Gi\" or bytes");
+        else
+          m.pod_memory = *bytes;
+      }
+      if (auto v = r.string(*pd, pp, "name")) m.pod_name = *v;
+    }
+    if (const Value* groups = rp->find("node_groups"); groups && !groups->is_null()) {
+      if (!groups->is_array()) {
+        r.problem("replay.node_groups",
+                  "must be a list of {\"name\": ..., \"price_per_hour\": ...}");
+      } else {
+        for (std::size_t i = 0; i < groups->as_array().size(); ++i) {
+          const Value& g = groups->as_array()[i];
+          const std::string gp = "replay.node_groups[" + std::to_string(i) + "]";
+          if (!g.is_object()) {
+            r.problem(gp, "must be an object {\"name\": ..., \"price_per_hour\": ...}");
+            continue;
+          }
+          r.only_keys(g, gp, {"name", "price_per_hour"});
+          auto name = r.string(g, gp, "name", true);
+          auto price = r.number(g, gp, "price_per_hour");
+          if (!g.find("price_per_hour")) r.problem(gp + ".price_per_hour", "required");
+          if (name && price && !m.group_price_per_hour.emplace(*name, *price).second)
+            r.problem(gp + ".name", "duplicate group '" + *name + "'");
+        }
+      }
+    }
+    if (!m.demand_column.empty() && m.capacity_per_replica <= 0 && m.queue_signal.empty() &&
+        m.pending_signal.empty())
       r.problem("replay.capacity_per_replica", "required (> 0) with a demand column");
-    if (m.demand_column.empty() && (m.closed_loop || !m.queue_signal.empty()))
+    if (m.demand_column.empty() &&
+        (m.closed_loop || !m.queue_signal.empty() || !m.pending_signal.empty()))
       r.problem("replay.demand", "required: the trace column that holds the demand");
-    if (m.closed_loop && m.utilization_signal.empty() && m.queue_signal.empty())
-      r.problem("replay.closed_loop", "needs utilization_signal or queue.signal to feed back");
+    if (m.closed_loop && m.utilization_signal.empty() && m.queue_signal.empty() &&
+        m.pending_signal.empty())
+      r.problem("replay.closed_loop",
+                "needs utilization_signal, queue.signal or pending.signal to feed back");
+    if (!m.pending_signal.empty() && !m.closed_loop)
+      r.problem("replay.pending", "needs closed_loop: true (pending pods follow the simulation)");
   }
   if (!problems.empty()) throw ConfigError(std::move(problems));
   return cfg;
@@ -485,6 +580,7 @@ PolicyConfig policy_config_for_script(const std::string& script_path) {
   pc.script_display = script_path;
   pc.guard.min = 0;
   pc.key_path = "";
+  pc.bare = true;
   return pc;
 }
 

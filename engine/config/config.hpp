@@ -22,7 +22,8 @@ struct SignalConfig {
   std::string column;                 // trace column in replay (default: name)
   std::optional<double> stale_after;  // seconds; default 3 intervals
   double timeout_seconds = 5;
-  Value options;  // the whole signal object (adapter keys included)
+  bool optional = false;  // replay: a trace without its column is no error (the signal reads nil)
+  Value options;          // the whole signal object (adapter keys included)
 };
 
 struct TargetConfig {
@@ -43,11 +44,12 @@ struct PolicyConfig {
   GuardrailConfig guard;
   std::vector<SignalConfig> signals;
   LuaLimits limits;
+  std::string key_path;  // "policies[0]"; "" for a bare script
+  bool bare = false;     // a script without a config: no guardrails; a replay starts it at 1
   // Shadow mode (`run`): the target and signals are read, the policy decides, nothing is ever
   // written; each tick's decision is recorded beside the live count (engine/shadow/).
   bool shadow = false;
   std::string shadow_log;  // where shadow ticks are appended (resolved); "" = not to a file
-  std::string key_path;    // "policies[0]"
 };
 
 struct ServerConfig {
@@ -92,7 +94,8 @@ Config parse_config(const std::string& text, const std::string& path,
                     const AdapterCatalog& catalog = {});
 
 // A config for a bare policy file (eval/check/replay on a script alone): no guardrails beyond
-// count validation, interval 15 s.
+// count validation, interval 15 s; a replay's simulated target starts at 1 (the default
+// minReplicas) unless told otherwise.
 PolicyConfig policy_config_for_script(const std::string& script_path);
 
 // The stdlib folder: $LUASCALE_STDLIB, else <exe dir>/../policies/lib and the source tree.

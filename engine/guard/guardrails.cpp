@@ -50,6 +50,21 @@ void GuardrailConfig::apply_behavior_defaults() {
     scale_down.policies = {{HpaScalingPolicy::Type::Percent, 100, 15}};
 }
 
+std::int64_t GuardrailConfig::fallback_count(std::int64_t current) const {
+  const std::int64_t replicas = fallback_replicas.value_or(current);
+  switch (fallback_behavior) {
+    case FallbackBehavior::Static:
+      return replicas;
+    case FallbackBehavior::CurrentReplicas:
+      return current;
+    case FallbackBehavior::CurrentReplicasIfHigher:
+      return std::max(current, replicas);
+    case FallbackBehavior::CurrentReplicasIfLower:
+      return std::min(current, replicas);
+  }
+  return replicas;
+}
+
 Guardrails::Guardrails(GuardrailConfig cfg) : cfg_(std::move(cfg)) {
   if (cfg_.has_behavior) cfg_.apply_behavior_defaults();
 }
@@ -225,10 +240,14 @@ GuardResult Guardrails::decide(double now, std::int64_t current,
 
   BoundBy origin = BoundBy::None;
   if (failed) {
-    if (cfg_.fallback_replicas && state_.consecutive_failures >= cfg_.fallback_failure_threshold) {
-      recommendation = *cfg_.fallback_replicas;
-      origin = BoundBy::Fallback;
-    } else {
+    // `recommendation` here comes from the signals that did not fail (see the header).
+    if (cfg_.fallback_enabled() && state_.consecutive_failures >= cfg_.fallback_failure_threshold) {
+      const std::int64_t fallback = cfg_.fallback_count(current);
+      if (!recommendation || *recommendation <= fallback) {
+        recommendation = fallback;
+        origin = BoundBy::Fallback;
+      }
+    } else if (!recommendation || *recommendation <= current) {
       return {current, BoundBy::Error};
     }
   }

@@ -25,6 +25,10 @@ struct HpaScalingRules {
   std::optional<std::int64_t> stabilization_window_seconds;  // 0..3600; unset = direction default
   Select select = Select::Max;
   std::vector<HpaScalingPolicy> policies;
+  // behavior.scaleUp|scaleDown.tolerance (KEP-4951): the metric ratio tolerance of this
+  // direction, >= 0. The engine does not use it; it hands it to the policy (ctx.target), where it
+  // replaces the policy's own tolerance for that direction, as it replaces the controller flag.
+  std::optional<double> tolerance;
 };
 
 struct GuardrailConfig {
@@ -39,8 +43,25 @@ struct GuardrailConfig {
   double downscale_window_seconds = 300;  // legacy path and unset scaleDown window
   double cooldown_up_seconds = 0;         // no scale-up within this time after a scale event
   double cooldown_down_seconds = 0;       // no scale-down within this time after a scale event
-  std::optional<std::int64_t> fallback_replicas;  // KEDA fallback count
-  std::int64_t fallback_failure_threshold = 3;    // consecutive failed evaluations before it
+  // KEDA fallback: after fallback_failure_threshold consecutive failed evaluations the count
+  // comes from `fallback_behavior` (KEDA's names): Static = fallback_replicas; CurrentReplicas =
+  // the current count; CurrentReplicasIfHigher = max(current, fallback_replicas);
+  // CurrentReplicasIfLower = min(current, fallback_replicas). Fallback is on when
+  // fallback_replicas is set, or for CurrentReplicas alone.
+  enum class FallbackBehavior {
+    Static,
+    CurrentReplicas,
+    CurrentReplicasIfHigher,
+    CurrentReplicasIfLower
+  };
+  std::optional<std::int64_t> fallback_replicas;  // KEDA fallback count, >= 0
+  std::int64_t fallback_failure_threshold = 3;    // consecutive failed evaluations before it, >= 1
+  FallbackBehavior fallback_behavior = FallbackBehavior::Static;
+  bool fallback_enabled() const {
+    return fallback_replicas.has_value() || fallback_behavior == FallbackBehavior::CurrentReplicas;
+  }
+  // The fallback count for a target at `current` replicas.
+  std::int64_t fallback_count(std::int64_t current) const;
 
   // Fills the autoscaling/v2 API defaults for omitted behavior fields.
   void apply_behavior_defaults();
@@ -103,6 +124,12 @@ class Guardrails {
   // One reconcile: `current` is the target's count, `recommendation` the script's raw proposal
   // (nullopt = hold), `failed` whether the evaluation failed (script error, invalid result,
   // signal error). Records the recommendation as upstream HPA does.
+  //
+  // A failed evaluation with a recommendation is a decision the script made from the signals
+  // that did not fail (only a signal failed). Such a partial recommendation never scales down
+  // (upstream HPA: no scale-down on partial data) but may scale up; and once the fallback
+  // fires, the count is max(fallback count, partial recommendation): a failing signal never
+  // overrides a higher count the healthy signals give (KEDA #6659).
   GuardResult decide(double now, std::int64_t current, std::optional<std::int64_t> recommendation,
                      bool failed);
   // Records a scale that actually happened (after a successful actuation).

@@ -22,6 +22,8 @@ std::string display_path(const std::string& path) {
 PolicyRuntime::PolicyRuntime(const PolicyConfig& cfg, std::unique_ptr<PolicyScript> script)
     : cfg_(cfg), script_(std::move(script)), guard_(cfg.guard) {
   view_.name = cfg_.name;
+  view_.scale_up_tolerance = cfg_.guard.scale_up.tolerance;
+  view_.scale_down_tolerance = cfg_.guard.scale_down.tolerance;
 }
 
 std::unique_ptr<PolicyRuntime> PolicyRuntime::create(const PolicyConfig& cfg, std::string* error,
@@ -62,7 +64,7 @@ DecisionRecord PolicyRuntime::tick(double now, std::int64_t current, std::int64_
 }
 
 void PolicyRuntime::tick(double now, const TargetState& target, DecisionRecord& rec,
-                         bool signal_failed, std::optional<std::int64_t> guard_current) {
+                         bool signal_failed) {
   if (attached_count_ != signals_.size()) {
     script_->attach_signals(&signals_);
     attached_count_ = signals_.size();
@@ -90,6 +92,7 @@ void PolicyRuntime::tick(double now, const TargetState& target, DecisionRecord& 
   rec.reason.clear();
   rec.plan.clear();
   rec.forecast.clear();
+  rec.groups.clear();
   rec.logs.clear();
   EvalOutcome& out = out_;
   script_->evaluate(now, cfg_.interval_seconds, view_, out);
@@ -108,43 +111,41 @@ void PolicyRuntime::tick(double now, const TargetState& target, DecisionRecord& 
       rec.reason.swap(out.reason);
       rec.plan.swap(out.plan);
       rec.forecast.swap(out.forecast);
+      rec.groups.swap(out.groups);
       break;
   }
   if (!g.enabled) {  // the recommendation as it is
-    rec.desired = rec.recommended.value_or(guard_current.value_or(current));
+    rec.desired = rec.recommended.value_or(current);
     rec.bound_by = rec.recommended ? BoundBy::None
                                    : (out.status == EvalOutcome::Status::Error ? BoundBy::Error
                                                                                : BoundBy::Hold);
     return;
   }
-  const bool failed = signal_failed || out.status == EvalOutcome::Status::Error;
-  GuardResult r = guard_.decide(now, guard_current.value_or(current),
-                                failed ? std::nullopt : rec.recommended, failed);
+  // A script error leaves nothing to go on; a failed signal leaves the script's decision from
+  // the signals that did not fail, which the guardrails weigh against the fallback.
+  const bool script_failed = out.status == EvalOutcome::Status::Error;
+  const bool failed = signal_failed || script_failed;
+  GuardResult r =
+      guard_.decide(now, current, script_failed ? std::nullopt : rec.recommended, failed);
   rec.desired = r.desired;
   rec.bound_by = r.bound_by;
 }
 
-std::int64_t PolicyRuntime::shadow_current(std::int64_t live) const {
+void PolicyRuntime::observe_shadow(double now, std::int64_t observed) {
   const GuardrailConfig& g = cfg_.guard;
-  if (live == 0 && g.enabled && g.min != 0) return 0;  // the live target is paused
-  return shadow_count_.value_or(live);
-}
-
-void PolicyRuntime::shadow_done(double now, std::int64_t from, const DecisionRecord& rec) {
-  if (rec.bound_by == BoundBy::Paused) {
-    shadow_count_.reset();
-    return;
-  }
-  if (rec.desired != from) guard_.record_scale(now, from, rec.desired);
-  shadow_count_ = rec.desired;
+  // A pause (0 with minReplicas above 0) and its end are not scale events, as for a live policy.
+  auto paused = [&](std::int64_t n) { return g.enabled && n == 0 && g.min != 0; };
+  if (observed_ && *observed_ != observed && !paused(*observed_) && !paused(observed))
+    guard_.record_scale(now, *observed_, observed);
+  observed_ = observed;
 }
 
 namespace {
 
-// The persisted "shadow" entry: {"replicas": N}, or {"replicas": null} before the first tick.
+// The persisted "shadow" entry: {"observed": N}, or {"observed": null} before the first tick.
 Value shadow_entry(const std::optional<std::int64_t>& count) {
   Value s = Value::object();
-  s.set("replicas", count ? Value(*count) : Value());
+  s.set("observed", count ? Value(*count) : Value());
   return s;
 }
 
@@ -154,7 +155,7 @@ Value PolicyRuntime::save_state(std::string* error) const {
   Value v = Value::object();
   v.set("guardrails", guard_.state().to_value());
   v.set("ctx_state", script_->state(error));
-  if (shadow_) v.set("shadow", shadow_entry(shadow_count_));
+  if (shadow_) v.set("shadow", shadow_entry(observed_));
   return v;
 }
 
@@ -169,7 +170,7 @@ std::string PolicyRuntime::persisted_json(std::string* ctx_error) {
   out += last_ctx_json_.empty() ? "{}" : last_ctx_json_;
   if (shadow_) {
     out += ",\"shadow\":";
-    out += to_json(shadow_entry(shadow_count_));
+    out += to_json(shadow_entry(observed_));
   }
   out += '}';
   return out;
@@ -181,11 +182,11 @@ bool PolicyRuntime::restore_state(const Value& v, double latest, std::vector<std
     if (error) *error = std::string("expected an object, not ") + v.kind_name();
     return false;
   }
-  // The would-be count of a state saved by a shadow policy.
-  std::optional<std::int64_t> shadow_count;
+  // The last observed count of a state saved by a shadow policy.
+  std::optional<std::int64_t> observed;
   const Value* sv = v.find("shadow");
   if (sv && !sv->is_null()) {
-    const Value* n = sv->is_object() ? sv->find("replicas") : nullptr;
+    const Value* n = sv->is_object() ? sv->find("observed") : nullptr;
     if (!sv->is_object()) {
       if (error) *error = std::string("shadow: expected an object, not ") + sv->kind_name();
       return false;
@@ -193,10 +194,10 @@ bool PolicyRuntime::restore_state(const Value& v, double latest, std::vector<std
     if (n && !n->is_null()) {
       if (!n->is_number() || !is_exact_integer(n->as_number()) || n->as_number() < 0 ||
           n->as_number() > static_cast<double>(kMaxCount)) {
-        if (error) *error = "shadow.replicas: not an integer in 0..2147483647";
+        if (error) *error = "shadow.observed: not an integer in 0..2147483647";
         return false;
       }
-      shadow_count = static_cast<std::int64_t>(n->as_number());
+      observed = static_cast<std::int64_t>(n->as_number());
     }
   }
   GuardrailState g;
@@ -228,9 +229,9 @@ bool PolicyRuntime::restore_state(const Value& v, double latest, std::vector<std
   }
   if (guardrails) {
     guard_.state() = std::move(g);
-    shadow_count_ = shadow_count;
+    observed_ = observed;
   } else {
-    shadow_count_.reset();
+    observed_.reset();
   }
   warnings.insert(warnings.end(), notes.begin(), notes.end());
   return true;

@@ -29,6 +29,7 @@ struct DecisionRecord {
   std::string reason;                   // the script's reason, or the error
   std::vector<PlanStep> plan;           // the script's planned capacity, if any
   std::vector<ForecastPoint> forecast;  // the script's forecast of its demand, if any
+  std::vector<GroupCount> groups;       // the script's count per node group, if any
   std::vector<std::string> logs;
 };
 
@@ -46,11 +47,8 @@ class PolicyRuntime {
 
   // One evaluation + guardrails against the target as read. `signal_failed`: a source failed
   // this tick (counts as a failure for the guardrails). ctx.target's min and max are the
-  // guardrails' (the target's own bounds when the guardrails are off). `guard_current`: the count
-  // the guardrails take as current instead of the target's (shadow mode); rec.current is the
-  // target's either way.
-  void tick(double now, const TargetState& target, DecisionRecord& rec, bool signal_failed = false,
-            std::optional<std::int64_t> guard_current = std::nullopt);
+  // guardrails' (the target's own bounds when the guardrails are off).
+  void tick(double now, const TargetState& target, DecisionRecord& rec, bool signal_failed = false);
   // The same with a bare count (tests).
   DecisionRecord tick(double now, std::int64_t current, std::int64_t ready,
                       bool signal_failed = false);
@@ -59,20 +57,17 @@ class PolicyRuntime {
     guard_.record_scale(now, from, to);
   }
 
-  // Shadow mode. A shadow policy never writes its target, so its guardrails follow the count it
-  // would have set (its "would-be" count), not the live one: stabilization, rate limits and
-  // cooldown act on what it would have done. The would-be count starts at the live count; while
-  // the live target is paused (0 with minReplicas above 0) the shadow is paused too and starts
-  // again from the live count after.
-  // The count the guardrails take as current at a tick that read `live`.
-  std::int64_t shadow_current(std::int64_t live) const;
-  // Commits a shadow tick: the would-be count moves from `from` (what shadow_current gave) to
-  // rec.desired, recorded as a scale event when it changed.
-  void shadow_done(double now, std::int64_t from, const DecisionRecord& rec);
-  // The would-be count; unset before the first shadow tick (and while paused).
-  std::optional<std::int64_t> shadow_count() const { return shadow_count_; }
-  // Marks this runtime as a shadow policy's: its persisted state carries "shadow" (the would-be
-  // count), and restoring a state saved in the other mode starts a fresh guardrail history.
+  // Shadow mode. A shadow policy never writes its target; its guardrails decide as if it were
+  // live, from the observed count: the target's count as read is their current count (rate
+  // limits, min/max, pause and fallback act on it), and the scale events they count
+  // (cooldown, rate-limit periods) are the changes of the observed count between ticks,
+  // whoever made them. Called at each shadow tick that read the target, before tick().
+  void observe_shadow(double now, std::int64_t observed);
+  // The observed count of the last shadow tick that read the target; unset before it.
+  std::optional<std::int64_t> observed() const { return observed_; }
+  // Marks this runtime as a shadow policy's: its persisted state carries "shadow" (the last
+  // observed count), and restoring a state saved in the other mode starts a fresh guardrail
+  // history.
   void set_shadow(bool on) { shadow_ = on; }
   bool shadow() const { return shadow_; }
 
@@ -89,7 +84,7 @@ class PolicyRuntime {
   // nothing is restored then. `guardrails` false restores ctx.state alone (a new target starts a
   // fresh guardrail history). A state saved in the other mode (shadow or not: the "shadow" key)
   // restores ctx.state alone too, with a warning: a shadow policy's history is of scale events
-  // that never happened, a live policy's of a count the shadow does not follow.
+  // the policy never made, a live policy's of scales it made.
   bool restore_state(const Value& v, double latest, std::vector<std::string>& warnings,
                      std::string* error, bool guardrails = true);
 
@@ -109,7 +104,7 @@ class PolicyRuntime {
   std::size_t attached_count_ = 0;
   std::string last_ctx_json_;  // the last ctx.state converted (or restored), compact JSON
   bool shadow_ = false;
-  std::optional<std::int64_t> shadow_count_;  // the would-be count (shadow mode)
+  std::optional<std::int64_t> observed_;  // shadow mode: the count the last tick read
 };
 
 // The display path of a script for messages: relative to the working directory when below it.

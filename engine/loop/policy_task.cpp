@@ -285,13 +285,14 @@ bool PolicyTask::may_write(std::string* why) {
 }
 
 void PolicyTask::record_shadow(const TickRecord& t) {
-  if (cfg.shadow_log.empty()) return;
+  // Only the leader records: instances on standby would repeat its ticks.
+  if (cfg.shadow_log.empty() || !host_.leader()) return;
   const DecisionRecord& rec = t.decision;
   const bool read = !t.read_failed;
   ShadowRow row;
   row.time = rec.time;
   row.recommended = rec.recommended;
-  row.replicas = read ? std::optional<std::int64_t>(rec.desired) : rt->shadow_count();
+  if (read) row.replicas = rec.desired;
   row.bound_by = bound_by_name(rec.bound_by);
   row.reason = rec.reason;
   row.policy = cfg.name;
@@ -313,9 +314,15 @@ void PolicyTask::record_shadow(const TickRecord& t) {
 void PolicyTask::tick_done(TickRecord& t) {
   DecisionRecord& rec = t.decision;
   const bool read = !t.read_failed;
-  // An actuation changed the count (a shadow tick changes none; its would-be count may move).
+  // An actuation changed the count (a shadow tick changes none).
   const bool scaled = !t.shadow && read && rec.desired != rec.current;
-  const bool shadow_moved = t.shadow && read && rec.desired != t.shadow_from;
+  // A shadow tick whose decision is not the previous one's (logged, and saved at once).
+  std::optional<std::int64_t> shadow_before;
+  if (t.shadow) {
+    std::lock_guard<std::mutex> lock(mu);
+    shadow_before = shadow_desired;
+  }
+  const bool shadow_moved = t.shadow && read && shadow_before != rec.desired;
   std::string signal_failure;  // the first failed signal and its error
   std::vector<std::pair<std::string, std::string>> failed_signals;
   for (std::size_t i = 0; i < signals.size(); ++i)
@@ -403,9 +410,8 @@ void PolicyTask::tick_done(TickRecord& t) {
                                      : " (holding " + std::to_string(rec.desired) + ")"));
   if (shadow_moved)
     log_event("info", cfg.name, "shadow",
-              "would scale " + std::to_string(t.shadow_from) + " -> " +
-                  std::to_string(rec.desired) + " (" + bound_by_name(rec.bound_by) + "), live " +
-                  std::to_string(rec.current) + ": " + rec.reason);
+              "would set " + std::to_string(rec.desired) + " (" + bound_by_name(rec.bound_by) +
+                  "), live " + std::to_string(rec.current) + ": " + rec.reason);
   if (t.shadow) record_shadow(t);
   if (scaled)  // every change of count, whatever rule made it (fallback included)
     log_event("info", cfg.name, "scaled",

@@ -13,6 +13,7 @@
 #include <fstream>
 
 #include "common/files/file_replace.hpp"
+#include "engine/config/run_validation.hpp"
 #include "engine/core/units.hpp"
 #include "engine/loop/run_log.hpp"
 #include "engine/loop/runner_impl.hpp"
@@ -72,6 +73,12 @@ double Runner::Impl::now() const {
 std::vector<std::shared_ptr<PolicyTask>> Runner::Impl::build(const Config& cfg,
                                                              std::vector<std::string>& problems) {
   std::vector<std::shared_ptr<PolicyTask>> out;
+  // What `check` reports too, with the same messages (run refuses what check only notes).
+  RunValidation v = validate_for_run(cfg, source_factories, actuator_factories,
+                                     RunSettings{opts.listen, opts.state_file, false});
+  problems.insert(problems.end(), v.problems.begin(), v.problems.end());
+  problems.insert(problems.end(), v.run_only.begin(), v.run_only.end());
+  if (!v.run_only.empty()) return out;
   actx.config_dir = cfg.dir;
   for (const auto& pc : cfg.policies) {
     std::string err;
@@ -83,9 +90,6 @@ std::vector<std::shared_ptr<PolicyTask>> Runner::Impl::build(const Config& cfg,
     auto task = std::make_shared<PolicyTask>(*this, io, pc, std::move(rt));
     const std::string where = cfg.path + ": " + pc.key_path;
     if (pc.shadow) {
-      if (!pc.shadow_log.empty())
-        if (std::string why = ShadowLogWriter::check(pc.shadow_log); !why.empty())
-          problems.push_back(where + ".shadow_log: " + why);
       // The demand its log records: the replay's demand signal when the policy has it (so the
       // report plots what a replay of the same config would), else its first signal.
       for (const auto& sc : pc.signals)
@@ -108,7 +112,7 @@ std::vector<std::shared_ptr<PolicyTask>> Runner::Impl::build(const Config& cfg,
         if (!actuator) problems.push_back(where + ".target: the actuator could not be created");
         task->set_actuator(std::move(actuator));
       } catch (const std::exception& e) {
-        problems.push_back(where + ".target: " + e.what());
+        problems.push_back(adapter_problem(cfg, pc.key_path + ".target", e));
       }
     }
     for (const auto& sc : pc.signals) {
@@ -130,7 +134,7 @@ std::vector<std::shared_ptr<PolicyTask>> Runner::Impl::build(const Config& cfg,
       try {
         source = sf->make(actx, SignalSpec{sc.name, sc.source, sc.options, sc.timeout_seconds});
       } catch (const std::exception& e) {
-        problems.push_back(sp + ": " + e.what());
+        problems.push_back(adapter_problem(cfg, pc.key_path + ".signals." + sc.name, e));
         continue;
       }
       if (!source) {

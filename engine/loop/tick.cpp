@@ -90,18 +90,18 @@ void PolicyTick::decide() {
     rec.replicas_out.reset();
     rec.nodes_out.reset();
     rec.plan.clear();
+    rec.groups.clear();
     rec.logs.clear();
     rec.reason = record_.note;
-    rec.current = rec.desired = shadow_ ? runtime_.shadow_count().value_or(last) : last;
+    rec.current = rec.desired = last;
     record_.ready = 0;
     finish();
     return;
   }
+  if (shadow_) runtime_.observe_shadow(now_, state_.replicas);
   const auto t0 =
       timed_ ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point();
-  std::optional<std::int64_t> guard_current;
-  if (shadow_) guard_current = runtime_.shadow_current(state_.replicas);
-  runtime_.tick(now_, state_, rec, signal_failed_, guard_current);
+  runtime_.tick(now_, state_, rec, signal_failed_);
   if (timed_)
     record_.eval_seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -123,15 +123,16 @@ void PolicyTick::decide() {
                  " consecutive failed evaluations" + (rec.reason.empty() ? "" : ": " + rec.reason);
   record_.ready = state_.ready;
   if (shadow_) {  // recorded beside the live count; nothing is written
-    record_.shadow_from = *guard_current;
-    runtime_.shadow_done(now_, *guard_current, rec);
     finish();
     return;
   }
   const std::int64_t current = state_.replicas;
   // A changed plan is published even when the count stays (scheduled-action actuators).
   const bool plan_changed = !rec.plan.empty() && !same_plan(rec.plan, last_plan_);
-  if (rec.desired == current && !plan_changed) {
+  // So are new group counts with the same sum (nodes moved from one group to another).
+  const bool groups_changed = !rec.groups.empty() && rec.desired == rec.recommended.value_or(-1) &&
+                              rec.groups != last_groups_;
+  if (rec.desired == current && !plan_changed && !groups_changed) {
     finish();
     return;
   }
@@ -143,6 +144,10 @@ void PolicyTick::decide() {
   ActuationInfo info{runtime_.config().name, rec.reason, bound_by_name(rec.bound_by),
                      rec.recommended.value_or(rec.desired)};
   for (const auto& step : rec.plan) info.plan.push_back(PlannedCapacity{step.time, step.capacity});
+  // Group counts go with a decision the guardrails left as the script gave it.
+  groups_sent_ = !rec.groups.empty() && rec.desired == rec.recommended.value_or(-1);
+  if (groups_sent_)
+    for (const auto& g : rec.groups) info.groups.emplace_back(g.name, g.count);
   target_.apply(rec.desired, info,
                 [this, current](ApplyOutcome&& out) { apply_done(out, current); });
 }
@@ -153,6 +158,7 @@ void PolicyTick::apply_done(ApplyOutcome& out, std::int64_t current) {
     record_.applied = true;
     record_.note = std::move(out.note);
     last_plan_ = rec.plan;
+    if (groups_sent_) last_groups_ = rec.groups;
     if (out.applied != current) runtime_.record_scale(now_, current, out.applied);
     rec.desired = out.applied;
   } else {

@@ -11,7 +11,7 @@
 // target in memory. Adapters may answer at once (a tick then finishes inside start()) or later,
 // on the executor the driver runs them on; one tick of a policy runs at a time.
 // In shadow mode (a `run` policy with "shadow": true) the same tick never writes: the guardrails
-// decide from the policy's would-be count (PolicyRuntime::shadow_current), and the decision is
+// decide as if live from the observed count (PolicyRuntime::observe_shadow), and the decision is
 // recorded beside the live count read.
 #pragma once
 
@@ -37,10 +37,9 @@ struct TickRecord {
   bool read_failed = false;  // the target could not be read: nothing was evaluated
   bool applied = false;      // the target accepted a new count or plan
   bool apply_failed = false;
-  bool shadow = false;           // a shadow tick: nothing was or could be written
-  std::int64_t shadow_from = 0;  // shadow, target read: the would-be count before the tick
-  double eval_seconds = 0;       // wall time of decide + guardrails, when timed (set_timed)
-  std::string note;              // the actuator's note, why nothing was written, or the failure
+  bool shadow = false;      // a shadow tick: nothing was or could be written
+  double eval_seconds = 0;  // wall time of decide + guardrails, when timed (set_timed)
+  std::string note;         // the actuator's note, why nothing was written, or the failure
   // One entry per source, in add_source order: the fetch's error ("" when it delivered or had
   // nothing new).
   std::vector<std::string> signal_errors;
@@ -69,7 +68,7 @@ class PolicyTick {
   // Measures each evaluation's wall time into TickRecord::eval_seconds (default off).
   void set_timed(bool on) { timed_ = on; }
   // Shadow mode: the target is read and never written (neither a count nor a plan), whatever
-  // the gate says; the guardrails follow the would-be count (default off).
+  // the gate says; the guardrails weigh the observed count (default off).
   void set_shadow(bool on) {
     shadow_ = on;
     record_.shadow = on;
@@ -102,8 +101,10 @@ class PolicyTick {
   std::size_t pending_ = 0;  // fetches not answered yet
   bool signal_failed_ = false;
   TargetState state_;
-  std::vector<PlanStep> last_plan_;  // the plan the target last accepted
-  TickRecord record_;                // reused: its strings and vectors keep their capacity
+  std::vector<PlanStep> last_plan_;      // the plan the target last accepted
+  std::vector<GroupCount> last_groups_;  // the group counts the target last accepted
+  bool groups_sent_ = false;             // this tick's apply carries the group counts
+  TickRecord record_;                    // reused: its strings and vectors keep their capacity
 };
 
 }  // namespace luascale

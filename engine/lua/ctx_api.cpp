@@ -16,10 +16,26 @@ namespace {
 // ctx:signal(name [, {window = "5m" | seconds, agg = "avg"}]): the latest value (nil when
 // missing or stale; structured values as tables), or an aggregate over the window (nil when
 // the window holds no samples).
+// Remembers a name ctx:signal was asked for that no slot holds. Raises nothing: the vector is
+// changed only between Lua calls that cannot fail, and an allocation failure is dropped.
+void note_unknown_signal(PolicyScript::Impl* h, const char* name, std::size_t len) {
+  auto& seen = h->unknown_signals;
+  if (seen.size() >= PolicyScript::kMaxUnknownSignals) return;
+  const std::string_view n(name, len);
+  for (const auto& s : seen)
+    if (s == n) return;
+  try {
+    seen.emplace_back(n);
+  } catch (...) {
+  }
+}
+
 int l_ctx_signal(lua_State* L) {
   PolicyScript::Impl* h = impl_of(L);
-  luaL_checkstring(L, 2);
+  std::size_t name_len = 0;
+  const char* name = luaL_checklstring(L, 2, &name_len);
   if (!h->signals || h->sigindex_ref == LUA_NOREF) {
+    note_unknown_signal(h, name, name_len);
     lua_pushnil(L);
     return 1;
   }
@@ -29,6 +45,7 @@ int l_ctx_signal(lua_State* L) {
   const lua_Integer found = lua_isinteger(L, -1) ? lua_tointeger(L, -1) : -1;
   lua_pop(L, 2);
   if (found < 0 || static_cast<std::size_t>(found) >= h->signals->size()) {
+    note_unknown_signal(h, name, name_len);
     lua_pushnil(L);
     return 1;
   }

@@ -22,6 +22,7 @@ namespace luascale {
 
 inline constexpr std::size_t kMaxReason = 1024;   // bytes of a decision's reason kept
 inline constexpr int kMaxPlan = 512;              // steps a decision's plan may carry
+inline constexpr std::size_t kMaxGroups = 64;     // node groups a decision may name
 inline constexpr std::size_t kMaxLogLine = 2048;  // bytes of one ctx:log line kept
 inline constexpr std::size_t kMaxLogLines = 100;  // ctx:log lines kept per evaluation
 
@@ -50,6 +51,7 @@ struct RawDecision {
   int plan_n = 0;
   PlanStep* plan = nullptr;  // kMaxPlan steps, allocated by the first decision with a plan
   std::vector<ForecastPoint> forecast;  // at most kMaxPlan points
+  std::vector<GroupCount> groups;       // sorted by name; empty unless the decision had groups
 };
 
 struct PolicyScript::Impl {
@@ -75,9 +77,13 @@ struct PolicyScript::Impl {
   const char* reason_key = nullptr;
   const char* plan_key = nullptr;
   const char* forecast_key = nullptr;
+  const char* groups_key = nullptr;
   bool joined = false;  // counted in host->users and host->alloc.limit
   bool collect_logs = true;
   SignalTable* signals = nullptr;
+  // Names ctx:signal asked for that `signals` does not hold, first-asked first (at most
+  // kMaxUnknownSignals): a replay refuses a policy that reads what the trace cannot give.
+  std::vector<std::string> unknown_signals;
   std::vector<double> scratch;  // percentile scratch, reused
   std::string file_buf;         // module source being loaded, reused
   std::string chunk_buf;        // its chunk name

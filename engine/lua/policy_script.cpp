@@ -151,6 +151,14 @@ int evaluate_protected(lua_State* L) {
   lua_setfield(L, 2, "min");
   push_count(L, t.max);
   lua_setfield(L, 2, "max");
+  for (const auto& [tol, name] : {std::pair{&t.scale_up_tolerance, "scale_up_tolerance"},
+                                  std::pair{&t.scale_down_tolerance, "scale_down_tolerance"}}) {
+    if (*tol)
+      push_number(L, **tol);
+    else
+      lua_pushnil(L);
+    lua_setfield(L, 2, name);
+  }
   lua_rawgeti(L, LUA_REGISTRYINDEX, h->decide_ref);
   lua_pushvalue(L, 1);
   lua_rawgeti(L, LUA_REGISTRYINDEX, h->params_ref);
@@ -322,6 +330,7 @@ void PolicyScript::evaluate(double now, double interval, const TargetView& targe
   out.reason.clear();
   out.plan.clear();
   out.forecast.clear();
+  out.groups.clear();
   out.error.clear();
   out.logs.clear();
   std::lock_guard<std::mutex> lk(h->host->mutex);
@@ -360,6 +369,7 @@ void PolicyScript::evaluate(double now, double interval, const TargetView& targe
   out.reason.assign(h->raw.reason, h->raw.reason_len);
   if (h->raw.plan_n > 0) out.plan.assign(h->raw.plan, h->raw.plan + h->raw.plan_n);
   if (!h->raw.forecast.empty()) out.forecast.swap(h->raw.forecast);
+  if (!h->raw.groups.empty()) out.groups = h->raw.groups;
 }
 
 Value PolicyScript::state(std::string* error) const {
@@ -428,6 +438,10 @@ std::size_t PolicyScript::state_users() const {
 
 const std::string& PolicyScript::name() const {
   return impl_->name;
+}
+
+const std::vector<std::string>& PolicyScript::unknown_signals() const {
+  return impl_->unknown_signals;
 }
 
 }  // namespace luascale

@@ -61,6 +61,9 @@ struct TargetView {
   std::int64_t replicas = 0;
   std::int64_t ready = 0;
   std::optional<std::int64_t> min, max;
+  // behavior.scaleUp / scaleDown.tolerance from the config (ctx.target.scale_up_tolerance,
+  // scale_down_tolerance; nil when unset).
+  std::optional<double> scale_up_tolerance, scale_down_tolerance;
 };
 
 // One step of a planned capacity a decision may carry (for scheduled-action actuators).
@@ -78,6 +81,14 @@ struct ForecastPoint {
   double hi = std::numeric_limits<double>::quiet_NaN();
 };
 
+// One node group's count in a decision ({groups = {spot = 3, ["on-demand"] = 2}}).
+struct GroupCount {
+  std::string name;        // 1..64 bytes
+  std::int64_t count = 0;  // like a decision's counts
+  bool operator==(const GroupCount& o) const { return name == o.name && count == o.count; }
+  bool operator<(const GroupCount& o) const { return name < o.name; }
+};
+
 struct EvalOutcome {
   enum class Status { Decision, Hold, Error };
   Status status = Status::Hold;
@@ -87,6 +98,9 @@ struct EvalOutcome {
   std::vector<PlanStep> plan;  // optional {plan = {{time=T, capacity=N}, ...}}, times increasing
   // optional {forecast = {{time=T, value=V, lo=L, hi=H}, ...}}, times increasing
   std::vector<ForecastPoint> forecast;
+  // optional {groups = {name = count, ...}}: per node group counts, sorted by name; `nodes` is
+  // their sum
+  std::vector<GroupCount> groups;
   std::string error;              // "policy \"api\": policies/x.lua:12: ..." when status == Error
   std::vector<std::string> logs;  // ctx:log / print lines of this evaluation
 };
@@ -130,6 +144,10 @@ class PolicyScript {
   // Policies in this policy's Lua state (1 unless it came from a LuaStatePool).
   std::size_t state_users() const;
   const std::string& name() const;
+  // Signal names ctx:signal asked for that the attached table did not hold when asked (each once,
+  // in the order first asked, at most kMaxUnknownSignals). ctx:signal returns nil for them.
+  const std::vector<std::string>& unknown_signals() const;
+  static constexpr std::size_t kMaxUnknownSignals = 16;
 
   // Implementation detail, public so the Lua C callbacks in the .cpp can name it.
   struct Impl;

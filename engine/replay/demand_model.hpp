@@ -1,6 +1,7 @@
 // engine/replay/demand_model.hpp — the replay's model of demand and capacity (config "replay").
 #pragma once
 
+#include <map>
 #include <string>
 
 namespace luascale {
@@ -24,6 +25,18 @@ struct DemandModel {
   double pods_per_node = 0;
   double node_provisioning_seconds = 0;
   double price_per_node_hour = 0;
+  // Pending pods (closed loop, for node policies whose target is the node count): the demand
+  // column is the pods wanted; those without room on the target's ready nodes
+  // (pending_pods_per_node each) are fed to pending_signal as one pod group {cpu, memory, count,
+  // name}.
+  std::string pending_signal;
+  double pending_pods_per_node = 0;  // > 0 with pending_signal
+  double pod_cpu = 0;                // cores per pod
+  double pod_memory = 0;             // bytes per pod
+  std::string pod_name = "pod";
+  // Node groups (a decision's `groups`): price per node-hour of each group by name; a group
+  // not listed is priced at price_per_node_hour.
+  std::map<std::string, double> group_price_per_hour;
 };
 
 }  // namespace luascale

@@ -8,7 +8,7 @@ namespace luascale {
 
 void DemandSimulation::StepSource::fetch(std::function<void(SampleOutcome)> done) {
   SampleOutcome out;
-  if (fresh_) out.sample = Sample{Value(value_), time_};
+  if (fresh_) out.sample = Sample{value_, time_};
   fresh_ = false;
   done(std::move(out));
 }
@@ -27,6 +27,8 @@ void DemandSimulation::step(double now, double demand, double demand_time, std::
   shortfall_ = -kInf;
   utilization_source_.clear();
   queue_source_.clear();
+  pending_source_.clear();
+  pending_ = 0;
   if (!known_) return;
   const auto r = static_cast<double>(ready);
   if (model_.capacity_per_replica > 0) {
@@ -37,6 +39,19 @@ void DemandSimulation::step(double now, double demand, double demand_time, std::
         std::ceil(demand / (model_.capacity_per_replica * model_.target_utilization / 100.0));
     shortfall_ = needed - r;
     if (cap > 0) utilization_source_.set(now, utilization_);
+  }
+  if (!model_.pending_signal.empty()) {
+    const double room = r * model_.pending_pods_per_node;
+    pending_ = static_cast<std::int64_t>(std::max(0.0, std::ceil(demand - room - 1e-9)));
+    Value group = Value::object();
+    group.set("name", Value(model_.pod_name));
+    group.set("cpu", Value(model_.pod_cpu));
+    group.set("memory", Value(model_.pod_memory));
+    group.set("count", Value(pending_));
+    Value::Array list;
+    if (pending_ > 0) list.push_back(std::move(group));
+    pending_source_.set(now, Value(std::move(list)));
+    under_ = under_ || pending_ > 0;
   }
   if (!model_.queue_signal.empty()) {
     const double service = r * model_.service_rate_per_replica;

@@ -25,19 +25,24 @@ class DemandSimulation {
   bool under() const { return under_; }                // under-provisioned at this step
   double shortfall() const { return shortfall_; }      // replicas needed minus ready (may be < 0)
 
-  // Closed-loop signals: this step's utilization (when capacity is ready) and queue depth.
+  // Closed-loop signals: this step's utilization (when capacity is ready), queue depth, and
+  // pending pods (a list of one pod group).
   Source& utilization_source() { return utilization_source_; }
   Source& queue_source() { return queue_source_; }
+  Source& pending_source() { return pending_source_; }
+  std::int64_t pending() const { return pending_; }  // pods without room at this step
 
  private:
   class StepSource final : public Source {
    public:
     void fetch(std::function<void(SampleOutcome)> done) override;
-    void set(double time, double v) { time_ = time, value_ = v, fresh_ = true; }
+    void set(double time, double v) { set(time, Value(v)); }
+    void set(double time, Value v) { time_ = time, value_ = std::move(v), fresh_ = true; }
     void clear() { fresh_ = false; }
 
    private:
-    double time_ = 0, value_ = 0;
+    double time_ = 0;
+    Value value_;
     bool fresh_ = false;
   };
 
@@ -49,7 +54,8 @@ class DemandSimulation {
   double shortfall_ = -std::numeric_limits<double>::infinity();
   double queue_ = 0;
   double last_step_ = std::numeric_limits<double>::quiet_NaN();
-  StepSource utilization_source_, queue_source_;
+  StepSource utilization_source_, queue_source_, pending_source_;
+  std::int64_t pending_ = 0;
 };
 
 }  // namespace luascale

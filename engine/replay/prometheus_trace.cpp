@@ -94,10 +94,11 @@ class QueryRangeSax : public nlohmann::json_sax<json> {
         fail_at(path(5),
                 "expected [time, \"value\"], found " + std::to_string(pair_count_) + " elements");
       auto& samples = series_.back().samples;
-      if (!samples.empty() && pair_time_ < samples.back().first)
-        fail_at(path(5), "timestamp " + format_timestamp(pair_time_) +
-                             " goes backwards (previous sample " +
-                             format_timestamp(samples.back().first) + ")");
+      if (!samples.empty() && pair_time_ <= samples.back().first)
+        fail_at(path(5),
+                "timestamp " + format_timestamp(pair_time_) +
+                    (pair_time_ == samples.back().first ? " repeats" : " goes back in time") +
+                    " (previous sample " + format_timestamp(samples.back().first) + ")");
       samples.emplace_back(pair_time_, pair_value_);
     }
     frames_.pop_back();

@@ -9,7 +9,9 @@
 #include <array>
 #include <cmath>
 #include <limits>
+#include <map>
 #include <stdexcept>
+#include <tuple>
 
 #include "engine/core/units.hpp"
 #include "engine/loop/tick.hpp"
@@ -79,10 +81,20 @@ class ReplayTarget final : public Actuator {
 class ReplayRecorder final : public TickSink {
  public:
   ReplayRecorder(ReplaySummary& sum, const ReplayOptions& opts, DecisionCsvWriter* csv,
-                 SimulatedTarget& sim, const DemandSimulation& demand, PolicyRuntime& policy)
-      : sum_(sum), opts_(opts), csv_(csv), sim_(sim), demand_(demand), policy_(policy) {}
+                 SimulatedTarget& sim, const DemandSimulation& demand, PolicyRuntime& policy,
+                 TraceFeed& feed)
+      : sum_(sum),
+        opts_(opts),
+        csv_(csv),
+        sim_(sim),
+        demand_(demand),
+        policy_(policy),
+        feed_(feed) {}
 
-  std::optional<std::size_t> first_feed;  // the signal plotted when there is no demand column
+  std::optional<std::size_t> first_feed;   // the signal plotted when there is no demand column
+  std::optional<std::size_t> plot_column;  // the trace column plotted (watched by the feed)
+  // Each node group's count, as the last applied decision that named groups set it.
+  std::map<std::string, std::int64_t> group_counts;
 
   void tick_done(TickRecord& t) override {
     DecisionRecord& rec = t.decision;
@@ -109,6 +121,10 @@ class ReplayRecorder final : public TickSink {
         ++bound_counts_[static_cast<std::size_t>(rec.bound_by)];
     }
     if (t.apply_failed) actuation_error(now, t.note);
+    if (t.applied && !rec.groups.empty() && rec.desired == rec.recommended.value_or(-1)) {
+      for (auto& [name, n] : group_counts) n = 0;
+      for (const auto& g : rec.groups) group_counts[g.name] = g.count;
+    }
     const bool scaled = rec.desired != rec.current;
     if (scaled) {
       const int dir = rec.desired > rec.current ? 1 : -1;
@@ -127,8 +143,14 @@ class ReplayRecorder final : public TickSink {
               : static_cast<std::int64_t>(std::ceil(static_cast<double>(sim_.count()) / per_node)));
       sum_.max_nodes = std::max(sum_.max_nodes, sim_.nodes());
     }
-    if (csv_) csv_->write(rec, sim_.replicas_ready());
-    if (opts_.series) plot(t, scaled);
+    if (csv_) {
+      if (sum_.has_demand)
+        csv_->write(rec, sim_.replicas_ready(), demand_.under() ? 1 : 0,
+                    demand_.demand_known() ? demand_.shortfall() : kNaN);
+      else
+        csv_->write(rec, sim_.replicas_ready());
+    }
+    if (opts_.series) plot(t, scaled ? (rec.desired > rec.current ? 1 : -1) : 0);
     if (demand_.demand_known())
       sum_.peak_shortfall = std::max(sum_.peak_shortfall, demand_.shortfall());
     if (demand_.under()) {
@@ -163,10 +185,11 @@ class ReplayRecorder final : public TickSink {
     under_since_ = kNaN;
   }
 
-  void plot(const TickRecord& t, bool scaled) {
+  void plot(const TickRecord& t, int scaled) {
     const DecisionRecord& rec = t.decision;
     SeriesPoint p;
     p.time = rec.time;
+    if (plot_column) std::tie(p.demand_low, p.demand_high) = feed_.take_range(*plot_column);
     if (demand_.demand_known()) {
       p.demand = demand_.demand();
     } else if (!sum_.has_demand && first_feed) {
@@ -192,19 +215,36 @@ class ReplayRecorder final : public TickSink {
   SimulatedTarget& sim_;
   const DemandSimulation& demand_;
   PolicyRuntime& policy_;
+  TraceFeed& feed_;
   int last_dir_ = 0;
   double under_since_ = kNaN;  // NaN while not under-provisioned
   std::array<std::int64_t, static_cast<std::size_t>(BoundBy::Cooldown) + 1> bound_counts_{};
 };
 
+// The trace's columns, for messages: "a, b, c" (or "none").
+std::string column_list(const TraceReader& trace) {
+  std::string have;
+  for (const auto& n : trace.columns()) have += (have.empty() ? "" : ", ") + n;
+  return have.empty() ? "none" : have;
+}
+
+// A policy read a signal nothing feeds: without this it would read nil on every tick and hold.
+[[noreturn]] void unfed_signal(const PolicyConfig& cfg, const TraceReader& trace,
+                               const std::string& name) {
+  throw std::runtime_error(
+      "policy \"" + cfg.name + "\" reads signal \"" + name + "\", which is neither configured" +
+      (cfg.key_path.empty() ? "" : " (" + cfg.key_path + ".signals)") + " nor a column of " +
+      trace.name() + " (columns: " + column_list(trace) +
+      "); name the column after the signal, map it with a signal's \"column\" key, or declare "
+      "it \"optional\" when the policy copes with it missing");
+}
+
 std::optional<std::size_t> trace_column(TraceReader& trace, const std::string& name,
                                         const std::string& what) {
   if (auto c = trace.column(name)) return c;
   if (trace.format() == TraceReader::Format::JsonLines) return trace.want(name);
-  std::string have;
-  for (const auto& n : trace.columns()) have += (have.empty() ? "" : ", ") + n;
   throw std::runtime_error(what + ": the trace " + trace.name() + " has no column \"" + name +
-                           "\" (columns: " + have + ")");
+                           "\" (columns: " + column_list(trace) + ")");
 }
 
 }  // namespace
@@ -232,7 +272,7 @@ ReplaySummary replay_trace(PolicyRuntime& policy, TraceReader& trace, const Repl
   const TraceRow& first = feed.first_row();
 
   SimulatedTarget::Options so;
-  so.start = cfg.guard.min;
+  so.start = cfg.bare ? 1 : cfg.guard.min;  // a bare script: the default minReplicas
   const std::optional<std::size_t> replicas_col = trace.column("replicas");
   if (opts.start_replicas)
     so.start = *opts.start_replicas;
@@ -249,14 +289,16 @@ ReplaySummary replay_trace(PolicyRuntime& policy, TraceReader& trace, const Repl
   sum.max_nodes = sim.nodes();
 
   ReplayTarget target(sim, opts.actuator, demand, feed, demand_col, now);
-  ReplayRecorder recorder(sum, opts, csv, sim, demand, policy);
+  ReplayRecorder recorder(sum, opts, csv, sim, demand, policy, feed);
+  recorder.plot_column = demand_col;
   PolicyTick tick(policy, target, recorder);
 
   // Signals the closed loop computes are never read from the trace.
   auto simulated = [&](const std::string& name) {
     return model.closed_loop &&
            ((!model.utilization_signal.empty() && name == model.utilization_signal) ||
-            (!model.queue_signal.empty() && name == model.queue_signal));
+            (!model.queue_signal.empty() && name == model.queue_signal) ||
+            (!model.pending_signal.empty() && name == model.pending_signal));
   };
   std::vector<bool> fed;
   auto feed_column = [&](std::size_t c, const std::string& signal) {
@@ -264,14 +306,27 @@ ReplaySummary replay_trace(PolicyRuntime& policy, TraceReader& trace, const Repl
     tick.add_source(slot, feed.add_source(c));
     if (fed.size() <= c) fed.resize(c + 1);
     fed[c] = true;
-    if (!recorder.first_feed) recorder.first_feed = slot;
+    if (!recorder.first_feed) {
+      recorder.first_feed = slot;
+      if (!demand_col) {  // without a demand model the report plots this signal
+        feed.watch(c);
+        recorder.plot_column = c;
+        if (opts.series) opts.series->demand_label = signal;
+      }
+    }
   };
+  if (opts.series) {
+    opts.series->demand_model = sum.has_demand;
+    opts.series->demand_label = sum.has_demand ? model.demand_column : "";
+  }
   // Configured signals read their column; every other column is offered under its own name.
   for (const auto& s : cfg.signals) {
     if (simulated(s.name)) continue;
-    feed_column(*trace_column(trace, s.column.empty() ? s.name : s.column,
-                              cfg.key_path + ".signals." + s.name),
-                s.name);
+    const std::string column = s.column.empty() ? s.name : s.column;
+    // An optional signal the trace does not record reads nil, as the config says it may.
+    if (s.optional && !trace.column(column) && trace.format() != TraceReader::Format::JsonLines)
+      continue;
+    feed_column(*trace_column(trace, column, cfg.key_path + ".signals." + s.name), s.name);
   }
   const std::function<void(std::size_t)> offer_column = [&](std::size_t c) {
     const std::string name = trace.columns()[c];
@@ -285,11 +340,18 @@ ReplaySummary replay_trace(PolicyRuntime& policy, TraceReader& trace, const Repl
     tick.add_source(policy.add_signal(model.utilization_signal), demand.utilization_source());
   if (model.closed_loop && !model.queue_signal.empty())
     tick.add_source(policy.add_signal(model.queue_signal), demand.queue_source());
+  if (model.closed_loop && !model.pending_signal.empty())
+    tick.add_source(policy.add_signal(model.pending_signal), demand.pending_source());
 
   policy.script().set_collect_logs(false);  // nothing in a replay shows ctx:log lines
   const double interval = cfg.interval_seconds;
   now = first.time;
   sum.first_time = now;
+  // Signals the policy read that nothing fed: a CSV trace's columns are all known at once; a
+  // JSON Lines column may still appear, so those are checked again at the end.
+  std::size_t unknown_checked = 0;
+  const auto& unknown = policy.script().unknown_signals();
+  const bool columns_fixed = trace.format() != TraceReader::Format::JsonLines;
   for (;;) {
     feed.advance(now, offer_column);
     if (opts.io) opts.io->restart();  // a run that ran out of work leaves it stopped
@@ -298,23 +360,45 @@ ReplaySummary replay_trace(PolicyRuntime& policy, TraceReader& trace, const Repl
       while (tick.running() && opts.io->run_one()) {
       }
     if (tick.running()) throw std::runtime_error("the target did not answer");
+    for (; unknown_checked < unknown.size(); ++unknown_checked)
+      if (columns_fixed) unfed_signal(cfg, trace, unknown[unknown_checked]);
     if (!feed.more()) break;
     const double next = now + interval;
     if (opts.end_time && next > *opts.end_time) break;
     // The counts set at this tick hold until the next one.
     sum.replica_seconds += static_cast<double>(sim.count()) * interval;
     if (sim.has_nodes()) sum.node_seconds += static_cast<double>(sim.nodes()) * interval;
+    for (const auto& [group, n] : recorder.group_counts)
+      sum.group_node_seconds[group] += static_cast<double>(n) * interval;
     if (demand.under()) sum.under_seconds += interval;
     now = next;
   }
+  for (const auto& name : unknown)
+    if (!policy.signals().find(name)) unfed_signal(cfg, trace, name);
+  // A tick an interval past the last row would stretch the replay (and its replica-hours) far
+  // beyond the data: an interval longer than the trace is a mistake, not a replay.
+  const double rows_span = feed.last_time() - sum.first_time;
+  if (feed.rows() >= 2 && interval > rows_span)
+    throw std::runtime_error("the interval of policy \"" + cfg.name + "\" (" +
+                             format_duration(interval) + ") is longer than the rows of " +
+                             trace.name() + " it replays (" + format_duration(rows_span) +
+                             ", from " + format_timestamp(sum.first_time) + " to " +
+                             format_timestamp(feed.last_time()) + ")");
   recorder.finish();
   if (csv) csv->flush();
   sum.rows = feed.rows();
   sum.final_replicas = sim.count();
   sum.cost = sum.replica_hours() * model.price_per_replica_hour +
              sum.node_hours() * model.price_per_node_hour;
+  for (const auto& [group, seconds] : sum.group_node_seconds) {
+    auto price = model.group_price_per_hour.find(group);
+    sum.cost +=
+        seconds / 3600.0 *
+        (price != model.group_price_per_hour.end() ? price->second : model.price_per_node_hour);
+  }
   sum.has_nodes = sim.has_nodes();
-  sum.has_cost = model.price_per_replica_hour > 0 || model.price_per_node_hour > 0;
+  sum.has_cost = model.price_per_replica_hour > 0 || model.price_per_node_hour > 0 ||
+                 !model.group_price_per_hour.empty();
   return sum;
 }
 

@@ -2,21 +2,11 @@
 #include "engine/replay/replay_summary.hpp"
 
 #include <algorithm>
-#include <cstdio>
 #include <filesystem>
 
-#include "engine/core/units.hpp"
+#include "engine/replay/replay_metrics.hpp"
 
 namespace luascale {
-namespace {
-
-std::string fmt(double v, int prec) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", prec, v);
-  return buf;
-}
-
-}  // namespace
 
 double ReplaySummary::mean_replicas() const {
   double span = last_time - first_time;
@@ -25,28 +15,18 @@ double ReplaySummary::mean_replicas() const {
 
 void print_summary_table(const std::vector<ReplaySummary>& rows, std::ostream& out,
                          bool with_trace) {
-  bool demand = false, nodes = false, cost = false;
-  for (const auto& s : rows) {
-    demand = demand || s.has_demand;
-    nodes = nodes || s.has_nodes;
-    cost = cost || s.has_cost;
+  // A metric's column is shown when some row measures it; a row that does not shows "-".
+  std::vector<const ReplayMetric*> columns;
+  for (const auto& m : replay_metrics()) {
+    if (!m.in_table) continue;
+    bool any = false;
+    for (const auto& s : rows) any = any || metric_measured(m, s);
+    if (any) columns.push_back(&m);
   }
   std::vector<std::string> head = {"policy"};
   if (with_trace) head.push_back("trace");
-  for (const char* h : {"script", "span", "ticks", "decisions", "holds", "errors", "ups", "downs",
-                        "flips", "min", "mean", "max", "final", "replica-h"})
-    head.push_back(h);
-  if (nodes) {
-    head.push_back("max-nodes");
-    head.push_back("node-h");
-  }
-  if (cost) head.push_back("cost");
-  if (demand) {
-    head.push_back("under%");
-    head.push_back("under-h");
-    head.push_back("shortfall");
-    head.push_back("recover");
-  }
+  head.push_back("script");
+  for (const auto* m : columns) head.push_back(m->name);
   head.push_back("guardrails");
   const std::size_t left_cols = with_trace ? 3 : 2;
   std::vector<std::vector<std::string>> cells{head};
@@ -55,28 +35,10 @@ void print_summary_table(const std::vector<ReplaySummary>& rows, std::ostream& o
     for (const auto& [k, n] : s.bound_by)
       guards += (guards.empty() ? "" : " ") + k + "=" + std::to_string(n);
     if (guards.empty()) guards = "-";
-    double span_h = (s.last_time - s.first_time) / 3600.0;
-    std::string span = span_h >= 48 ? fmt(span_h / 24, 1) + "d" : fmt(span_h, 1) + "h";
     std::vector<std::string> r = {s.policy};
     if (with_trace) r.push_back(std::filesystem::path(s.trace).filename().string());
-    for (std::string v :
-         {s.script, span, std::to_string(s.ticks), std::to_string(s.decisions),
-          std::to_string(s.holds), std::to_string(s.errors), std::to_string(s.scale_ups),
-          std::to_string(s.scale_downs), std::to_string(s.direction_changes),
-          std::to_string(s.min_replicas), fmt(s.mean_replicas(), 2), std::to_string(s.max_replicas),
-          std::to_string(s.final_replicas), fmt(s.replica_hours(), 1)})
-      r.push_back(v);
-    if (nodes) {
-      r.push_back(s.has_nodes ? std::to_string(s.max_nodes) : "-");
-      r.push_back(s.has_nodes ? fmt(s.node_hours(), 1) : "-");
-    }
-    if (cost) r.push_back(s.has_cost ? fmt(s.cost, 2) : "-");
-    if (demand) {
-      r.push_back(s.has_demand ? fmt(100 * s.under_share(), 2) : "-");
-      r.push_back(s.has_demand ? fmt(s.under_seconds / 3600, 1) : "-");
-      r.push_back(s.has_demand ? fmt(s.peak_shortfall, 0) : "-");
-      r.push_back(s.has_demand ? format_duration(s.max_recover_seconds) : "-");
-    }
+    r.push_back(s.script);
+    for (const auto* m : columns) r.push_back(metric_measured(*m, s) ? format_metric(*m, s) : "-");
     r.push_back(guards);
     cells.push_back(std::move(r));
   }
@@ -99,6 +61,17 @@ void print_summary_table(const std::vector<ReplaySummary>& rows, std::ostream& o
       for (auto w : width) total += w + 2;
       out << std::string(total - 2, '-') << '\n';
     }
+  }
+  for (const auto& s : rows) {
+    if (s.group_node_seconds.empty()) continue;
+    out << s.policy << ": node groups:";
+    const char* sep = " ";
+    for (const auto& [group, seconds] : s.group_node_seconds) {
+      out << sep << group << " "
+          << format_metric(*find_replay_metric("replica_hours"), seconds / 3600.0) << " node-h";
+      sep = ", ";
+    }
+    out << '\n';
   }
   for (const auto& s : rows)
     if (!s.first_error.empty()) out << s.policy << ": first error at " << s.first_error << '\n';

@@ -33,6 +33,8 @@ struct ReplaySummary {
   double node_seconds = 0;         // node-seconds, when nodes are simulated
   std::int64_t max_nodes = 0;
   double cost = 0;  // from the prices per hour, when given
+  // Node-seconds per node group, when the policy's decisions name groups (`groups`).
+  std::map<std::string, double> group_node_seconds;
   double mean_replicas() const;
   double under_share() const {
     return ticks ? static_cast<double>(under_ticks) / static_cast<double>(ticks) : 0;

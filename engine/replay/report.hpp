@@ -1,7 +1,10 @@
 // engine/replay/report.hpp — the replay report: one self-contained HTML file (inline CSS and SVG,
-// no scripts, no external fonts or images) with, per policy, demand/utilization, replicas (and
-// nodes) over time, shaded under-provisioned periods, a scale-event and error strip, and a
-// comparison table of the summaries side by side.
+// no scripts, no external fonts or images) with what was replayed (the command, config, traces,
+// demand model, SLO), a comparison table of the summaries side by side in the metrics' own
+// names, with the SLO verdict per policy and the best value of each cost or risk marked among
+// the policies that meet it, and per policy its params and guardrails and charts of load,
+// utilization, replicas (and nodes), under-provisioned periods and a strip of scale events and
+// errors.
 #pragma once
 
 #include <ostream>
@@ -9,23 +12,42 @@
 #include <vector>
 
 #include "engine/replay/replay.hpp"
+#include "engine/replay/replay_metrics.hpp"
 
 namespace luascale {
 
+// What one replayed policy ran with, shown beside its charts.
+struct ReportPolicy {
+  std::string params_json;      // the params the script ran with (its own merged with config's)
+  std::string guardrails_json;  // the guardrail keys of its config object; "" for a bare script
+  double interval_seconds = 0;
+};
+
+struct ReportInputs {
+  std::string title = "luascale replay";
+  std::string command;            // the command line that made the report
+  std::string config_path;        // "" for a bare script
+  std::string model_json;         // the config's "replay" object; "" when it has none
+  std::vector<MetricBound> slos;  // --slo: a verdict per policy, "best" only among those meeting it
+  std::vector<ReplaySummary> rows;
+  std::vector<ReplaySeries> series;    // series[i] is rows[i]'s (may be shorter: no charts)
+  std::vector<ReportPolicy> policies;  // policies[i] is rows[i]'s (may be shorter)
+  // Another command reusing the document names it ("luascale <kind> report") and its rows
+  // ("<n> <row_noun>s").
+  std::string kind = "replay";
+  std::string row_noun = "replay";
+  bool setup = true;  // the "What was replayed" section (command, config, traces, model, SLO)
+  // HTML placed right after the title, built and escaped by the caller (the shadow report's
+  // own summary); "" for none.
+  std::string lead_html;
+};
+
 // Writes the report to `path` (replaced atomically: written to "<path>.tmp", then renamed).
-// `series` may be shorter than `rows` (or empty): a summary without a series gets no charts.
-// series[i] is matched to rows[i]. `lead_html` goes right after the title (HTML the caller
-// built and escaped: the shadow report's own section). False + *error when the file cannot be
-// written.
-bool write_html_report(const std::string& path, const std::string& title,
-                       const std::vector<ReplaySummary>& rows,
-                       const std::vector<ReplaySeries>& series, std::string* error,
-                       const std::string& lead_html = "");
+// False + *error when the file cannot be written.
+bool write_html_report(const std::string& path, const ReportInputs& in, std::string* error);
 
 // The same document, to a stream.
-void render_html_report(std::ostream& out, const std::string& title,
-                        const std::vector<ReplaySummary>& rows,
-                        const std::vector<ReplaySeries>& series, const std::string& lead_html = "");
+void render_html_report(std::ostream& out, const ReportInputs& in);
 
 // Escapes text for HTML element content and attribute values (& < > " ').
 std::string html_escape(const std::string& text);

@@ -335,9 +335,13 @@ void TraceReader::fail(std::int64_t line, const std::string& msg) const {
 
 void TraceReader::check_order(double t, std::int64_t line) {
   if (t < last_time_)
-    fail(line, "timestamp " + format_timestamp(t) + " goes backwards (previous row " +
-                   format_timestamp(last_time_) + ")");
+    fail(line, "timestamp " + format_timestamp(t) + " goes back in time (line " +
+                   std::to_string(last_line_) + " has " + format_timestamp(last_time_) + ")");
+  if (t == last_time_)
+    fail(line, "timestamp " + format_timestamp(t) + " repeats line " + std::to_string(last_line_) +
+                   "'s (one row per time)");
   last_time_ = t;
+  last_line_ = line;
 }
 
 std::optional<std::size_t> TraceReader::column(std::string_view name) const {

@@ -48,7 +48,8 @@ class TraceReader {
   // Registers a column that may appear later (JSON Lines); returns its index.
   std::size_t want(std::string_view name);
 
-  // Reads the next row; false at the end. Timestamps must not go backwards. Throws TraceError.
+  // Reads the next row; false at the end. Timestamps must increase strictly (a repeated or earlier
+  // time names both lines). Throws TraceError.
   virtual bool next(TraceRow& row) = 0;
   const std::string& name() const { return name_; }
   Format format() const { return format_; }
@@ -57,7 +58,8 @@ class TraceReader {
   std::string name_;
   Format format_ = Format::Csv;
   std::vector<std::string> columns_;
-  double last_time_ = -1e300;
+  double last_time_ = -1e300;  // the previous row's time and line
+  std::int64_t last_line_ = 0;
   [[noreturn]] void fail(std::int64_t line, const std::string& msg) const;
   void check_order(double t, std::int64_t line);
 };

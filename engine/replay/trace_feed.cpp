@@ -1,6 +1,7 @@
 // engine/replay/trace_feed.cpp — see trace_feed.hpp.
 #include "engine/replay/trace_feed.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 namespace luascale {
@@ -45,11 +46,28 @@ TraceFeed::~TraceFeed() = default;
 
 bool TraceFeed::begin() {
   have_ = reader_.next(row_);
-  while (have_ && start_ && row_.time < *start_) have_ = reader_.next(row_);
-  if (have_ && end_ && row_.time > *end_) have_ = false;
-  if (have_) ++rows_;
+  if (!have_) return false;
+  const double trace_first = row_.time;
+  double skipped_last = row_.time;
+  while (have_ && start_ && row_.time < *start_) {
+    skipped_last = row_.time;
+    have_ = reader_.next(row_);
+  }
+  auto when = [](double t) { return format_timestamp(t); };
+  const std::string window = "from " + (start_ ? when(*start_) : std::string("the start")) +
+                             " to " + (end_ ? when(*end_) : std::string("the end"));
+  if (!have_)
+    throw TraceError(reader_.name() + ": no rows in the replay window (" + window +
+                     "): the trace's rows run from " + when(trace_first) + " to " +
+                     when(skipped_last));
+  if (end_ && row_.time > *end_)
+    throw TraceError(reader_.name() + ": no rows in the replay window (" + window +
+                     "): the first row at or after its start is at " + when(row_.time) +
+                     (row_.time == trace_first ? ", the trace's first row" : ""));
+  ++rows_;
+  last_time_ = row_.time;
   known_columns_ = reader_.columns().size();
-  return have_;
+  return true;
 }
 
 void TraceFeed::advance(double now, const std::function<void(std::size_t)>& new_column) {
@@ -63,10 +81,12 @@ void TraceFeed::advance(double now, const std::function<void(std::size_t)>& new_
     take(row_);
     have_ = reader_.next(row_);
     if (have_) {
-      if (end_ && row_.time > *end_)
+      if (end_ && row_.time > *end_) {
         have_ = false;
-      else
+      } else {
         ++rows_;
+        last_time_ = row_.time;
+      }
     }
   }
 }
@@ -78,6 +98,8 @@ void TraceFeed::take(const TraceRow& row) {
     if (c < watched_.size() && watched_[c].on && number) {
       watched_[c].value = row.numbers[c];
       watched_[c].time = row.time;
+      watched_[c].low = std::min(watched_[c].low, row.numbers[c]);
+      watched_[c].high = std::max(watched_[c].high, row.numbers[c]);
     }
     if (c >= sources_.size()) continue;
     for (auto& s : sources_[c]) {
@@ -107,6 +129,17 @@ double TraceFeed::latest(std::size_t column) const {
 
 double TraceFeed::latest_time(std::size_t column) const {
   return column < watched_.size() ? watched_[column].time : -1e300;
+}
+
+std::pair<double, double> TraceFeed::take_range(std::size_t column) {
+  constexpr double kNone = std::numeric_limits<double>::quiet_NaN();
+  if (column >= watched_.size()) return {kNone, kNone};
+  Watched& w = watched_[column];
+  std::pair<double, double> out{kNone, kNone};
+  if (w.low <= w.high) out = {w.low, w.high};
+  w.low = std::numeric_limits<double>::infinity();
+  w.high = -w.low;
+  return out;
 }
 
 }  // namespace luascale

@@ -18,12 +18,6 @@
 namespace luascale {
 namespace {
 
-std::string fmt(double v, int prec) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", prec, v);
-  return buf;
-}
-
 // The shortest text of a parameter value ("120", "0.25").
 std::string value_text(double v) {
   char buf[64];
@@ -229,47 +223,6 @@ TuneParam parse_tune_param(const std::string& arg) {
   return p;
 }
 
-TuneSlo parse_tune_slo(const std::string& arg) {
-  std::string a = arg;
-  std::size_t eq = a.find("<=");
-  std::size_t skip = 2;
-  if (eq == std::string::npos) {
-    eq = a.find('=');
-    skip = 1;
-  }
-  if (eq == std::string::npos || eq == 0)
-    throw std::runtime_error("--slo " + arg + ": expected METRIC=LIMIT (e.g. under=1%)");
-  TuneSlo s;
-  s.text = arg;
-  s.metric = a.substr(0, eq);
-  std::string v = a.substr(eq + skip);
-  bool percent = !v.empty() && v.back() == '%';
-  if (percent) v.pop_back();
-  auto n = parse_double(v);
-  if (!n) throw std::runtime_error("--slo " + arg + ": not a number: " + a.substr(eq + skip));
-  s.limit = percent ? *n / 100 : *n;
-  static const char* known[] = {"under",     "under_seconds", "flips",       "errors",
-                                "shortfall", "recover",       "scale_events"};
-  bool ok = false;
-  for (const char* k : known) ok = ok || s.metric == k;
-  if (!ok)
-    throw std::runtime_error(
-        "--slo " + arg + ": unknown metric '" + s.metric +
-        "' (under, under_seconds, flips, errors, shortfall, recover, scale_events)");
-  return s;
-}
-
-double slo_metric(const ReplaySummary& s, const std::string& m) {
-  if (m == "under") return s.under_share();
-  if (m == "under_seconds") return s.under_seconds;
-  if (m == "flips") return static_cast<double>(s.direction_changes);
-  if (m == "errors") return static_cast<double>(s.errors);
-  if (m == "shortfall") return s.peak_shortfall;
-  if (m == "recover") return s.max_recover_seconds;
-  if (m == "scale_events") return static_cast<double>(s.scale_ups + s.scale_downs);
-  return 0;
-}
-
 double tune_cost(const TuneResult& r, const ReplaySummary& s) {
   return r.cost_is_money ? s.cost : s.replica_hours();
 }
@@ -309,16 +262,12 @@ TuneScore tune_score(const TuneResult& r, const TuneOptions& opts, const TuneRun
     s.failed = true;
     return s;
   }
-  bool errors_bound = false;
   auto excess = [&](double value, double limit) {
     if (value <= limit + 1e-12) return 0.0;
     return (value - limit) / (limit != 0 ? std::fabs(limit) : 1.0);
   };
-  for (const auto& slo : opts.slos) {
-    errors_bound = errors_bound || slo.metric == "errors";
-    s.violation += excess(slo_metric(run.summary, slo.metric), slo.limit);
-  }
-  if (!errors_bound) s.violation += excess(static_cast<double>(run.summary.errors), 0);
+  for (const auto& slo : slo_bounds(opts.slos))
+    s.violation += excess(slo.metric->value(run.summary), slo.limit);
   s.cost = tune_cost(r, run.summary);
   s.under = run.summary.under_share();
   s.flips = static_cast<double>(run.summary.direction_changes);
@@ -581,14 +530,11 @@ TuneResult tune(const Config& config, const TuneOptions& opts) {
       }
     }
   }
-  bool errors_bound = false;
-  for (const auto& s : opts.slos) errors_bound = errors_bound || s.metric == "errors";
+  const std::vector<MetricBound> slo = slo_bounds(opts.slos);
   for (std::size_t r = 0; r < result.runs.size(); ++r) {
     TuneRun& run = result.runs[r];
     if (!run.error.empty()) continue;
-    run.meets_slo = errors_bound || run.summary.errors == 0;
-    for (const auto& s : opts.slos)
-      run.meets_slo = run.meets_slo && slo_metric(run.summary, s.metric) <= s.limit + 1e-12;
+    run.meets_slo = missed_bounds(slo, run.summary).empty();
     if (!run.meets_slo) continue;
     if (result.best < 0) {
       result.best = static_cast<int>(r);
@@ -629,9 +575,12 @@ void print_tune_table(const TuneResult& r, const TuneOptions& opts, std::ostream
   std::vector<std::vector<std::string>> cells;
   std::vector<std::string> head;
   for (const auto& p : opts.params) head.push_back(p.name);
-  head.push_back("replica-h");
-  if (r.cost_is_money) head.push_back("cost");
-  head.insert(head.end(), {"under%", "flips", "errors", "slo"});
+  // The replay's own metrics, by their names and printed as everywhere else.
+  std::vector<const ReplayMetric*> shown = {find_replay_metric("replica_hours")};
+  if (r.cost_is_money) shown.push_back(find_replay_metric("cost"));
+  for (const char* name : {"under", "flips", "errors"}) shown.push_back(find_replay_metric(name));
+  for (const auto* m : shown) head.push_back(m->name);
+  head.push_back("slo");
   cells.push_back(head);
   std::vector<std::size_t> order;
   for (std::size_t i = 0; i < r.runs.size(); ++i)
@@ -645,11 +594,8 @@ void print_tune_table(const TuneResult& r, const TuneOptions& opts, std::ostream
     const TuneRun& run = r.runs[i];
     std::vector<std::string> row;
     for (double v : run.values) row.push_back(value_text(v));
-    row.push_back(fmt(run.summary.replica_hours(), 1));
-    if (r.cost_is_money) row.push_back(fmt(run.summary.cost, 2));
-    row.push_back(fmt(100 * run.summary.under_share(), 2));
-    row.push_back(std::to_string(run.summary.direction_changes));
-    row.push_back(std::to_string(run.summary.errors));
+    for (const auto* m : shown)
+      row.push_back(metric_measured(*m, run.summary) ? format_metric(*m, run.summary) : "-");
     row.push_back(static_cast<int>(i) == r.best ? "best" : run.meets_slo ? "yes" : "no");
     cells.push_back(std::move(row));
   }

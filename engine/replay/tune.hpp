@@ -14,6 +14,7 @@
 
 #include "engine/config/config.hpp"
 #include "engine/replay/replay.hpp"
+#include "engine/replay/replay_metrics.hpp"
 
 namespace luascale {
 
@@ -29,16 +30,6 @@ struct TuneParam {
 // Parses "NAME=LO:HI:STEP" (LO, LO+STEP, ... <= HI) or "NAME=V1,V2,...". Throws
 // std::runtime_error naming the argument.
 TuneParam parse_tune_param(const std::string& arg);
-
-// An SLO bound: metric <= limit. Metrics: under (share of ticks, "1%" or 0.01), under_seconds,
-// flips, errors, shortfall (replicas), recover (seconds), scale_events.
-struct TuneSlo {
-  std::string metric;
-  double limit = 0;
-  std::string text;  // as given
-};
-TuneSlo parse_tune_slo(const std::string& arg);  // "under=1%"; throws std::runtime_error
-double slo_metric(const ReplaySummary& s, const std::string& metric);
 
 // How the settings to replay are chosen.
 enum class TuneSearch {
@@ -58,9 +49,9 @@ enum class TuneStart {
 
 struct TuneOptions {
   std::vector<TuneParam> params;
-  std::vector<TuneSlo> slos;   // errors=0 is implied unless an errors bound is given
-  std::string policy;          // which policy of the config ("" = the first)
-  std::size_t max_runs = 256;  // at most this many replays
+  std::vector<MetricBound> slos;  // --slo bounds; errors=0 is implied unless one bounds errors
+  std::string policy;             // which policy of the config ("" = the first)
+  std::size_t max_runs = 256;     // at most this many replays
   TuneSearch search = TuneSearch::Auto;
   TuneStart start = TuneStart::Config;         // coordinate descent only
   std::uint64_t seed = 1;                      // for the random sample

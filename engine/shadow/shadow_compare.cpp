@@ -18,17 +18,17 @@ constexpr double kLongestGap = 3;  // intervals: a longer gap between ticks is n
 struct Moves {
   std::optional<std::int64_t> last;
   int last_dir = 0;
-  // True when `v` changed the count.
-  bool step(std::int64_t v, ReplaySummary& s) {
-    const bool moved = last && v != *last;
-    if (moved) {
-      const int dir = v > *last ? 1 : -1;
+  // +1 when `v` raised the count, -1 when it lowered it, 0 when it kept it.
+  int step(std::int64_t v, ReplaySummary& s) {
+    int dir = 0;
+    if (last && v != *last) {
+      dir = v > *last ? 1 : -1;
       ++(dir > 0 ? s.scale_ups : s.scale_downs);
       if (last_dir != 0 && dir != last_dir) ++s.direction_changes;
       last_dir = dir;
     }
     last = v;
-    return moved;
+    return dir;
   }
 };
 
@@ -114,8 +114,8 @@ void ShadowAnalysis::account(Track& t, const ShadowRow& row, double w) {
     }
     if (row.bound_by != "none" && row.bound_by != "hold") ++sh.bound_by[row.bound_by];
   }
-  const bool shadow_moved = row.replicas && t.shadow_moves.step(*row.replicas, sh);
-  const bool live_moved = row.live && t.live_moves.step(*row.live, lv);
+  const int shadow_moved = row.replicas ? t.shadow_moves.step(*row.replicas, sh) : 0;
+  const int live_moved = row.live ? t.live_moves.step(*row.live, lv) : 0;
 
   if (row.replicas && row.live) {
     const std::int64_t s = *row.replicas, l = *row.live;

@@ -67,33 +67,34 @@ std::string time_label(double t, double span) {
   return s.substr(11, 5);
 }
 
-// A step line over the points' values; negative (unknown) values break it.
-std::string steps(const std::vector<SeriesPoint>& pts, double t1,
+// A step line over each bucket's last count; a bucket without a count breaks it.
+std::string steps(const std::vector<SeriesBucket>& bs, double t1,
                   const std::function<double(double)>& x, const std::function<double(double)>& y) {
   std::string d;
   bool pen = false;
-  for (std::size_t i = 0; i < pts.size(); ++i) {
-    const double v = static_cast<double>(pts[i].replicas);
-    if (v < 0) {
+  for (std::size_t i = 0; i < bs.size(); ++i) {
+    if (bs[i].replicas.empty()) {
       pen = false;
       continue;
     }
-    const double x0 = x(pts[i].time), x1 = x(i + 1 < pts.size() ? pts[i + 1].time : t1);
-    d += (pen ? "V" : "M" + num(x0) + " ") + num(y(v)) + "H" + num(x1);
+    const double x0 = x(bs[i].time), x1 = x(i + 1 < bs.size() ? bs[i + 1].time : t1);
+    d += (pen ? "V" : "M" + num(x0) + " ") + num(y(bs[i].replicas.last)) + "H" + num(x1);
     pen = true;
   }
   return d;
 }
 
 void overlay_chart(std::string& s, std::size_t index, const ShadowPolicy& p) {
-  const auto& sh = p.shadow_series.points();
-  const auto& lv = p.live_series.points();
+  // Both series took the same ticks, so their buckets line up one for one.
+  const auto& sh = p.shadow_series.buckets();
+  const auto& lv = p.live_series.buckets();
   const ShadowComparison& c = p.comparison;
   const double t0 = c.first_time;
   double t1 = std::max(p.shadow.last_time, t0 + 1);
   std::int64_t top = 1;
-  for (const auto& q : sh) top = std::max(top, q.replicas);
-  for (const auto& q : lv) top = std::max(top, q.replicas);
+  for (const auto* bs : {&sh, &lv})
+    for (const auto& b : *bs)
+      if (!b.replicas.empty()) top = std::max(top, static_cast<std::int64_t>(b.replicas.max));
   // Integer steps of 1, 2, 5 x 10^k, about four of them.
   std::int64_t step = 0;
   for (std::int64_t m = 1; step == 0; m *= 10)
@@ -127,15 +128,16 @@ void overlay_chart(std::string& s, std::size_t index, const ShadowPolicy& p) {
                    : "middle") +
          "\">" + html_escape(time_label(t, t1 - t0)) + "</text>";
   }
-  // The gaps: one band per point where both counts are known and differ.
+  // The gaps: one band per bucket where both last counts are known and differ.
   for (std::size_t i = 0; i < sh.size() && i < lv.size(); ++i) {
-    if (sh[i].replicas < 0 || lv[i].replicas < 0 || sh[i].replicas == lv[i].replicas) continue;
+    if (sh[i].replicas.empty() || lv[i].replicas.empty()) continue;
+    const double sv = sh[i].replicas.last, lv_last = lv[i].replicas.last;
+    if (sv == lv_last) continue;
     const double a = x(sh[i].time), b = x(i + 1 < sh.size() ? sh[i + 1].time : t1);
-    const double hi = static_cast<double>(std::max(sh[i].replicas, lv[i].replicas));
-    const double lo = static_cast<double>(std::min(sh[i].replicas, lv[i].replicas));
-    s += "<rect class=\"" + std::string(sh[i].replicas > lv[i].replicas ? "above" : "below") +
-         "\" x=\"" + num(a) + "\" y=\"" + num(y(hi)) + "\" width=\"" + num(std::max(b - a, 0.5)) +
-         "\" height=\"" + num(y(lo) - y(hi)) + "\"/>";
+    const double hi = std::max(sv, lv_last), lo = std::min(sv, lv_last);
+    s += "<rect class=\"" + std::string(sv > lv_last ? "above" : "below") + "\" x=\"" + num(a) +
+         "\" y=\"" + num(y(hi)) + "\" width=\"" + num(std::max(b - a, 0.5)) + "\" height=\"" +
+         num(y(lo) - y(hi)) + "\"/>";
   }
   s += "<line class=\"axis\" x1=\"" + num(kLeft) + "\" x2=\"" + num(kWidth - kRight) + "\" y1=\"" +
        num(y(0)) + "\" y2=\"" + num(y(0)) + "\"/>";
@@ -295,16 +297,22 @@ std::string shadow_section_html(const std::vector<ShadowPolicy>& policies) {
 }
 
 bool write_shadow_report(const std::string& path, const std::string& title,
-                         const std::vector<ShadowPolicy>& policies, std::string* error) {
-  std::vector<ReplaySummary> rows;
-  std::vector<ReplaySeries> series;
+                         const std::string& command, const std::vector<ShadowPolicy>& policies,
+                         std::string* error) {
+  ReportInputs in;
+  in.title = title;
+  in.command = command;
+  in.kind = "shadow";
+  in.row_noun = "count";  // each policy's would-be count and its live count
+  in.setup = false;       // the shadow section says what was compared
   for (const auto& p : policies) {
-    rows.push_back(p.shadow);
-    series.push_back(p.shadow_series);
-    rows.push_back(p.live);
-    series.push_back(p.live_series);
+    in.rows.push_back(p.shadow);
+    in.series.push_back(p.shadow_series);
+    in.rows.push_back(p.live);
+    in.series.push_back(p.live_series);
   }
-  return write_html_report(path, title, rows, series, error, shadow_section_html(policies));
+  in.lead_html = shadow_section_html(policies);
+  return write_html_report(path, in, error);
 }
 
 }  // namespace luascale

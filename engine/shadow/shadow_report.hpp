@@ -20,8 +20,10 @@ void print_shadow_table(const std::vector<ShadowPolicy>& policies, std::ostream&
 // The shadow-vs-live section of the report, as HTML.
 std::string shadow_section_html(const std::vector<ShadowPolicy>& policies);
 
-// Writes the whole report to `path` (replaced atomically). False + *error.
+// Writes the whole report to `path` (replaced atomically); `command` is the command line that
+// made it. False + *error.
 bool write_shadow_report(const std::string& path, const std::string& title,
-                         const std::vector<ShadowPolicy>& policies, std::string* error);
+                         const std::string& command, const std::vector<ShadowPolicy>& policies,
+                         std::string* error);
 
 }  // namespace luascale

@@ -11,6 +11,7 @@
 #include "engine/loop/memory_adapters.hpp"
 #include "engine/loop/policy_runtime.hpp"
 #include "engine/loop/tick.hpp"
+#include "engine/testing/signal_form.hpp"
 #include "engine/testing/test_values.hpp"
 
 namespace fs = std::filesystem;
@@ -19,6 +20,13 @@ namespace luascale::testing {
 namespace {
 
 constexpr double kDefaultNow = 1700000000;
+
+// The keys a case and a tick of a sequence may hold.
+constexpr std::initializer_list<const char*> kCaseKeys = {
+    "name",  "policy",  "params",     "target", "now",  "interval",
+    "state", "signals", "guardrails", "expect", "ticks"};
+constexpr std::initializer_list<const char*> kTickKeys = {"now", "dt", "signals", "target",
+                                                          "expect"};
 constexpr double kHistorySamples = 8192;  // samples each signal keeps
 
 std::string describe(const DecisionRecord& r) {
@@ -45,6 +53,9 @@ class CaseRunner final : public TickSink {
   std::string run() {
     const Value& c = run_.c;
     const Value& root = run_.root;
+    // Every key at every level is one the format knows: a misspelled one is a mistake, not a
+    // default silently taken.
+    if (std::string p = unknown_key_problem(c, kCaseKeys, "case"); !p.empty()) return p;
     const Value* policy = pick(c, root, "policy");
     if (!policy || !policy->is_string())
       return "no policy: set policy = \"file.lua\" in the file or the case";
@@ -105,6 +116,22 @@ class CaseRunner final : public TickSink {
     } else {
       ticks.push_back(&c);
     }
+    // A case says what it expects (a sequence on one tick at least, its warm-up ticks need not):
+    // a case that only checks "no error" passes whatever the policy decides.
+    bool expects = false;
+    for (std::size_t i = 0; i < ticks.size(); ++i) {
+      if (!ticks[i]->is_object()) continue;
+      if (tick_list)
+        if (std::string p =
+                unknown_key_problem(*ticks[i], kTickKeys, "tick " + std::to_string(i + 1));
+            !p.empty())
+          return p;
+      expects = expects || get(*ticks[i], "expect");
+    }
+    if (!expects)
+      return std::string(tick_list ? "no tick has an expect" : "no expect") +
+             " (say what it should decide: expect = {replicas = N}, expect = \"hold\" or "
+             "expect = {error = \"...\"})";
 
     if (const Value* t = pick(c, root, "target"); t && t->is_object())
       if (const Value* n = get(*t, "name"); n && n->is_string()) pc.name = n->as_string();
@@ -170,6 +197,10 @@ class CaseRunner final : public TickSink {
     if (!t) return "";
     if (!t->is_object())
       return "target must be a table {replicas=..., ready=..., min=..., max=...}";
+    if (std::string p =
+            unknown_key_problem(*t, {"replicas", "ready", "min", "max", "name"}, "target");
+        !p.empty())
+      return p;
     bool ready_set = false;
     for (const auto& [k, v] : t->as_object()) {
       if (k == "name") continue;
@@ -184,8 +215,6 @@ class CaseRunner final : public TickSink {
         target_.state.min = n;
       } else if (k == "max") {
         target_.state.max = n;
-      } else {
-        return "target." + k + ": unknown key (replicas, ready, min, max, name)";
       }
     }
     if (!ready_set) target_.state.ready = target_.state.replicas;
@@ -231,38 +260,13 @@ class CaseRunner final : public TickSink {
         source(name).push(now, v);
         continue;
       }
-      if (!v.is_object()) return "signal " + name + ": expected a number, a list or a table";
+      if (!v.is_object()) return "signals." + name + ": expected a number, a list or a table";
       carried_.erase(name);
-      for (const auto& [k, _] : v.as_object())
-        if (k != "history" && k != "value" && k != "age" && k != "error" && k != "stale_after")
-          return "signal " + name + "." + k +
-                 ": unknown key (history, value, age, error, stale_after)";
-      if (auto s = seconds_of(get(v, "stale_after"))) table_slot.stale_after = *s;
-      if (const Value* h = get(v, "history")) {
-        if (!h->is_array()) return "signal " + name + ".history must be a list of {t=..., v=...}";
-        for (const auto& s : h->as_array()) {
-          const bool pair = s.is_array() && s.as_array().size() == 2;
-          const Value* t = pair ? &s.as_array()[0] : get(s, "t");
-          const Value* x = pair ? &s.as_array()[1] : get(s, "v");
-          if (!t || !x || !t->is_number() || !x->is_number())
-            return "signal " + name +
-                   ".history: each sample is {t=seconds relative to now, v=number}";
-          source(name).push(now + t->as_number(), Value(x->as_number()));
-        }
-      }
-      if (const Value* val = get(v, "value")) {
-        double age = 0;
-        if (const Value* a = get(v, "age")) {
-          auto s = seconds_of(a);
-          if (!s) return "signal " + name + ".age must be seconds";
-          age = *s;
-        }
-        if (!val->is_number() && !val->is_array())
-          return "signal " + name + ".value must be a number or a list";
-        source(name).push(now - age, *val);
-      }
-      if (const Value* e = get(v, "error"))
-        source(name).fail(e->is_string() ? e->as_string() : "error");
+      std::optional<double> stale_after;
+      if (std::string p = push_signal_form(source(name), v, now, "signals." + name, &stale_after);
+          !p.empty())
+        return p;
+      if (stale_after) table_slot.stale_after = *stale_after;
     }
     return "";
   }
@@ -287,6 +291,8 @@ class CaseRunner final : public TickSink {
       return "";
     }
     Value want;
+    if (expect->is_array() && expect->as_array().empty())  // {} reads as an empty list
+      return "expect is empty (give replicas, hold = true, error = \"...\" or another key)";
     if (expect->is_string()) {
       if (expect->as_string() == "hold")
         want.set("hold", true);
@@ -295,6 +301,15 @@ class CaseRunner final : public TickSink {
       else
         return "expect must be a table, \"hold\" or \"error\"";
     } else if (expect->is_object()) {
+      if (std::string p =
+              unknown_key_problem(*expect,
+                                  {"replicas", "nodes", "recommended", "desired", "bound_by",
+                                   "reason", "log", "state", "hold", "error"},
+                                  "expect");
+          !p.empty())
+        return p;
+      if (expect->as_object().empty())
+        return "expect is empty (give replicas, hold = true, error = \"...\" or another key)";
       want = *expect;
     } else {
       return "expect must be a table, \"hold\" or \"error\"";
@@ -361,10 +376,6 @@ class CaseRunner final : public TickSink {
           std::string d;
           if (!subset(w, &st, "state", &d)) diffs.push_back(d);
         }
-      } else {
-        diffs.push_back("expect." + k +
-                        ": unknown key (replicas, nodes, recommended, desired, bound_by, "
-                        "reason, log, state, hold, error)");
       }
     }
     std::string s;

@@ -19,7 +19,8 @@
 //         signals = {
 //           cpu = 90,                                -- a number, sampled at `now`
 //           pods = { {value=500, request=1000, ready=true}, ... },   -- a list (structured)
-//           rps = { history = { {t=-60, v=10}, {t=0, v=20} } },      -- t relative to now
+//           rps = { history = { {t=-60, v=10}, {0, 20} } },  -- t <= 0, relative to now;
+//                                                    -- each sample {t=..., v=...} or {t, v}
 //           old = { value = 5, age = 120 },          -- a sample taken `age` seconds ago
 //           broken = { error = "connection refused" },  -- a failed fetch (counts as failure)
 //           gone = false,                            -- no value (in ticks: drop a carried one)
@@ -38,7 +39,11 @@
 //     },
 //   }
 //
-// expect keys (all optional; unknown keys are reported as mistakes):
+// Every key at every level must be one of those above: a misspelled key fails its case (or the
+// file) with its path, the accepted keys and the nearest one. Each case must have an `expect`
+// (a sequence on one of its ticks at least; the others must then merely not fail).
+//
+// expect keys (at least one; unknown keys are mistakes):
 //   replicas, nodes  the decision's counts; `false` = the field must be absent. With guardrails,
 //                    the field the engine acts on (replicas, else nodes) is compared after the
 //                    guardrails, and `replicas` on a hold is the count the engine keeps.
@@ -68,6 +73,7 @@
 
 #include "engine/loop/policy_runtime.hpp"
 #include "engine/testing/case_runner.hpp"
+#include "engine/testing/signal_form.hpp"
 #include "engine/testing/test_file.hpp"
 #include "engine/testing/test_values.hpp"
 
@@ -118,6 +124,13 @@ int run_policy_tests(const std::vector<std::string>& paths, std::ostream& out) {
     std::string error;
     if (!in || !testing::load_test_file(shown, source, &root, &error)) {
       out << "FAIL " << shown << ": (file): " << (in ? error : "cannot read the file") << "\n";
+      ++failed;
+      continue;
+    }
+    if (std::string p = testing::unknown_key_problem(
+            root, {"policy", "params", "target", "now", "interval", "guardrails", "cases"}, "file");
+        !p.empty()) {
+      out << "FAIL " << shown << ":1: (file): " << p << "\n";
       ++failed;
       continue;
     }

@@ -73,7 +73,16 @@ bool load_test_file(const std::string& shown, const std::string& source, Value* 
       *error = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "error loading the file";
     } else if (!lua_istable(L, -1)) {
       *error = shown + ": the test file must return a table {policy=..., cases={...}}";
+    } else if (lua_getfield(L, -1, "decide") == LUA_TFUNCTION) {
+      // A policy given where a test file was expected: say what a test file is.
+      *error = shown +
+               " is a policy (it returns decide), not a test file. A test file, named "
+               "*_test.lua, returns data: {policy = \"" +
+               shown.substr(shown.find_last_of('/') + 1) +
+               "\", cases = {{name = ..., signals = {...}, expect = {replicas = N}}}}; "
+               "`luascale test FOLDER` runs every *_test.lua in it (format: policies/README.md)";
     } else {
+      lua_pop(L, 1);
       lua_sethook(L, nullptr, 0, 0);
       LuaToValueOptions data;
       data.allow_non_finite = true;

@@ -1,9 +1,11 @@
 // tests/aws_asg_server/server.js — a protocol-faithful stand-in for the AWS endpoints luascale
-// talks to, on loopback: EC2 Auto Scaling (Query API 2011-01-01), STS AssumeRoleWithWebIdentity
-// and the EC2 instance metadata service (IMDSv2). Every Auto Scaling request's SigV4 signature
-// is checked with the npm `aws4` package (an implementation independent of luascale's signer).
-// It keeps group state and scheduled actions, and injects faults on demand: Throttling, HTTP 500,
-// ScalingActivityInProgress and slow responses.
+// talks to, on loopback: EC2 Auto Scaling (Query API 2011-01-01), CloudWatch GetMetricData
+// (Query API 2010-08-01) and SQS GetQueueAttributes (AWS JSON 1.0; both in metric_services.js),
+// STS AssumeRoleWithWebIdentity and the EC2 instance metadata service (IMDSv2). Every signed
+// request's SigV4 signature is checked with the npm `aws4` package (an implementation
+// independent of luascale's signer), and its credential scope must name the service. It keeps
+// group state and scheduled actions, metric series and queues, and injects faults on demand:
+// Throttling, HTTP 500, AccessDenied, ScalingActivityInProgress and slow responses.
 //
 //   node server.js [--port N] [--port-file PATH] [--state FILE]
 // Prints "listening <port>" once ready (and writes the port to --port-file).
@@ -11,9 +13,11 @@
 // Control API (JSON, for tests):
 //   POST /_control/groups       [{name, min, max, desired}]          replace the groups
 //   POST /_control/credentials  [{access_key_id, secret_access_key, session_token?}]
-//   POST /_control/faults       [{action: "SetDesiredCapacity"|"*", kind: "throttle"|"500"|
-//                                 "activity"|"validation"|"expired"|"slow", count: N,
-//                                 delay_ms, message}]   appended to a queue
+//   POST /_control/faults       [{action: "SetDesiredCapacity"|"GetMetricData"|
+//                                 "GetQueueAttributes"|"*", kind: "throttle"|"500"|
+//                                 "activity"|"validation"|"expired"|"slow"|"accessdenied",
+//                                 count: N, delay_ms, message}]   appended to a queue
+//   POST /_control/metrics, /_control/queues, /_control/metric_page_size   see metric_services.js
 //   POST /_control/sts          {token, role_arn, duration_seconds}  what STS accepts/issues
 //   POST /_control/imds         {role, duration_seconds, expire_tokens: true}
 //   POST /_control/page_size    {n}                                  DescribeScheduledActions page
@@ -26,6 +30,7 @@ const http = require('http');
 const fs = require('fs');
 const crypto = require('crypto');
 const aws4 = require('aws4');
+const metricServices = require('./metric_services');
 
 const NS = 'http://autoscaling.amazonaws.com/doc/2011-01-01/';
 const STS_NS = 'https://sts.amazonaws.com/doc/2011-06-15/';
@@ -415,9 +420,10 @@ function handleControl(req, res, body) {
                         signature_failures: state.signature_failures, sts_calls: state.sts_calls,
                         imds_token_calls: state.imds_token_calls,
                         imds_credential_calls: state.imds_credential_calls,
-                        faults_left: state.faults.length});
+                        faults_left: state.faults.length, metric_calls: metricServices.store.calls});
     }
     default:
+      if (input !== null && metricServices.handleControl(path, input, json)) return;
       return json(404, {error: 'no such control path'});
   }
 }
@@ -429,6 +435,29 @@ function handle(req, res, body) {
     return sendError(res, 404, 'UnknownOperation', 'only POST / is served');
   }
   const ctype = req.headers['content-type'] || '';
+  const scopeService = (/Credential=[^/]+\/\d{8}\/[^/]+\/([^/]+)\//.exec(req.headers.authorization || '') || [])[1];
+  if (ctype.startsWith('application/x-amz-json-1.0')) {
+    // AWS JSON 1.0 (SQS; CloudWatch as current SDKs speak it): the operation is in X-Amz-Target.
+    const target = req.headers['x-amz-target'] || '';
+    const op = target.split('.').pop();
+    const service = target.startsWith('GraniteServiceVersion20100801.') ? 'monitoring' : 'sqs';
+    const record = {action: op, params: null, verified: false, error: null, time: Date.now()};
+    state.requests.push(record);
+    const failure = verifySignature(req, body) ||
+        (scopeService !== service ? ['SignatureDoesNotMatch', `Credential should be scoped to correct service: '${service}'`] : null);
+    if (failure) {
+      state.signature_failures++;
+      record.error = failure[0];
+      const out = JSON.stringify({__type: `com.amazon.coral.service#${failure[0]}`, message: failure[1]});
+      res.writeHead(403, {'Content-Type': 'application/x-amz-json-1.0', 'x-amzn-query-error': `${failure[0]};Sender`});
+      return res.end(out);
+    }
+    record.verified = true;
+    const fault = takeFault(op);
+    if (fault) record.error = fault.kind;
+    if (service === 'monitoring') return metricServices.handleCloudWatchJson(req, body, res, fault, send);
+    return metricServices.handleSqs(req, body, res, fault, send);
+  }
   if (!ctype.startsWith('application/x-www-form-urlencoded')) {
     return sendError(res, 400, 'MalformedQueryString', 'expected a form-encoded body');
   }
@@ -445,6 +474,19 @@ function handle(req, res, body) {
   }
   record.verified = true;
   record.access_key_id = /Credential=([^/]+)/.exec(req.headers.authorization)[1];
+  if (action === 'GetMetricData' || scopeService === 'monitoring') {
+    if (scopeService !== 'monitoring') {
+      state.signature_failures++;
+      return sendError(res, 403, 'SignatureDoesNotMatch', `Credential should be scoped to correct service: 'monitoring'`);
+    }
+    const fault = takeFault(action);
+    if (fault) record.error = fault.kind;
+    return metricServices.handleCloudWatch(params, res, fault, send);
+  }
+  if (scopeService !== 'autoscaling') {
+    state.signature_failures++;
+    return sendError(res, 403, 'SignatureDoesNotMatch', `Credential should be scoped to correct service: 'autoscaling'`);
+  }
   if (params.Version !== '2011-01-01') return sendError(res, 400, 'InvalidAction', 'bad Version');
   const handler = handlers[action];
   if (!handler) return sendError(res, 400, 'InvalidAction', `Could not find operation ${action} for version 2011-01-01`);

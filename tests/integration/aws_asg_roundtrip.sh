@@ -20,7 +20,7 @@ expect() {  # expect NAME CONDITION...
   if "$@"; then echo "ok: $name"; else echo "FAIL: $name"; fail=1; fi
 }
 
-cp "$SRC/tests/aws_asg_server/"{package.json,package-lock.json,server.js,control.js} "$work/"
+cp "$SRC/tests/aws_asg_server/"{package.json,package-lock.json,server.js,metric_services.js,control.js} "$work/"
 (cd "$work" && npm ci --prefer-offline --no-audit --no-fund --loglevel=error) || { echo "FAIL: npm ci"; exit 1; }
 (cd "$work" && exec node server.js --port-file "$work/port" >"$work/server.log" 2>&1) &
 server_pid=$!

@@ -11,6 +11,29 @@ expect "eval recommends ceil(95/10)" grep -q '"recommended": 10' <<<"$out"
 expect "eval applies the legacy scale-up limit max(2x,4)" grep -q '"replicas": 8' <<<"$out"
 expect "eval names the bounding rule" grep -q '"bound_by": "scaleUpLimit"' <<<"$out"
 
+# eval --signals: the forms test files take, strictly.
+"$LUASCALE" eval "$SRC/examples/quickstart/llm.lua" --signals '{"requests_per_second": {"histroy": [[-15, 4]]}}' \
+  --now 1700000000 >/dev/null 2>"$work/err"
+expect "eval: an unknown signal key exits 1" test $? -eq 1
+expect "eval: it is named, with a suggestion and the accepted keys" grep -qF -- \
+  '--signals.requests_per_second.histroy: unknown key (did you mean "history"?); accepted keys: history, value, age, error, stale_after' "$work/err"
+pairs=$("$LUASCALE" eval "$SRC/examples/quickstart/llm.lua" --signals '{"requests_per_second": {"history": [[-45, 4], [-30, 9], [-15, 6], [0, 7]]}}' --now 1700000000)
+tables=$("$LUASCALE" eval "$SRC/examples/quickstart/llm.lua" --signals '{"requests_per_second": {"history": [{"t": -45, "v": 4}, {"t": -30, "v": 9}, {"t": -15, "v": 6}, {"t": 0, "v": 7}]}}' --now 1700000000)
+expect "eval: both history forms give the same decision" test "$pairs" = "$tables"
+expect "eval: ... which is a decision" grep -q '"status": "decision"' <<<"$pairs"
+"$LUASCALE" eval "$SRC/examples/quickstart/llm.lua" --signals '{"rps": 3}' --now 1700000000 >/dev/null 2>"$work/err"
+expect "eval: a signal the policy read but --signals lacks is noted" \
+  grep -qF 'note: policy "llm" read signal "requests_per_second", which --signals does not give' "$work/err"
+
+"$LUASCALE" eval "$SRC/examples/quickstart/llm.lua" --target '{"replica": 3}' >/dev/null 2>"$work/err"
+expect "eval: an unknown --target key is named with a suggestion" \
+  grep -qF -- '--target.replica: unknown key (did you mean "replicas"?); accepted keys: replicas, ready, min, max' "$work/err"
+
+# test: a policy given where a test file belongs is explained.
+"$LUASCALE" test "$SRC/examples/quickstart/llm.lua" >"$work/out"
+expect "test on a policy exits 1" test $? -eq 1
+expect "test on a policy says what a test file is" grep -q 'llm.lua is a policy (it returns decide), not a test file' "$work/out"
+
 # eval: a hostile policy is an error naming the policy; exit 1; the count is held.
 cat > "$work/evil.lua" <<'LUA'
 return { decide = function(ctx) os.execute("touch /tmp/pwned-by-policy") return { replicas = 1 } end }
@@ -68,15 +91,35 @@ expect "fleet replay exits 0" test $? -eq 0
 "$LUASCALE" "${args[@]}" --jobs 4 --out "$work/parallel.csv" > "$work/parallel.txt"
 expect "--jobs 4 gives the same summary" cmp -s "$work/serial.txt" "$work/parallel.txt"
 expect "--jobs 4 gives the same decisions" cmp -s "$work/serial.csv" "$work/parallel.csv"
-expect "one summary row per trace and policy" test "$(grep -cE '^(hpa|llm) ' "$work/serial.txt")" -eq 4
-expect "the closed-loop summary has under-provisioning" grep -q 'under%' "$work/serial.txt"
-"$LUASCALE" replay "$SRC/examples/whatif/config.json" --trace "$work/a.csv" --fail-if 'under_share>0.5' --quiet >/dev/null
+expect "one summary row per trace and policy, named config policy/script" \
+  test "$(grep -cE '^llm-hpa/(hpa|llm)\.lua ' "$work/serial.txt")" -eq 4
+expect "the closed-loop summary has under-provisioning" grep -qE '^policy .* under +under_time +shortfall +recover ' "$work/serial.txt"
+expect "shares print as percentages" grep -qE '^llm-hpa/hpa\.lua .* [0-9]+\.[0-9]{2}% ' "$work/serial.txt"
+expect "with a demand model the CSV has under and shortfall" \
+  grep -q '^timestamp,recommended,replicas,bound_by,reason,policy,status,ready,under,shortfall$' "$work/serial.csv"
+"$LUASCALE" replay "$SRC/examples/whatif/config.json" --trace "$work/a.csv" --fail-if 'under>50%' --quiet >/dev/null
 expect "--fail-if not crossed exits 0" test $? -eq 0
 "$LUASCALE" replay "$SRC/examples/whatif/config.json" --trace "$work/a.csv" --fail-if 'replica_hours>1' --quiet > "$work/fail.txt"
 expect "--fail-if crossed exits 3" test $? -eq 3
 expect "--fail-if names the metric" grep -q '^fail-if: llm-hpa: replica_hours = ' "$work/fail.txt"
 "$LUASCALE" replay "$SRC/examples/whatif/config.json" --trace "$work/a.csv" --fail-if 'speed>1' 2>"$work/err" >/dev/null
-expect "an unknown --fail-if metric is an error" grep -q "unknown metric 'speed'" "$work/err"
+expect "an unknown --fail-if metric is an error" grep -q 'unknown metric "speed"' "$work/err"
+"$LUASCALE" replay "$SRC/examples/whatif/config.json" --trace "$work/a.csv" --fail-if 'under_share>0.05' 2>"$work/err" >/dev/null
+expect "a metric's other spelling points to its name" grep -q 'unknown metric "under_share" (did you mean "under"?)' "$work/err"
+"$LUASCALE" replay "$SRC/examples/whatif/config.json" --trace "$work/a.csv" --fail-if 'under>0.1%' --quiet > "$work/fail.txt"
+expect "--fail-if prints the value as the table does" grep -qE '^fail-if: llm-hpa: under = [0-9]+\.[0-9]{2}% \(under>0\.1%\)$' "$work/fail.txt"
+
+# --slo on replay: a verdict per policy; exit 3 only when no policy meets it.
+"$LUASCALE" replay "$SRC/examples/whatif/config.json" --trace "$work/a.csv" --policy "$SRC/policies/hpa.lua" \
+  --policy "$SRC/examples/quickstart/llm.lua" --slo under=10% --quiet > "$work/slo.txt" 2>"$work/err"
+expect "--slo met by one policy exits 0" test $? -eq 0
+expect "--slo: the policy that meets it" grep -qE '^  llm-hpa/hpa\.lua +meets ' "$work/slo.txt"
+expect "--slo: the policy that misses it, and by what" grep -qE '^  llm-hpa/llm\.lua +misses +under [0-9.]+% > 10\.00%' "$work/slo.txt"
+"$LUASCALE" replay "$SRC/examples/whatif/config.json" --trace "$work/a.csv" --slo under=0.1% --quiet >/dev/null 2>"$work/err"
+expect "--slo met by none exits 3" test $? -eq 3
+expect "--slo met by none says so" grep -q 'no policy meets the SLO' "$work/err"
+"$LUASCALE" replay "$SRC/examples/quickstart/config.json" --trace "$work/a.csv" --slo under=1% --quiet >/dev/null 2>"$work/err"
+expect "--slo on under without a demand model is an error" grep -q -- '--slo under=1%: under is measured only with a demand model' "$work/err"
 
 # usage errors exit 2 (CLI11).
 "$LUASCALE" replay 2>/dev/null

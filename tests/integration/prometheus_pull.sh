@@ -52,10 +52,14 @@ return { decide = function(ctx)
   return { replicas = math.floor(a + b) }
 end }
 LUA
+cat > "$work/t.lua" <<'LUA'
+-- Reads the pulled `t`: one replica while it is there.
+return { decide = function(ctx) if ctx:signal("t") == nil then return nil end return { replicas = 1 } end }
+LUA
 now=$(date +%s)
 # 1. Chunking: 3 h at 1 s = 10,801 steps, two requests; vector(time()) has a value at every step.
 start=$((now - 3 * 3600))
-"$LUASCALE" replay "$work/echo.lua" --prometheus "$url" --query "t=vector(time())" \
+"$LUASCALE" replay "$work/t.lua" --prometheus "$url" --query "t=vector(time())" \
   --start "$start" --end "$now" --step 1s --interval 1h --save-trace "$work/t.csv" >"$work/out1" 2>"$work/err1"
 expect "a chunked pull replays (exit 0)" test $? -eq 0
 expect "the pull went in two requests" test "$(grep -c '^pulled t ' "$work/err1")" -eq 2
@@ -71,7 +75,8 @@ PY
 
 # 2. Scraped data: two series of `up`, named by the labels that differ.
 "$LUASCALE" replay "$work/echo.lua" --prometheus "$url" --query "up=up" \
-  --start "$((now - 120))" --end "$(date +%s)" --step 1s --save-trace "$work/up.csv" --out "$work/d.csv" >"$work/out2" 2>"$work/err2"
+  --start "$((now - 120))" --end "$(date +%s)" --step 1s --interval 1s --save-trace "$work/up.csv" \
+  --out "$work/d.csv" >"$work/out2" 2>"$work/err2"
 expect "the scraped pull replays (exit 0)" test $? -eq 0
 expect "columns are named by the labels that differ (job, role; not the shared instance)" \
   test "$(head -n1 "$work/up.csv")" = 'timestamp,"up{job=""self"",role=""a""}","up{job=""self-again"",role=""b""}"'

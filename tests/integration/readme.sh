@@ -35,7 +35,9 @@ while IFS= read -r line; do
     echo "skip: make test (this suite is what it runs)"
     continue
   fi
-  if [ "$cmd" = "make demo" ]; then cmd="make demo BUILD=$work/build-demo"; fi
+  # The build goes where the README's commands write (build/), and installs into the scratch tree.
+  if [ "$cmd" = "make demo" ]; then cmd="make demo BUILD=$work/build"; fi
+  if [[ "$cmd" == "make install"* ]]; then cmd="make install BUILD=$work/build PREFIX=$work/prefix"; fi
   out=$(cd "$work" && bash -c "$cmd" 2>&1)
   rc=$?
   if [ "$rc" -ne "$expect" ]; then
@@ -48,8 +50,19 @@ while IFS= read -r line; do
 done <<< "$commands"
 
 # What the commands should have produced.
-[ -s "$work/llm-decisions.csv" ] || { echo "FAIL: llm-decisions.csv was not written"; failed=$((failed + 1)); }
-[ -s "$work/whatif-report.html" ] || { echo "FAIL: whatif-report.html was not written"; failed=$((failed + 1)); }
-[ -s "$work/build-demo/demo-decisions.csv" ] || { echo "FAIL: the demo wrote no decisions"; failed=$((failed + 1)); }
+[ -s "$work/build/llm-decisions.csv" ] || { echo "FAIL: build/llm-decisions.csv was not written"; failed=$((failed + 1)); }
+[ -s "$work/build/whatif-report.html" ] || { echo "FAIL: build/whatif-report.html was not written"; failed=$((failed + 1)); }
+[ -s "$work/build/demo-decisions.csv" ] || { echo "FAIL: the demo wrote no decisions"; failed=$((failed + 1)); }
+[ -x "$work/prefix/bin/luascale" ] || { echo "FAIL: make install put no luascale in PREFIX/bin"; failed=$((failed + 1)); }
+# Nothing a README command wrote lands in the checkout outside build/ and the ignored paths.
+strays=$(cd "$work" && { find . -maxdepth 1 -type f; find examples policies -type f; } |
+  sed 's#^\./##' | while read -r f; do
+    [ -e "$SRC/$f" ] || git -C "$SRC" check-ignore -q "$f" || echo "  $f"
+  done)
+if [ -n "$strays" ]; then
+  echo "FAIL: README commands wrote files into the checkout that git does not ignore:"
+  echo "$strays"
+  failed=$((failed + 1))
+fi
 echo "$count README commands, $failed failed"
 [ "$failed" -eq 0 ]

@@ -1,89 +1,172 @@
 #!/usr/bin/env bash
-# The HTML replay report renders in a real browser: headless Chromium dumps the DOM (the
-# expected elements exist) and takes a screenshot that is not blank. Chromium is a test
-# dependency (Makefile PACKAGES), so its absence is a failure, not a skip.
+# The HTML replay report renders in a real browser: headless Chromium dumps the DOM and the
+# assertions read it (the comparison table named by policy, the SLO verdicts, "best" only among
+# the policies meeting it, what was replayed, one utilization axis, the time zone, the peaks of
+# the 62-day NASA trace drawn where the data puts them, readable event strips) and takes
+# screenshots that are not blank. Chromium is a test dependency (Makefile PACKAGES), so its
+# absence is a failure, not a skip. LUASCALE_REPORT_SHOTS=DIR keeps the screenshots.
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+lib="$(dirname "${BASH_SOURCE[0]}")/lib"
 chromium=$(command -v chromium || command -v chromium-browser || true)
 [ -n "$chromium" ] || { echo "FAIL: chromium is not installed (make deps installs it)"; exit 1; }
 
-"$LUASCALE" replay "$SRC/examples/whatif/config.json" --trace "$SRC/examples/traces/azure_llm_conv_requests_per_second.csv" \
-  --policy "$SRC/policies/hpa.lua" --policy "$SRC/examples/quickstart/llm.lua" \
-  --report "$work/report.html" --report-title 'What-if <LLM> & friends' --quiet >"$work/summary"
-expect "replay --report exits 0" test $? -eq 0
-expect "the report was written" test -s "$work/report.html"
-expect "no scripts" bash -c "! grep -qi '<script' '$work/report.html'"
-expect "no external resources" bash -c "! grep -Eqi '(src|href)=\"(https?:)?//|@import|url\\(' '$work/report.html'"
-expect "the title is escaped" grep -q 'What-if &lt;LLM&gt; &amp; friends' "$work/report.html"
-
 # Chromium as root needs --no-sandbox; a private profile keeps it off $HOME.
-browse() {
-  timeout 120 "$chromium" --headless --no-sandbox --disable-gpu --disable-dev-shm-usage --hide-scrollbars \
-    --user-data-dir="$work/profile" --window-size=1100,1600 "$@" "file://$work/report.html" 2>>"$work/chromium.log"
+browse() {  # browse REPORT CHROMIUM-ARGS...
+  local report=$1
+  shift
+  timeout 120 "$chromium" --headless --no-sandbox --disable-gpu --disable-dev-shm-usage \
+    --disable-background-networking --no-first-run --hide-scrollbars \
+    --user-data-dir="$work/profile" --window-size=1100,2400 "$@" "file://$report" 2>>"$work/chromium.log"
 }
-browse --dump-dom >"$work/dom.html"
-expect "chromium dumped the DOM" test -s "$work/dom.html"
-count() { grep -o "$1" "$work/dom.html" | wc -l; }
-expect "one comparison table" test "$(count '<table class="comparison">')" -eq 1
-expect "a column per policy" test "$(count '<th><a href="#policy-')" -eq 2
-expect "a section per policy" test "$(count '<section class="policy"')" -eq 2
-expect "demand charts" test "$(count '<svg class="chart demand-chart"')" -eq 2
-expect "replica charts" test "$(count '<svg class="chart replicas-chart"')" -eq 2
-expect "scale-event strips" test "$(count '<svg class="chart strip"')" -eq 2
-expect "replica lines" test "$(count '<path class="replicas" d="M')" -eq 2
-expect "node lines (nodes are simulated)" test "$(count '<path class="nodes" d="M')" -eq 2
-expect "under-provisioned bands" test "$(count '<rect class="under"')" -ge 2
-expect "scale events" test "$(count '<line class="scale-event')" -ge 10
+shoot() {  # shoot REPORT NAME: a screenshot, measured
+  browse "$1" --screenshot="$work/$2.png" >/dev/null
+  expect "$2: chromium wrote a screenshot" test -s "$work/$2.png"
+  local stats w h ink colour
+  stats=$(python3 "$lib/png_stats.py" "$work/$2.png")
+  echo "$2 screenshot: width height ink-pixels colour-pixels = $stats"
+  read -r w h ink colour <<<"$stats"
+  expect "$2: the screenshot has the window's size" test "${w:-0}" -eq 1100
+  expect "$2: the screenshot is not blank (>= 3% ink)" test "${ink:-0}" -ge $((w * h * 3 / 100))
+  expect "$2: the screenshot is not all ink (<= 60%)" test "${ink:-0}" -le $((w * h * 60 / 100))
+  expect "$2: the charts are drawn in colour (>= 0.5%)" test "${colour:-0}" -ge $((w * h / 200))
+  if [ -n "${LUASCALE_REPORT_SHOTS:-}" ]; then mkdir -p "$LUASCALE_REPORT_SHOTS" && cp "$work/$2.png" "$LUASCALE_REPORT_SHOTS/"; fi
+}
 
-browse --screenshot="$work/shot.png" >/dev/null
-expect "chromium wrote a screenshot" test -s "$work/shot.png"
-# Decode the PNG (zlib, filters) and measure it: mostly white page, but a real share of ink and
-# of colour (the chart lines and bands), not a blank or an all-grey error page.
-stats=$(python3 - "$work/shot.png" <<'PY'
-import struct, sys, zlib
-data = open(sys.argv[1], 'rb').read()
-assert data[:8] == b'\x89PNG\r\n\x1a\n', 'not a PNG'
-pos, idat = 8, b''
-while pos < len(data):
-    n, kind = struct.unpack('>I4s', data[pos:pos + 8])
-    body = data[pos + 8:pos + 8 + n]
-    if kind == b'IHDR':
-        w, h, depth, ctype = struct.unpack('>IIBB', body[:10])
-    elif kind == b'IDAT':
-        idat += body
-    pos += 12 + n
-assert depth == 8 and ctype in (2, 6), (depth, ctype)
-bpp = 3 if ctype == 2 else 4
-raw = zlib.decompress(idat)
-stride = w * bpp
-prev = bytearray(stride)
-ink = colour = 0
-i = 0
-for y in range(h):
-    f = raw[i]; i += 1
-    line = bytearray(raw[i:i + stride]); i += stride
-    for x in range(stride):
-        a = line[x - bpp] if x >= bpp else 0
-        b = prev[x]
-        c = prev[x - bpp] if x >= bpp else 0
-        if f == 1: line[x] = (line[x] + a) & 255
-        elif f == 2: line[x] = (line[x] + b) & 255
-        elif f == 3: line[x] = (line[x] + (a + b) // 2) & 255
-        elif f == 4:
-            p = a + b - c; pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-            line[x] = (line[x] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
-    for x in range(0, stride, bpp):
-        r, g, bl = line[x], line[x + 1], line[x + 2]
-        if r < 235 or g < 235 or bl < 235: ink += 1
-        if max(r, g, bl) - min(r, g, bl) > 60: colour += 1
-    prev = line
-print(w, h, ink, colour)
+# 1. What-if, two policies side by side, closed loop with a demand model and an SLO one meets.
+"$LUASCALE" replay "$SRC/examples/whatif/config.json" --trace "$SRC/examples/traces/azure_llm_conv_requests_per_second.csv" \
+  --policy "$SRC/policies/hpa.lua" --policy "$SRC/examples/quickstart/llm.lua" --slo under=10% \
+  --report "$work/whatif.html" --report-title 'What-if <LLM> & friends' --quiet >"$work/whatif.txt"
+expect "replay --report exits 0" test $? -eq 0
+expect "the report was written" test -s "$work/whatif.html"
+expect "no scripts" bash -c "! grep -qi '<script' '$work/whatif.html'"
+expect "no external resources" bash -c "! grep -Eqi '(src|href)=\"(https?:)?//|@import|url\\(' '$work/whatif.html'"
+expect "the title is escaped" grep -q 'What-if &lt;LLM&gt; &amp; friends' "$work/whatif.html"
+browse "$work/whatif.html" --dump-dom >"$work/whatif.dom"
+expect "chromium dumped the DOM" test -s "$work/whatif.dom"
+python3 - "$work/whatif.dom" "$work/whatif.txt" "$lib" <<'PY' || fail=1
+import sys
+sys.path.insert(0, sys.argv[3])
+from report_dom import parse, axis_labels
+dom = parse(sys.argv[1])
+summary = open(sys.argv[2]).read().splitlines()
+ok = True
+def check(what, cond):
+    global ok
+    print(('ok: ' if cond else 'FAIL: ') + what)
+    ok = ok and cond
+
+tables = dom.find_all('table', 'comparison')
+check('one comparison table', len(tables) == 1)
+table = tables[0]
+heads = [th.find('a').text() for th in table.find('thead').find_all('th') if th.find('a')]
+check('a column per policy, named config-policy/script (%s)' % heads,
+      heads == ['llm-hpa/hpa.lua', 'llm-hpa/llm.lua'])
+rows = {}
+for tr in table.find('tbody').find_all('tr'):
+    th = tr.find('th')
+    key = th.find('code').text() if th.find('code') else th.texts[0].strip()
+    rows[key] = tr.find_all('td')
+verdict = [td.text().strip() for td in rows['slo']]
+check('an SLO verdict per policy (%s)' % verdict,
+      verdict[0] == 'meets' and verdict[1].startswith('misses: under '))
+best_columns = {i for tds in rows.values() for i, td in enumerate(tds) if 'best' in td.classes()}
+check('no value is marked best with a single policy meeting the SLO (%s)' % best_columns,
+      best_columns == set())
+# The table's values are the summary table's, printed the same way.
+head = summary[0].split()
+values = {}
+for line in summary[2:4]:
+    cells = line.split(None, len(head) - 1)
+    values[cells[0]] = dict(zip(head, cells))
+for metric in ('under', 'recover', 'replica_hours', 'max_replicas', 'flips'):
+    shown = [td.text().strip() for td in rows[metric]]
+    want = [values['llm-hpa/hpa.lua'][metric], values['llm-hpa/llm.lua'][metric]]
+    check('%s reads as in the summary table (%s)' % (metric, shown), shown == want)
+
+setup = dom.find('section', 'setup')
+text = setup.text() if setup else ''
+check('the command line is shown', '--slo under=10%' in text and 'luascale replay' in text)
+check('the config is shown', 'examples/whatif/config.json' in text)
+check('the trace is shown with its rows', 'azure_llm_conv_requests_per_second.csv: ' in text and 'rows replayed' in text)
+check('the demand model is shown', '"capacity_per_replica": 2' in text)
+check('the time zone is said', 'UTC' in text)
+sections = dom.find_all('section', 'policy')
+check('a section per policy', len(sections) == 2)
+for s in sections:
+    name = s.find('h2').text()
+    params = s.find('pre', 'params')
+    guard = s.find('pre', 'guardrails')
+    check(name + ': its params are shown', params is not None and '"target": 70' in params.text())
+    check(name + ': its guardrails are shown',
+          guard is not None and '"stabilizationWindowSeconds": 120' in guard.text())
+    load = s.find('svg', 'demand-chart')
+    check(name + ': the load is the demand model\'s, named so',
+          'demand: requests_per_second (left axis)' in s.text())
+    check(name + ': the time axis says UTC',
+          all(any(t.text() == 'UTC' for t in svg.find_all('text')) for svg in s.find_all('svg', 'chart')
+              if 'strip' not in svg.classes()))
+tops = [max(axis_labels(s.find('svg', 'demand-chart'), 'start')) for s in sections]
+check('one utilization axis for both policies (%s)' % tops, len(set(tops)) == 1 and tops[0] >= 100)
+sys.exit(0 if ok else 1)
 PY
-)
-echo "screenshot: width height ink-pixels colour-pixels = $stats"
-read -r w h ink colour <<<"$stats"
-expect "the screenshot has the window's size" test "${w:-0}" -eq 1100
-expect "the screenshot is not blank (>= 3% ink)" test "${ink:-0}" -ge $((w * h * 3 / 100))
-expect "the screenshot is not all ink (<= 60%)" test "${ink:-0}" -le $((w * h * 60 / 100))
-expect "the charts are drawn in colour (>= 0.5%)" test "${colour:-0}" -ge $((w * h / 200))
+shoot "$work/whatif.html" whatif
+
+# 2. The 62-day NASA trace at one row a minute: the chart's peaks are the data's.
+"$LUASCALE" replay "$SRC/examples/demo/config.json" --trace "$SRC/examples/traces/nasa_http_1995_requests_per_minute.csv" \
+  --report "$work/nasa.html" --quiet >"$work/nasa.txt"
+expect "the NASA replay exits 0" test $? -eq 0
+browse "$work/nasa.html" --dump-dom >"$work/nasa.dom"
+python3 - "$work/nasa.dom" "$work/nasa.txt" "$SRC/examples/traces/nasa_http_1995_requests_per_minute.csv" "$lib" <<'PY' || fail=1
+import csv, sys
+sys.path.insert(0, sys.argv[4])
+from report_dom import parse, path_points, axis_labels
+dom = parse(sys.argv[1])
+summary = open(sys.argv[2]).read().splitlines()
+head = summary[0].split()
+row = dict(zip(head, summary[2].split(None, len(head) - 1)))
+trace_max = max(float(r[1]) for r in csv.reader(open(sys.argv[3])) if r and r[0][0].isdigit() and r[1])
+ok = True
+def check(what, cond):
+    global ok
+    print(('ok: ' if cond else 'FAIL: ') + what)
+    ok = ok and cond
+BASE, TOP = 146.0, 10.0  # the charts' baseline and top, SVG units
+
+def drawn_max(svg, cls):
+    """The largest value a path reaches, read back through the chart's left axis."""
+    path = svg.find('path', cls)
+    ys = [y for _, y in path_points(path.attrs['d'])]
+    top_value = max(axis_labels(svg, 'end'))
+    return (BASE - min(ys)) / (BASE - TOP) * top_value
+
+load = dom.find('svg', 'demand-chart')
+drawn = drawn_max(load, 'signal')
+check('the load line reaches the trace maximum %g (drawn %.1f)' % (trace_max, drawn),
+      abs(drawn - trace_max) < 0.01 * trace_max)
+check('its peak is labelled max %g' % trace_max,
+      any(t.text() == 'max %g' % trace_max for t in load.find_all('text')))
+check('without a demand model the line is a signal, not "demand"',
+      'signal requests_per_minute (left axis)' in dom.text() and 'demand:' not in dom.text())
+replicas = dom.find('svg', 'replicas-chart')
+drawn_r = drawn_max(replicas, 'replicas')
+check('the replicas line reaches the table\'s max_replicas %s (drawn %.2f)' % (row['max_replicas'], drawn_r),
+      abs(drawn_r - float(row['max_replicas'])) < 0.05)
+strip = dom.find('svg', 'strip')
+ups = strip.find_all('rect', 'up')
+downs = strip.find_all('rect', 'down')
+check('the event strip has bars, not a line per event (%d up, %d down bars; %s + %s events)'
+      % (len(ups), len(downs), row['scale_ups'], row['scale_downs']),
+      0 < len(ups) <= 240 and 0 < len(downs) <= 240)
+heights = sorted(float(r.attrs['height']) for r in ups + downs)
+check('bars differ in height with the count they hold (%.1f .. %.1f)' % (heights[0], heights[-1]),
+      heights[-1] > 2 * heights[0])
+counted = sum(int(r.find('title').text().split()[0]) for r in ups)
+check('the up bars hold every scale-up (%d of %s)' % (counted, row['scale_ups']),
+      counted == int(row['scale_ups']))
+note = dom.find('p', 'strip-note')
+check('the strip says what a bar is', note is not None and note.text().startswith('Each bar counts the events of '))
+sys.exit(0 if ok else 1)
+PY
+shoot "$work/nasa.html" nasa
 [ "$fail" -eq 0 ] || { echo "--- chromium log"; tail -n 20 "$work/chromium.log"; }
 exit "$fail"

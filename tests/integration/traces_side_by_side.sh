@@ -62,20 +62,23 @@ head = lines[0].split()
 # The last column (guardrails) may hold spaces: split the rest only.
 cells = [r.split(None, len(head) - 1) for r in lines[2:] if ': first error at ' not in r]
 rows = {c[0]: dict(zip(head, c)) for c in cells if len(c) == len(head)}
-ok &= check('side by side: a row for hpa and for predictive', set(rows) == {'hpa', 'predictive'})
+ok &= check('side by side: a row for hpa and for predictive',
+            set(rows) == {'side-by-side/hpa.lua', 'side-by-side/predictive.lua'})
 for policy, r in rows.items():
-    f = lambda k: float(r[k])
-    ok &= check(policy + ': the same ticks for both', f('ticks') == float(rows['hpa']['ticks']))
+    f = lambda k: float(r[k].rstrip('%'))
+    ok &= check(policy + ': the same ticks for both',
+                f('ticks') == float(rows['side-by-side/hpa.lua']['ticks']))
     ok &= check(policy + ': no script errors', r['errors'] == '0')
     ok &= check(policy + ': every tick a decision or a hold',
                 f('decisions') + f('holds') == f('ticks'))
-    ok &= check(policy + ': replica-hours > 0', f('replica-h') > 0)
+    ok &= check(policy + ': replica_hours > 0', f('replica_hours') > 0)
     ok &= check(policy + ': 1 <= min <= mean <= max <= 50',
-                1 <= f('min') <= f('mean') + 1e-9 and f('mean') <= f('max') + 1e-9 and f('max') <= 50)
-    ok &= check(policy + ': the counts move (ups %s, downs %s)' % (r['ups'], r['downs']),
-                f('ups') > 0 and f('downs') > 0)
-    ok &= check(policy + ': 0 <= under% <= 100', 0 <= f('under%') <= 100)
-    ok &= check(policy + ': no row is all zeros', f('mean') > 0)
+                1 <= f('min_replicas') <= f('mean_replicas') + 1e-9 and
+                f('mean_replicas') <= f('max_replicas') + 1e-9 and f('max_replicas') <= 50)
+    ok &= check(policy + ': the counts move (ups %s, downs %s)' % (r['scale_ups'], r['scale_downs']),
+                f('scale_ups') > 0 and f('scale_downs') > 0)
+    ok &= check(policy + ': 0% <= under <= 100%', r['under'].endswith('%') and 0 <= f('under') <= 100)
+    ok &= check(policy + ': no row is all zeros', f('mean_replicas') > 0)
 sys.exit(0 if ok else 1)
 PY
 done

@@ -55,10 +55,11 @@ def check(what, cond):
     print(('ok: ' if cond else 'FAIL: ') + what)
     ok = ok and cond
 check('no errors', d['errors'] == '0' and t['errors'] == '0')
-check('the defaults miss under=3%% (%s %%)' % d['under%'], float(d["under%"]) > 3)
-check('the fitted setting meets it (%s %%)' % t['under%'], float(t["under%"]) <= 3)
-check('and costs fewer replica-hours (%s vs %s)' % (t['replica-h'], d['replica-h']),
-      float(t['replica-h']) < float(d['replica-h']))
+pct = lambda v: float(v.rstrip('%'))
+check('the defaults miss under=3%% (%s)' % d['under'], pct(d['under']) > 3)
+check('the fitted setting meets it (%s)' % t['under'], pct(t['under']) <= 3)
+check('and costs fewer replica_hours (%s vs %s)' % (t['replica_hours'], d['replica_hours']),
+      float(t['replica_hours']) < float(d['replica_hours']))
 sys.exit(0 if ok else 1)
 PY
 exit "$fail"

@@ -10,6 +10,9 @@ server serves many scenarios at once without any control calls:
                GET -> Scale / Deployment; PATCH /scale {"spec":{"replicas":N}} sets the count
   aws-asg      POST / Action=DescribeAutoScalingGroups | SetDesiredCapacity, group
                <mode>-<fault>-<id> (signatures are not checked here: the AWS test server does)
+  cloudwatch   POST / Action=GetMetricData, metric name <mode>-<fault>-<id>: one datapoint, 5
+  sqs          POST / X-Amz-Target AmazonSQS.GetQueueAttributes (AWS JSON 1.0), queue URL ending
+               /<account>/<mode>-<fault>-<id>: ApproximateNumberOfMessages 5
   redis        one listening port per fault (redis_port(fault)); LLEN/GET answer 7
 
 <mode> is "a" (every request of that resource is faulty) or "w" (only the writes: PATCH,
@@ -240,8 +243,20 @@ class FaultServer:
             if mode == "w" and not write:
                 fault = "ok"
             return ("k8s-scale" if m.group(2) else "k8s-object"), name, fault, write, value
+        if method == "POST" and path == "/" and body.lstrip().startswith("{"):
+            try:
+                url = json.loads(body).get("QueueUrl", "")
+            except (ValueError, AttributeError):
+                url = ""
+            name = url.rsplit("/", 1)[-1]
+            mode, fault = self._mode_fault(name)
+            return "aws:GetQueueAttributes", name, fault, False, None
         if method == "POST" and path == "/":
             form = dict(urllib.parse.parse_qsl(body))
+            if form.get("Action") == "GetMetricData":
+                name = form.get("MetricDataQueries.member.1.MetricStat.Metric.MetricName", "")
+                mode, fault = self._mode_fault(name)
+                return "aws:GetMetricData", name, fault, False, None
             action = form.get("Action", "")
             name = form.get("AutoScalingGroupName") or form.get("AutoScalingGroupNames.member.1", "")
             mode, fault = self._mode_fault(name)
@@ -309,6 +324,26 @@ class FaultServer:
             return 200, "application/json", json.dumps({
                 "kind": "Deployment", "apiVersion": "apps/v1", "metadata": {"name": name, "namespace": "default"},
                 "spec": {"replicas": n}, "status": {"replicas": n, "readyReplicas": n}}), extra
+        if kind == "aws:GetQueueAttributes":
+            if status != 200:
+                code = "ThrottlingException" if status == 429 else "InternalFailure"
+                return status, "application/x-amz-json-1.0", json.dumps(
+                    {"__type": "com.amazon.coral.service#" + code, "message": "injected " + fault}), \
+                    extra + [("x-amzn-query-error", code + ";Receiver")]
+            return 200, "application/x-amz-json-1.0", json.dumps(
+                {"Attributes": {"ApproximateNumberOfMessages": str(VALUE)}}), extra
+        if kind == "aws:GetMetricData":
+            ns = "http://monitoring.amazonaws.com/doc/2010-08-01/"
+            if status != 200:
+                code = "Throttling" if status == 429 else "InternalFailure"
+                return status, "text/xml", (f'<ErrorResponse xmlns="{ns}"><Error><Type>Receiver</Type><Code>{code}</Code>'
+                                            f"<Message>injected {fault}</Message></Error><RequestId>r</RequestId></ErrorResponse>"), extra
+            stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 1))
+            return 200, "text/xml", (f'<GetMetricDataResponse xmlns="{ns}"><GetMetricDataResult><MetricDataResults>'
+                                     f"<member><Id>m1</Id><Label>{name}</Label><StatusCode>Complete</StatusCode>"
+                                     f"<Timestamps><member>{stamp}</member></Timestamps><Values><member>{VALUE}</member>"
+                                     f"</Values></member></MetricDataResults></GetMetricDataResult>"
+                                     f"<ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></GetMetricDataResponse>"), extra
         if kind.startswith("aws:"):
             ns = "http://autoscaling.amazonaws.com/doc/2011-01-01/"
             if status != 200:

@@ -31,8 +31,10 @@ START = 3  # every target's count before the run
 #   redis: 1 command, +1 resend on a reused connection closed before replying;
 #   kubernetes actuator: read + apply, each retried with backoff (200 ms doubling, jittered down
 #     to half) inside its 2 s budget here: <= 5 attempts of <= 2 requests each, + the object GET;
-#   aws-asg: Describe (read) + Describe and SetDesiredCapacity (apply), 3 attempts per call.
-BOUND = {"prometheus": 2, "http-json": 2, "kubernetes": 4, "redis": 2, "kube-actuator": 22, "aws-asg": 9}
+#   aws-asg: Describe (read) + Describe and SetDesiredCapacity (apply), 3 attempts per call;
+#   cloudwatch, sqs: one call (the value is on the first page), 3 attempts.
+BOUND = {"prometheus": 2, "http-json": 2, "kubernetes": 4, "redis": 2, "kube-actuator": 22, "aws-asg": 9,
+         "cloudwatch": 3, "sqs": 3}
 
 failures = []
 
@@ -77,7 +79,7 @@ end }
                     "timeout": "2s", "replicas": START}
 
         # Signal scenarios: a faulty source, a healthy kubernetes target.
-        for source in ("prometheus", "http-json", "kubernetes", "redis"):
+        for source in ("prometheus", "http-json", "kubernetes", "redis", "cloudwatch", "sqs"):
             faults = (REDIS_FAULTS if source == "redis" else HTTP_FAULTS) + ["refused"]
             for fault in faults:
                 pol = f"sig-{source}-{fault}"
@@ -94,6 +96,16 @@ end }
                     spec = {"source": "kubernetes", "query": "replicas", "resource": f"deployments/{name}",
                             "field": "replicas", "kubeconfig": kc_dead if fault == "refused" else kc}
                     key = ("k8s", name)
+                elif source in ("cloudwatch", "sqs"):
+                    name = f"a-{fault}-{source}"
+                    endpoint = f"http://127.0.0.1:{dead}" if fault == "refused" else base
+                    spec = {"source": source, "region": "us-east-1", "endpoint": endpoint, "retry_backoff": "100ms"}
+                    if source == "cloudwatch":
+                        spec.update({"namespace": "Faults", "metric_name": name})
+                        key = ("aws:GetMetricData", name)
+                    else:
+                        spec.update({"queue": name, "account": "123456789012"})
+                        key = ("aws:GetQueueAttributes", name)
                 else:
                     port = dead if fault == "refused" else srv.redis_port(fault)
                     spec = {"source": "redis", "url": f"redis://127.0.0.1:{port}", "command": "llen", "key": "q"}
@@ -128,7 +140,8 @@ end }
         with open(config, "w") as f:
             json.dump({"policies": policies, "server": {"listen": "127.0.0.1:0"}}, f)
         env = dict(os.environ, AWS_ACCESS_KEY_ID="AKIAFAULTS", AWS_SECRET_ACCESS_KEY="faults/secret")
-        for k in ("AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_AUTO_SCALING", "KUBECONFIG"):
+        for k in ("AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_AUTO_SCALING",
+                  "AWS_ENDPOINT_URL_CLOUDWATCH", "AWS_ENDPOINT_URL_SQS", "KUBECONFIG"):
             env.pop(k, None)
         errlog = open(os.path.join(d, "stderr"), "a+")  # O_APPEND: our reads move the offset the child shares
         t_start = time.monotonic()
@@ -147,12 +160,22 @@ end }
                 errlog.seek(0)
                 print(f"exit status {p.poll()}; stderr:\n" + errlog.read()[-3000:])
                 return
+            # The clock starts once every policy is built ("start running N policies"): building
+            # 83 policies' adapters (each Kubernetes one loads the system CA store) takes over a
+            # minute in a sanitizer build on a loaded machine.
+            started = False
+            while time.time() < deadline + 120 and not started and p.poll() is None:
+                errlog.seek(0)
+                started = re.search(r" start running [0-9]+ polic", errlog.read()) is not None
+                time.sleep(0.1)
+            check(started, f"every policy built ({time.monotonic() - t_start:.0f} s after the start)")
+            t_ready = time.monotonic()
             # At least DURATION, then until every policy has finished two ticks (a loaded machine
             # stretches the slow scenarios), at most MAX_WAIT seconds in all.
             alive, waited_for = True, []
             while alive:
                 alive = p.poll() is None
-                elapsed = time.monotonic() - t_start
+                elapsed = time.monotonic() - t_ready
                 if elapsed >= DURATION:
                     with urllib.request.urlopen(f"http://{addr}/metrics", timeout=10) as r:
                         text = r.read().decode()
@@ -246,6 +269,11 @@ end }
         print(f"\n{len(scenarios)} scenarios, {len(reqs)} requests served, {time.monotonic() - t_start:.1f} s")
         if failures:
             print("\nlast log lines:\n" + "\n".join(log.splitlines()[-40:]))
+            # The first log lines of each policy a failed check names: what went wrong there.
+            for pol in sorted({f.split(":")[0] for f in failures if ":" in f}):
+                lines = [l for l in log.splitlines() if f"policy={pol} " in l][:3]
+                if lines:
+                    print(f"\nfirst log lines of {pol}:\n" + "\n".join(lines))
 
 
 main()

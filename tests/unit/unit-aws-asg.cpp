@@ -408,3 +408,46 @@ TEST_CASE("aws asg scheduled: apply sets the current count and publishes the dec
     CHECK(v.find("time_zone")->as_string() == "UTC");
   }
 }
+
+TEST_CASE("aws asg: node groups, one Auto Scaling Group each, set from a decision's groups") {
+  AsgHarness h;
+  h.server.control("groups", R"([{"name": "media-spot", "min": 0, "max": 10, "desired": 1},
+                                 {"name": "media-od", "min": 0, "max": 10, "desired": 0}])");
+  auto a = h.make(R"({"kind": "aws-asg", "retry_backoff": "20ms",
+                      "groups": {"spot": "media-spot", "on-demand": "media-od"}})");
+  auto r = h.read(*a);
+  REQUIRE_MESSAGE(r.state, r.error);
+  CHECK(r.state->replicas == 1);
+  CHECK(r.state->max == 20);
+  auto group_desired = [&](const char* name) {
+    return h.server.state().find("groups")->find(name)->find("desired")->as_int();
+  };
+  ActuationInfo info;
+  info.policy = "nodes-policy";
+  info.groups = {{"on-demand", 4}, {"spot", 6}};
+  auto out = h.wait<ApplyOutcome>([&](auto done) { a->apply(10, info, done); });
+  REQUIRE_MESSAGE(out.ok, out.error);
+  CHECK(out.applied == 10);
+  CHECK(group_desired("media-spot") == 6);
+  CHECK(group_desired("media-od") == 4);
+  // A count without a split moves the first group by the difference.
+  info.groups.clear();
+  out = h.wait<ApplyOutcome>([&](auto done) { a->apply(12, info, done); });
+  REQUIRE_MESSAGE(out.ok, out.error);
+  CHECK(out.applied == 12);
+  CHECK(group_desired("media-spot") == 8);
+  CHECK(group_desired("media-od") == 4);
+  // A group the target does not know is an error; a clamp names its group.
+  info.groups = {{"gpu", 1}};
+  out = h.wait<ApplyOutcome>([&](auto done) { a->apply(13, info, done); });
+  CHECK(out.error.find("names group \"gpu\", not in target.groups") != std::string::npos);
+  info.groups = {{"on-demand", 15}, {"spot", 8}};
+  out = h.wait<ApplyOutcome>([&](auto done) { a->apply(23, info, done); });
+  REQUIRE_MESSAGE(out.ok, out.error);
+  CHECK(out.applied == 18);
+  CHECK(out.note == "on-demand: clamped 15 to group max 10");
+  h.check_all_signatures_verified();
+  aws::AsgTargetConfig both;
+  CHECK(aws::parse_asg_target(parse_json(R"({"group": "a", "groups": {"x": "b"}})"), &both)
+            .find("give group or groups, not both") != std::string::npos);
+}

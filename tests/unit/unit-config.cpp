@@ -82,8 +82,14 @@ TEST_CASE("problems are reported together, each with its key path") {
       "colour": 1})");
   INFO(p.size());
   for (auto& s : p) INFO(s);
-  CHECK(has(p, "c.json: policies[0].intervall: unknown key"));
-  CHECK(has(p, "c.json: colour: unknown key"));
+  // An unknown key names the nearest accepted one (when there is a likely one) and all of them.
+  CHECK(has(p,
+            "c.json: policies[0].intervall: unknown key (did you mean \"interval\"?); accepted "
+            "keys: name, script, params, interval, target, minReplicas, maxReplicas, min, max, "
+            "behavior, cooldown, fallback, signals, limits, history, shadow, shadow_log"));
+  CHECK(has(p,
+            "c.json: colour: unknown key; accepted keys: policies, server, state_file, replay, "
+            "leader_election"));
   CHECK(has(
       p, "c.json: policies[0].interval: 'soon' is not a duration (e.g. \"15s\", \"5m\", \"1h\")"));
   CHECK(has(p, "c.json: policies[0].behavior.scaleUp.selectPolicy: must be Max, Min or Disabled"));

@@ -312,7 +312,7 @@ TEST_CASE("a bad decision's message says exactly what was wrong") {
   CHECK(eval_error(decide("return { replicas = true }")) ==
         p + "replicas = a boolean; counts must be integers");
   CHECK(eval_error(decide("return { replicas = 1, why = 'x' }")) ==
-        p + "unknown field 'why' (expected replicas, nodes, reason, plan, forecast)");
+        p + "unknown field 'why' (expected replicas, nodes, reason, plan, forecast, groups)");
   CHECK(eval_error(decide("return { 4 }")) ==
         p + "a table with a number key; expected fields replicas, nodes, reason");
   CHECK(eval_error(decide("return 'four'")) ==

@@ -197,6 +197,67 @@ TEST_CASE("mistakes in a test file are failures, not silent passes") {
   CHECK(run({test.string()}, &out) == 1);
   CHECK(out.find("same: duplicate case name") != std::string::npos);
   CHECK(out.find("expect belongs in each tick") != std::string::npos);
-  CHECK(out.find("signal x.histroy: unknown key") != std::string::npos);
+  CHECK(out.find("bad signal: signals.x.histroy: unknown key (did you mean \"history\"?); "
+                 "accepted keys: history, value, age, error, stale_after") != std::string::npos);
   CHECK(out.find("1 passed, 3 failed") != std::string::npos);
+}
+
+TEST_CASE("strict test files: an unknown key at any level, a case without an expectation") {
+  TempDir dir;
+  dir.write("double.lua", kDoublePolicy);
+  auto test = dir.write("strict_test.lua", R"(return {
+  policy = "double.lua",
+  cases = {
+    { name = "misspelled case key", targt = { replicas = 3 }, signals = { x = 1 },
+      expect = { replicas = 2 } },
+    { name = "misspelled target key", target = { replica = 3 }, signals = { x = 1 },
+      expect = { replicas = 2 } },
+    { name = "misspelled tick key", ticks = { { signals = { x = 1 }, expct = { replicas = 2 } } } },
+    { name = "misspelled history sample", signals = { x = { history = { { t = 0, value = 1 } } } },
+      expect = { replicas = 2 } },
+    { name = "no expectation", signals = { x = 1 } },
+    { name = "no tick expects", ticks = { { signals = { x = 1 } }, { signals = { x = 2 } } } },
+    { name = "empty expect", signals = { x = 1 }, expect = {} },
+    { name = "both history forms", signals = { x = { history = { { t = -15, v = 1 }, { 0, 3 } } } },
+      expect = { replicas = 6 } },
+    { name = "warm-up ticks need no expect", ticks = { { signals = { x = 1 } },
+      { signals = { x = 4 }, expect = { replicas = 8 } } } },
+  },
+})");
+  std::string out;
+  CHECK(run({test.string()}, &out) == 1);
+  INFO(out);
+  CHECK(out.find("misspelled case key: case.targt: unknown key (did you mean \"target\"?); "
+                 "accepted keys: name, policy, params, target, now, interval, state, signals, "
+                 "guardrails, expect, ticks") != std::string::npos);
+  CHECK(out.find("misspelled target key: target.replica: unknown key (did you mean "
+                 "\"replicas\"?)") != std::string::npos);
+  CHECK(out.find("misspelled tick key: tick 1.expct: unknown key (did you mean \"expect\"?)") !=
+        std::string::npos);
+  CHECK(out.find("misspelled history sample: signals.x.history[1].value: unknown key; accepted "
+                 "keys: t, v") != std::string::npos);
+  CHECK(out.find("no expectation: no expect (say what it should decide") != std::string::npos);
+  CHECK(out.find("no tick expects: no tick has an expect") != std::string::npos);
+  CHECK(out.find("empty expect: expect is empty") != std::string::npos);
+  CHECK(out.find("strict_test.lua: both history forms\n") != std::string::npos);
+  CHECK(out.find("strict_test.lua: warm-up ticks need no expect\n") != std::string::npos);
+  CHECK(out.find("2 passed, 7 failed") != std::string::npos);
+
+  auto file_key = dir.write("file_key_test.lua", R"(return { polcy = "double.lua", cases = {
+    { name = "n", signals = { x = 1 }, expect = { replicas = 2 } } } })");
+  CHECK(run({file_key.string()}, &out) == 1);
+  CHECK(out.find("(file): file.polcy: unknown key (did you mean \"policy\"?)") !=
+        std::string::npos);
+}
+
+TEST_CASE("luascale test on a policy explains what a test file is") {
+  TempDir dir;
+  auto policy = dir.write("worker.lua", kDoublePolicy);
+  std::string out;
+  CHECK(run({policy.string()}, &out) == 1);
+  INFO(out);
+  CHECK(out.find("worker.lua is a policy (it returns decide), not a test file. A test file, named "
+                 "*_test.lua, returns data: {policy = \"worker.lua\", cases = {{name = ...") !=
+        std::string::npos);
+  CHECK(out.find("only data") == std::string::npos);
 }

@@ -58,11 +58,12 @@ TEST_CASE("errors name the source and the JSON key path") {
         "q.json: data.result[0].values[1][0]: bad timestamp");
   CHECK(error_of(body(R"([{"metric":{"pod":3},"values":[]}])")) ==
         "q.json: data.result[0].metric.pod: expected a string label value");
-  CHECK(
-      error_of(body(R"([{"metric":{},"values":[[5,"1"],[4,"1"]]}])"))
-          .find(
-              "q.json: data.result[0].values[1]: timestamp 1970-01-01T00:00:04Z goes backwards") ==
-      0);
+  CHECK(error_of(body(R"([{"metric":{},"values":[[5,"1"],[4,"1"]]}])"))
+            .find("q.json: data.result[0].values[1]: timestamp 1970-01-01T00:00:04Z goes back in "
+                  "time") == 0);
+  CHECK(error_of(body(R"([{"metric":{},"values":[[5,"1"],[5,"2"]]}])")) ==
+        "q.json: data.result[0].values[1]: timestamp 1970-01-01T00:00:05Z repeats (previous "
+        "sample 1970-01-01T00:00:05Z)");
   CHECK(error_of(R"({"status":"success","data":{"resultType":"vector","result":[]}})") ==
         "q.json: data.resultType: expected \"matrix\" (a /api/v1/query_range answer), found "
         "\"vector\" (an instant query)");

@@ -103,6 +103,113 @@ TEST_CASE("a configured signal whose column is absent is a clear error") {
       "policies[0].signals.queue: the trace t.csv has no column \"depth\" (columns: queue)");
 }
 
+TEST_CASE("a signal the policy reads that nothing feeds is an error naming it and the columns") {
+  TempDir dir;
+  auto rt = runtime(dir, 15);
+  // CSV: the columns are known at the first tick, so the replay stops there.
+  auto csv = TraceReader::from_text("timestamp,depth,cpu\n0,1,2\n15,1,2\n",
+                                    TraceReader::Format::Csv, "t.csv");
+  CHECK_THROWS_WITH(replay_trace(*rt, *csv, {}, nullptr),
+                    "policy \"echo\" reads signal \"queue\", which is neither configured nor a "
+                    "column of t.csv (columns: depth, cpu); name the column after the signal, map "
+                    "it with a signal's \"column\" key, or declare it \"optional\" when the "
+                    "policy copes with it missing");
+  // JSON Lines: a column may appear on a later row, so only a name that never came fails.
+  auto late = TraceReader::from_text(
+      "{\"ts\": 0, \"cpu\": 1}\n{\"ts\": 15, \"queue\": 30}\n{\"ts\": 30, \"queue\": 30}\n",
+      TraceReader::Format::JsonLines, "t.jsonl");
+  auto rt2 = runtime(dir, 15);
+  ReplaySummary s = replay_trace(*rt2, *late, {}, nullptr);
+  CHECK(s.holds == 1);
+  CHECK(s.decisions == 2);
+  auto never = TraceReader::from_text("{\"ts\": 0, \"cpu\": 1}\n{\"ts\": 15, \"cpu\": 1}\n",
+                                      TraceReader::Format::JsonLines, "t.jsonl");
+  auto rt3 = runtime(dir, 15);
+  CHECK_THROWS_WITH(replay_trace(*rt3, *never, {}, nullptr),
+                    doctest::Contains("reads signal \"queue\", which is neither configured"));
+}
+
+TEST_CASE("an optional signal the trace does not record reads nil instead of failing") {
+  TempDir dir;
+  dir.write("echo.lua", kEcho);
+  dir.write(
+      "c.json",
+      R"({"policies":[{"name":"p","script":"echo.lua","signals":{"queue":{"optional":true}}}]})");
+  Config c = load_config((dir.path() / "c.json").string());
+  std::string err;
+  auto rt = PolicyRuntime::create(c.policies[0], &err);
+  REQUIRE_MESSAGE(rt, err);
+  auto trace =
+      TraceReader::from_text("timestamp,depth\n0,1\n15,1\n", TraceReader::Format::Csv, "t.csv");
+  ReplaySummary s = replay_trace(*rt, *trace, {}, nullptr);
+  CHECK(s.holds == 2);
+  // When the trace does record it, it is read as any signal.
+  auto rt2 = PolicyRuntime::create(c.policies[0], &err);
+  REQUIRE_MESSAGE(rt2, err);
+  auto with =
+      TraceReader::from_text("timestamp,queue\n0,30\n15,30\n", TraceReader::Format::Csv, "t.csv");
+  CHECK(replay_trace(*rt2, *with, {}, nullptr).decisions == 2);
+}
+
+TEST_CASE("a replay window without rows is an error saying where the rows are") {
+  TempDir dir;
+  const char* text = "timestamp,queue\n100,1\n200,1\n300,1\n";
+  auto rt = runtime(dir, 60);
+  auto after = TraceReader::from_text(text, TraceReader::Format::Csv, "t.csv");
+  ReplayOptions ro;
+  ro.start_time = 1000;
+  CHECK_THROWS_WITH(replay_trace(*rt, *after, ro, nullptr),
+                    "t.csv: no rows in the replay window (from 1970-01-01T00:16:40Z to the end): "
+                    "the trace's rows run from 1970-01-01T00:01:40Z to 1970-01-01T00:05:00Z");
+  auto between = TraceReader::from_text(text, TraceReader::Format::Csv, "t.csv");
+  ro.start_time = 210;
+  ro.end_time = 290;
+  CHECK_THROWS_WITH(replay_trace(*rt, *between, ro, nullptr),
+                    "t.csv: no rows in the replay window (from 1970-01-01T00:03:30Z to "
+                    "1970-01-01T00:04:50Z): the first row at or after its start is at "
+                    "1970-01-01T00:05:00Z");
+  auto before = TraceReader::from_text(text, TraceReader::Format::Csv, "t.csv");
+  ro.start_time.reset();
+  ro.end_time = 50;
+  CHECK_THROWS_WITH(replay_trace(*rt, *before, ro, nullptr),
+                    doctest::Contains("the first row at or after its start is at "
+                                      "1970-01-01T00:01:40Z, the trace's first row"));
+}
+
+TEST_CASE("an interval longer than the trace is an error, not a tick far past the last row") {
+  TempDir dir;
+  auto rt = runtime(dir, 3600);
+  auto trace = TraceReader::from_text("timestamp,queue\n0,1\n30,1\n60,1\n",
+                                      TraceReader::Format::Csv, "t.csv");
+  CHECK_THROWS_WITH(replay_trace(*rt, *trace, {}, nullptr),
+                    "the interval of policy \"echo\" (1h) is longer than the rows of t.csv it "
+                    "replays (1m, from 1970-01-01T00:00:00Z to 1970-01-01T00:01:00Z)");
+  // As long as the rows: a tick at the first row and one at the last.
+  auto rt2 = runtime(dir, 60);
+  auto exact = TraceReader::from_text("timestamp,queue\n0,1\n30,1\n60,1\n",
+                                      TraceReader::Format::Csv, "t.csv");
+  CHECK(replay_trace(*rt2, *exact, {}, nullptr).ticks == 2);
+}
+
+TEST_CASE("a bare policy starts at 1, the default minReplicas; a config at its minReplicas") {
+  TempDir dir;
+  auto path = dir.write("hold.lua", "return { decide = function(ctx) return nil end }");
+  auto trace = [] {
+    return TraceReader::from_text("timestamp,x\n0,1\n15,1\n", TraceReader::Format::Csv, "t.csv");
+  };
+  std::string err;
+  auto bare = PolicyRuntime::create(policy_config_for_script(path.string()), &err);
+  REQUIRE_MESSAGE(bare, err);
+  auto t1 = trace();
+  CHECK(replay_trace(*bare, *t1, {}, nullptr).start_replicas == 1);
+  dir.write("c.json", R"({"policies":[{"name":"p","script":"hold.lua","minReplicas":3}]})");
+  Config c = load_config((dir.path() / "c.json").string());
+  auto configured = PolicyRuntime::create(c.policies[0], &err);
+  REQUIRE_MESSAGE(configured, err);
+  auto t2 = trace();
+  CHECK(replay_trace(*configured, *t2, {}, nullptr).start_replicas == 3);
+}
+
 TEST_CASE("the demo config over the NASA trace: two months, every tick accounted for") {
   Config c = load_config((luascale::test::source_dir() / "examples/demo/config.json").string());
   std::string err;
@@ -163,10 +270,45 @@ TEST_CASE("closed loop: utilization is recomputed from demand and the ready repl
   CHECK(s.under_seconds == 30);        // the intervals after t = 30 and 45
   CHECK(s.peak_shortfall == 4);        // needs ceil(40 / 7) = 6 with 2 ready
   CHECK(s.max_recover_seconds == 30);  // under from t = 30, recovered at t = 60
-  REQUIRE(series.points().size() == 5);
-  CHECK(series.points()[2].under);
-  CHECK(series.points()[2].scaled);
-  CHECK(series.points()[2].utilization == 200);
+  REQUIRE(series.buckets().size() == 5);
+  const SeriesBucket& t30 = series.buckets()[2];
+  CHECK(t30.under_ticks == 1);
+  CHECK(t30.scale_ups == 1);
+  CHECK(t30.scale_downs == 0);
+  CHECK(t30.utilization.max == 200);
+  // Closed loop: the plotted load is the demand model's column.
+  CHECK(series.demand_model);
+  CHECK(series.demand_label == "rps");
+  CHECK(t30.demand.max == 40);
+
+  // With demand columns the decisions CSV carries each tick's under and shortfall: summed and
+  // maxed they are the summary's under and shortfall.
+  auto rt2 = PolicyRuntime::create(c.policies[0], &err);
+  REQUIRE_MESSAGE(rt2, err);
+  auto trace2 =
+      TraceReader::from_text("timestamp,rps,cpu\n0,10,1\n15,10,1\n30,40,1\n45,40,1\n60,40,1\n",
+                             TraceReader::Format::Csv, "t.csv");
+  std::ostringstream out2;
+  DecisionCsvWriter csv2(out2, true);
+  ReplayOptions ro2 = ro;
+  ro2.series = nullptr;
+  replay_trace(*rt2, *trace2, ro2, &csv2);
+  std::istringstream lines(out2.str());
+  std::string line;
+  std::getline(lines, line);
+  CHECK(line ==
+        "timestamp,recommended,replicas,bound_by,reason,policy,status,ready,under,shortfall");
+  int under = 0, ticks = 0;
+  double shortfall = 0;
+  while (std::getline(lines, line)) {
+    ++ticks;
+    const auto last = line.rfind(','), before = line.rfind(',', last - 1);
+    under += std::stoi(line.substr(before + 1, last - before - 1));
+    shortfall = std::max(shortfall, std::stod(line.substr(last + 1)));
+  }
+  CHECK(ticks == 5);
+  CHECK(under == s.under_ticks);
+  CHECK(shortfall == s.peak_shortfall);
 }
 
 TEST_CASE("queue model: arrivals minus service, fed back as the queue signal") {
@@ -199,19 +341,73 @@ TEST_CASE("queue model: arrivals minus service, fed back as the queue signal") {
   CHECK(s.under_ticks == 2);  // waits of 20 s and 15 s exceed the 5 s SLO
 }
 
-TEST_CASE("the plot series stays bounded and keeps flags of dropped points") {
+TEST_CASE("the plot series stays bounded and keeps every extreme and event of merged ticks") {
   ReplaySeries s(16);
   for (int i = 0; i < 1000; ++i) {
     SeriesPoint p;
     p.time = i;
+    p.demand = i == 777 ? 1000 : i == 123 ? -5 : 10;  // one spike, one dip
+    p.replicas = i == 400 ? 9 : 2;
+    p.ready = 2;
     p.under = i == 501;
+    p.scaled = i == 400 ? 1 : i == 401 ? -1 : 0;
+    p.error = i == 900;
     s.add(p);
   }
-  CHECK(s.points().size() <= 16);
-  CHECK(s.points().size() >= 8);
-  bool under = false;
-  for (const auto& p : s.points()) under = under || p.under;
-  CHECK(under);
+  const auto& b = s.buckets();
+  CHECK(b.size() <= 16);
+  CHECK(b.size() >= 8);
+  double dmax = -1e9, dmin = 1e9, rmax = 0, spike_time = -1;
+  std::int64_t ticks = 0, under = 0, ups = 0, downs = 0, errors = 0;
+  for (std::size_t i = 0; i < b.size(); ++i) {
+    if (i > 0) CHECK(b[i].time == b[i - 1].end + 1);  // consecutive, nothing skipped
+    ticks += b[i].ticks;
+    if (b[i].demand.max > dmax) {
+      dmax = b[i].demand.max;
+      spike_time = b[i].demand.max_time;
+    }
+    dmin = std::min(dmin, b[i].demand.min);
+    rmax = std::max(rmax, b[i].replicas.max);
+    under += b[i].under_ticks;
+    ups += b[i].scale_ups;
+    downs += b[i].scale_downs;
+    errors += b[i].errors;
+  }
+  CHECK(ticks == 1000);
+  CHECK(dmax == 1000);
+  CHECK(spike_time == 777);
+  CHECK(dmin == -5);
+  CHECK(rmax == 9);
+  CHECK(under == 1);
+  CHECK(ups == 1);
+  CHECK(downs == 1);
+  CHECK(errors == 1);
+  CHECK(b.back().replicas.last == 2);
+}
+
+TEST_CASE(
+    "rows between ticks reach the plot: the series keeps the highest row, not just the "
+    "ticks' rows") {
+  TempDir dir;
+  auto path = dir.write("p.lua", "return { decide = function(ctx) return { replicas = 1 } end }");
+  PolicyConfig pc = policy_config_for_script(path.string());
+  pc.interval_seconds = 60;
+  std::string err;
+  auto rt = PolicyRuntime::create(pc, &err);
+  REQUIRE_MESSAGE(rt, err);
+  // Rows every 10 s, ticks every 60 s: the spike at t = 30 falls between two ticks.
+  auto trace = TraceReader::from_text(
+      "timestamp,rps\n0,5\n10,5\n20,5\n30,99\n40,5\n50,5\n60,5\n70,5\n120,5\n",
+      TraceReader::Format::Csv, "t.csv");
+  ReplaySeries series(64);
+  ReplayOptions ro;
+  ro.series = &series;
+  replay_trace(*rt, *trace, ro, nullptr);
+  double top = 0;
+  for (const auto& b : series.buckets()) top = std::max(top, b.demand.max);
+  CHECK(top == 99);
+  CHECK_FALSE(series.demand_model);
+  CHECK(series.demand_label == "rps");  // a signal, not "demand": there is no demand model
 }
 
 TEST_CASE(

@@ -6,6 +6,7 @@
 
 #include <cstring>
 
+#include "engine/config/run_validation.hpp"
 #include "run_fakes.hpp"
 
 using namespace luascale;
@@ -192,8 +193,37 @@ TEST_CASE("run-mode validation names what is missing") {
   Runner r(io, ro, fake_sources(), fake_actuators());
   std::string err;
   CHECK_FALSE(r.start(&err));
-  CHECK(err.find("policies[0].target.kind: required by run") != std::string::npos);
-  CHECK(err.find("policies[0].signals.queue.source: required by run") != std::string::npos);
+  CHECK(err.find("c.json: policies[0].target.kind: needed by run: the actuator (\"fake\")") !=
+        std::string::npos);
+  CHECK(err.find("c.json: policies[0].signals.queue.source: needed by run: where the signal "
+                 "comes from (\"fake\")") != std::string::npos);
+}
+
+TEST_CASE("run refuses what check refuses, with the same message and key path") {
+  reset();
+  TempDir dir;
+  dir.write("p.lua", kPolicy);
+  dir.write("c.json",
+            R"({"policies": [{"name": "w", "script": "p.lua", "target": {"kind": "fake"},
+      "signals": {"queue": {"source": "fake", "value": "q"}}}],
+      "server": {"listen": "not-an-addr", "token_file": "missing-token"},
+      "state_file": "no/such/folder/state.json"})");
+  asio::io_context io;
+  RunOptions ro;
+  ro.config_path = (dir.path() / "c.json").string();
+  Runner r(io, ro, fake_sources(), fake_actuators());
+  std::string err;
+  CHECK_FALSE(r.start(&err));
+  Config cfg = load_config(ro.config_path);
+  RunValidation v = validate_for_run(cfg, fake_sources(), fake_actuators());
+  REQUIRE(v.problems.size() == 3);
+  for (const auto& p : v.problems) CHECK(err.find(p) != std::string::npos);
+  CHECK(v.problems[0] == cfg.path +
+                             ": server.listen: 'not-an-addr' is not host:port (e.g. "
+                             "\"127.0.0.1:9464\", \"[::1]:9464\" or \"off\")");
+  CHECK(v.problems[1].find(": server.token_file: cannot read a token from ") != std::string::npos);
+  CHECK(v.problems[2] == cfg.path + ": state_file: folder " +
+                             (dir.path() / "no/such/folder").string() + " does not exist");
 }
 
 TEST_CASE("the bearer token guards everything but the health endpoints") {

@@ -134,17 +134,19 @@ TEST_CASE("shadow on Kubernetes: reads the scale subresource and pods, never wri
   K8sTestServer server(kSeed);
   const std::string kc = server.token_kubeconfig("sa-token");
   TempDir dir;
-  const auto config = dir.write("config.json", R"({"policies": [{
-      "name": "api", "script": ")" + (source_dir() / "examples/kubernetes/policies/api.lua").string() +
-                                                   R"(",
+  const auto config = dir.write(
+      "config.json", R"({"policies": [{
+      "name": "api", "script": ")" +
+                         (source_dir() / "examples/kubernetes/policies/api.lua").string() +
+                         R"(",
       "params": {"metrics": [{"signal": "cpu", "type": "Utilization", "target": 70}]},
       "interval": "15m", "shadow": true, "shadow_log": "shadow.csv",
       "target": {"kind": "kubernetes", "resource": "deployments/api", "kubeconfig": ")" +
-                                                   kc + R"("},
+                         kc + R"("},
       "minReplicas": 2, "maxReplicas": 20,
       "signals": {"cpu": {"source": "kubernetes", "query": "pods", "resource": "deployments/api",
                           "metric": "cpu", "kubeconfig": ")" +
-                                                   kc + R"("}}}],
+                         kc + R"("}}}],
     "state_file": "state.json"})");
   server.control("DELETE", "/__test/requests");
   // The live count, set on the server before each tick.
@@ -175,7 +177,7 @@ TEST_CASE("shadow on Kubernetes: reads the scale subresource and pods, never wri
   CHECK(parse_json(dep.body).find("spec")->find("replicas")->as_int() == 7);
 
   // Each tick beside the live count it read. HPA wants ceil(2 pods x 180 / 70) = 6; from the
-  // live 2 the legacy limit allows 4, then 6 from its own 4 (live 5), then it stays at 6.
+  // live 2 the legacy limit allows 4; from the live 5 (limit 10), 6; then it stays at 6.
   const auto rows = read_rows(dir.path() / "shadow.csv");
   REQUIRE(rows.size() == 4);
   const std::int64_t shadow[] = {4, 6, 6, 6};
@@ -195,29 +197,30 @@ TEST_CASE("shadow on Kubernetes: reads the scale subresource and pods, never wri
   CHECK(has(metrics, "luascale_actuation_errors_total{policy=\"api\"} 0\n"));
 
   // 15 minutes a tick: shadow (4 + 6 + 6 + 6) x 0.25 h = 5.5, live (2 + 5 + 9 + 7) x 0.25 = 5.75;
-  // higher twice (by 2, 1), lower twice (by 3, 1).
+  // higher twice (by 2, 1: 0.75 replica-hours), lower twice (by 3, 1: 1.00).
   const std::string out = shadow_report(dir.path() / "shadow.csv", dir.path() / "report.html");
   CAPTURE(out);
-  CHECK(table_row(out, "api") ==
-        std::vector<std::string>{"api", "1.0h", "4", "4", "100.0%", "50.0%", "50.0%", "1.50", "2",
-                                 "2.00", "3", "5.50", "5.75", "-0.25", "-4.3%"});
+  CHECK(table_row(out, "api") == std::vector<std::string>{"api", "1.0h", "4", "4", "100.0%",
+                                                          "50.0%", "50.0%", "1.50", "2", "2.00",
+                                                          "3", "5.50", "5.75", "-0.25", "-4.3%"});
   CHECK(has(out, "it would have saved 0.25 replica-hours (-4.3% against live)"));
   const std::string html = read_file(dir.path() / "report.html");
   CHECK(has(html, "<td>-0.25 replica-hours (-4.3 %): would have saved</td>"));
-  CHECK(has(html, "<td>0.50 replica-hours</td>"));  // what it would have cost while higher
+  CHECK(has(html, "<td>0.75 replica-hours</td>"));  // what it would have cost while higher
   CHECK(has(html, "<td>1.00 replica-hours</td>"));  // what it would have saved while lower
 }
 
 TEST_CASE("shadow on an Auto Scaling group: Describe calls only, never SetDesiredCapacity") {
   AwsTestServer server;
   server.control("groups", R"([{"name": "workers", "min": 1, "max": 20, "desired": 2}])");
-  server.control("credentials",
-                 R"([{"access_key_id": "AKIASHADOWEXAMPLE", "secret_access_key": "shadow/secret"}])");
+  server.control(
+      "credentials",
+      R"([{"access_key_id": "AKIASHADOWEXAMPLE", "secret_access_key": "shadow/secret"}])");
   server.control("metric", R"({"value": 73})");
   ::setenv("AWS_ACCESS_KEY_ID", "AKIASHADOWEXAMPLE", 1);
   ::setenv("AWS_SECRET_ACCESS_KEY", "shadow/secret", 1);
-  for (const char* v : {"AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_ENDPOINT_URL",
-                        "AWS_ENDPOINT_URL_AUTO_SCALING"})
+  for (const char* v :
+       {"AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_AUTO_SCALING"})
     ::unsetenv(v);
   TempDir dir;
   dir.write("per_node.lua", R"(return { decide = function(ctx)
@@ -225,15 +228,16 @@ TEST_CASE("shadow on an Auto Scaling group: Describe calls only, never SetDesire
   if not load then return nil end
   return { nodes = math.ceil(load / 10), reason = "load " .. load }
 end })");
-  const auto config = dir.write("config.json", R"({"policies": [{
+  const auto config =
+      dir.write("config.json", R"({"policies": [{
       "name": "workers", "script": "per_node.lua", "interval": "15m",
       "shadow": true, "shadow_log": "shadow.csv",
       "target": {"kind": "aws-asg", "group": "workers", "region": "us-east-1",
-                 "endpoint": ")" + server.url() + R"("},
+                 "endpoint": ")" + server.url() +
+                                   R"("},
       "minReplicas": 1, "maxReplicas": 50,
       "signals": {"load": {"source": "http-json", "url": ")" +
-                                                   server.url() +
-                                                   R"(/_control/metric", "pointer": "/value"}}}]})");
+                                   server.url() + R"(/_control/metric", "pointer": "/value"}}}]})");
   // (live desired capacity set on the group before the tick, load)
   const std::pair<int, int> steps[] = {{2, 73}, {6, 73}, {10, 73}, {10, 30}};
   std::string metrics;
@@ -260,7 +264,8 @@ end })");
   }
   CHECK(describes >= 4);
 
-  // ceil(73 / 10) = 8 nodes: from the live 2 the legacy limit allows 4, then 8; at load 30, 3.
+  // ceil(73 / 10) = 8 nodes: from the live 2 the legacy limit allows 4, from the live 6, 8; at
+  // load 30, 3.
   const auto rows = read_rows(dir.path() / "shadow.csv");
   REQUIRE(rows.size() == 4);
   const std::int64_t shadow[] = {4, 8, 8, 3};
@@ -274,8 +279,7 @@ end })");
   }
   CHECK(has(metrics, "luascale_shadow_desired_replicas{policy=\"workers\"} 3\n"));
   CHECK(has(metrics, "luascale_current_replicas{policy=\"workers\"} 10\n"));
-  CHECK(has(metrics,
-            "luascale_shadow_ticks_total{policy=\"workers\",comparison=\"higher\"} 2\n"));
+  CHECK(has(metrics, "luascale_shadow_ticks_total{policy=\"workers\",comparison=\"higher\"} 2\n"));
   CHECK(has(metrics, "luascale_shadow_ticks_total{policy=\"workers\",comparison=\"lower\"} 2\n"));
 
   // Shadow (4 + 8 + 8 + 3) x 0.25 h = 5.75, live (2 + 6 + 10 + 10) x 0.25 = 7; higher by 2, 2;
@@ -287,5 +291,5 @@ end })");
                                  "2", "4.50", "7", "5.75", "7.00", "-1.25", "-17.9%"});
   const std::string html = read_file(dir.path() / "report.html");
   CHECK(has(html, "<td>-1.25 replica-hours (-17.9 %): would have saved</td>"));
-  CHECK(has(html, "<th><a href=\"#policy-1\">workers (live)</a></th>"));
+  CHECK(has(html, "<th><a href=\"#policy-1\">workers (live)</a>"));  // the replay table
 }

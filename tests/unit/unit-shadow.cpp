@@ -1,5 +1,5 @@
-// Shadow mode with in-process fakes: the target is read and never written, the guardrails follow
-// the count the policy would have set (across restarts too), a paused target pauses the shadow,
+// Shadow mode with in-process fakes: the target is read and never written, the guardrails weigh
+// the observed count and its changes (across restarts too), a paused target pauses the shadow,
 // the shadow log (an owned file: header, rotation, refusals) and its reading, the comparison's
 // figures, /metrics and /decisions, and `luascale shadow-report`.
 #include <doctest/doctest.h>
@@ -108,16 +108,14 @@ std::vector<std::string> table_row(const std::string& text, const std::string& f
 
 }  // namespace
 
-TEST_CASE("shadow: the target is read, never written; the guardrails follow the would-be count") {
+TEST_CASE("shadow: the target is read, never written; the guardrails weigh the observed count") {
   reset();
   TempDir dir;
   dir.write("p.lua", kPolicy);
   dir.write("c.json", shadow_config());
-  g.values["q"] = 100;  // the script wants 10
-  g.replicas = 3;
   // (time offset, live count set underneath before the tick, queue)
   const std::vector<std::tuple<double, std::int64_t, double>> steps = {
-      {0, 3, 100}, {30, 4, 100}, {61, 2, 100}, {91, 2, 100}, {122, 12, 100}, {152, 12, 10}};
+      {0, 3, 100}, {30, 3, 100}, {61, 6, 100}, {91, 6, 100}, {122, 6, 100}, {152, 12, 10}};
   std::string metrics, decisions;
   {
     VirtualRun run(dir, "127.0.0.1:0");
@@ -131,14 +129,16 @@ TEST_CASE("shadow: the target is read, never written; the guardrails follow the 
     metrics = serve_get(run.io, run.runner->listen_address(), "/metrics");
     decisions = run.runner->decisions_json("work");
   }
-  CHECK(g.applies == 0);      // nothing was ever written
-  CHECK(g.replicas == 12);    // the live count is what the test last set
+  CHECK(g.applies == 0);    // nothing was ever written
+  CHECK(g.replicas == 12);  // the live count is what the test last set
   const auto rows = read_rows(dir.path() / "shadow.csv");
   REQUIRE(rows.size() == 6);
-  // From 3, +2 a minute: 5; 5 again (the +2 at t0 is still in its minute: from the would-be 5, not
-  // the live 4, whose limit would be 4 with that event or 6 without); 7; 7; 9; then down 1 from
-  // the count at the minute's start (9 - 2 = 7): 6.
-  const std::int64_t want_shadow[] = {5, 5, 7, 7, 9, 6};
+  // The script wants 10, then 1. Each limit counts from the live count, less the changes of the
+  // live count within the policy's period (the scale events a live policy would have made):
+  // 3 + 2 = 5, twice; at 61 s the live 6 (+3 just now: the period started at 3, so 5) is kept;
+  // at 91 s the +3 is still in its minute: 6; at 122 s it is not: 6 + 2 = 8; at 152 s the live
+  // 12 (+6 just now) may go down 1 from the period's start, 12 - 6 = 6: 5.
+  const std::int64_t want_shadow[] = {5, 5, 6, 6, 8, 5};
   const char* want_rule[] = {"scaleUpLimit", "scaleUpLimit", "scaleUpLimit",
                              "scaleUpLimit", "scaleUpLimit", "scaleDownLimit"};
   for (std::size_t i = 0; i < rows.size(); ++i) {
@@ -156,24 +156,26 @@ TEST_CASE("shadow: the target is read, never written; the guardrails follow the 
     CHECK(rows[i].demand == std::get<2>(steps[i]));
   }
   // /metrics: the would-be and the live count side by side; no applied count.
-  CHECK(has(metrics, "luascale_shadow_desired_replicas{policy=\"work\"} 6\n"));
+  CHECK(has(metrics, "luascale_shadow_desired_replicas{policy=\"work\"} 5\n"));
   CHECK(has(metrics, "luascale_current_replicas{policy=\"work\"} 12\n"));
   CHECK(!has(metrics, "luascale_desired_replicas{policy=\"work\"}"));
-  CHECK(has(metrics, "luascale_shadow_ticks_total{policy=\"work\",comparison=\"higher\"} 4\n"));
-  CHECK(has(metrics, "luascale_shadow_ticks_total{policy=\"work\",comparison=\"lower\"} 2\n"));
-  CHECK(has(metrics, "luascale_shadow_ticks_total{policy=\"work\",comparison=\"same\"} 0\n"));
+  CHECK(has(metrics, "luascale_shadow_ticks_total{policy=\"work\",comparison=\"higher\"} 3\n"));
+  CHECK(has(metrics, "luascale_shadow_ticks_total{policy=\"work\",comparison=\"lower\"} 1\n"));
+  CHECK(has(metrics, "luascale_shadow_ticks_total{policy=\"work\",comparison=\"same\"} 2\n"));
   CHECK(has(metrics, "luascale_actuations_total{policy=\"work\"} 0\n"));
   CHECK(has(metrics, "luascale_shadow_log_errors_total 0\n"));
   CHECK(has(decisions, "\"shadow\": true"));
   CHECK(has(decisions, "\"current\": 12"));
-  CHECK(has(decisions, "\"desired\": 6"));
+  CHECK(has(decisions, "\"desired\": 5"));
 
-  // The would-be count and its scale events are persisted...
+  // The observed count and the changes seen are persisted...
   const Value saved = saved_policy(dir, "work");
   REQUIRE(saved.find("shadow"));
-  CHECK(saved.find("shadow")->find("replicas")->as_int() == 6);
-  // ...and a restart goes on from them: at t0 + 300 the minute is clear, so 6 - 1 = 5 (from the
-  // live 12 it would be 11). Its rows are appended to the same log.
+  CHECK(saved.find("shadow")->find("observed")->as_int() == 12);
+  // ...and a restart goes on from them: at t0 + 300 the live count is 10, a change of -2 from
+  // the 12 saved, so the period started at 12 and the limit is 11, above the live 10: 10 is
+  // kept (from a fresh history it would be 9). Its rows are appended to the same log.
+  g.replicas = 10;
   {
     VirtualRun run(dir);
     run.now = kT0 + 300;
@@ -184,14 +186,14 @@ TEST_CASE("shadow: the target is read, never written; the guardrails follow the 
   CHECK(g.applies == 0);
   const auto after = read_rows(dir.path() / "shadow.csv");
   REQUIRE(after.size() == 7);
-  CHECK(after[6].replicas == 5);
-  CHECK(after[6].live == 12);
+  CHECK(after[6].replicas == 10);
+  CHECK(after[6].live == 10);
   CHECK(after[6].bound_by == "scaleDownLimit");
   CHECK(read_file(dir.path() / "shadow.csv").rfind(kShadowLogHeader, 0) == 0);
 
   // The comparison over the first six ticks (30 s apart, the 31 s gaps too; the last tick counts
-  // one interval). Shadow: 5x30 + 5x31 + 7x30 + 7x31 + 9x30 + 6x30 = 1182 replica-seconds;
-  // live: 3x30 + 4x31 + 2x30 + 2x31 + 12x30 + 12x30 = 1056.
+  // one interval). Shadow: 5x30 + 5x31 + 6x30 + 6x31 + 8x30 + 5x30 = 1061 replica-seconds;
+  // live: 3x30 + 3x31 + 6x30 + 6x31 + 6x30 + 12x30 = 1089.
   ShadowAnalysisOptions ao;
   ao.to = kT0 + 152;
   ShadowAnalysis analysis(ao);
@@ -201,23 +203,23 @@ TEST_CASE("shadow: the target is read, never written; the guardrails follow the 
   const ShadowComparison& c = policies[0].comparison;
   CHECK(c.ticks == 6);
   CHECK(c.compared == 6);
-  CHECK(c.higher == 4);
-  CHECK(c.lower == 2);
-  CHECK(c.higher_seconds == 122);
-  CHECK(c.lower_seconds == 60);
-  CHECK(c.above_replica_seconds == 2 * 30 + 1 * 31 + 5 * 30 + 5 * 31);
-  CHECK(c.below_replica_seconds == 3 * 30 + 6 * 30);
-  CHECK(c.max_above == 5);
-  CHECK(c.max_below == 6);
-  CHECK(c.shadow_replica_seconds == 1182);
-  CHECK(c.live_replica_seconds == 1056);
-  CHECK(c.net_replica_hours() == doctest::Approx(126.0 / 3600));
-  CHECK(c.net_share() == doctest::Approx(126.0 / 1056));
-  CHECK(c.longest_apart_seconds == 182);
-  CHECK(policies[0].shadow.scale_ups == 2);    // 5 -> 7 -> 9
-  CHECK(policies[0].shadow.scale_downs == 1);  // 9 -> 6
-  CHECK(policies[0].live.scale_ups == 2);      // 3 -> 4, 2 -> 12
-  CHECK(policies[0].live.scale_downs == 1);    // 4 -> 2
+  CHECK(c.higher == 3);
+  CHECK(c.lower == 1);
+  CHECK(c.higher_seconds == 91);
+  CHECK(c.lower_seconds == 30);
+  CHECK(c.above_replica_seconds == 2 * 30 + 2 * 31 + 2 * 30);
+  CHECK(c.below_replica_seconds == 7 * 30);
+  CHECK(c.max_above == 2);
+  CHECK(c.max_below == 7);
+  CHECK(c.shadow_replica_seconds == 1061);
+  CHECK(c.live_replica_seconds == 1089);
+  CHECK(c.net_replica_hours() == doctest::Approx(-28.0 / 3600));
+  CHECK(c.net_share() == doctest::Approx(-28.0 / 1089));
+  CHECK(c.longest_apart_seconds == 61);        // 0 s to 61 s
+  CHECK(policies[0].shadow.scale_ups == 2);    // 5 -> 6 -> 8
+  CHECK(policies[0].shadow.scale_downs == 1);  // 8 -> 5
+  CHECK(policies[0].live.scale_ups == 2);      // 3 -> 6 -> 12
+  CHECK(policies[0].live.scale_downs == 0);
   CHECK(policies[0].shadow.bound_by.at("scaleUpLimit") == 5);
 
   // The command: the same figures as text, and the HTML report.
@@ -228,33 +230,46 @@ TEST_CASE("shadow: the target is read, never written; the guardrails follow the 
                           (dir.path() / "shadow.html").string() + " 2>&1";
   REQUIRE_MESSAGE(run_command(cmd, &out) == 0, out);
   CAPTURE(out);
-  // policy, span, ticks, compared, differed, higher, lower, mean-above (396/122), max-above,
-  // mean-below (270/60), max-below, shadow-h (1182/3600), live-h (1056/3600), net-h, net%.
-  const std::vector<std::string> want = {
-      "work",  "0.1h",  "6",    "6",    "100.0%",         "66.7%",          "33.3%",
-      "3.25",  "5",     "4.50", "6",    fmt(1182.0 / 3600), fmt(1056.0 / 3600), "+" + fmt(126.0 / 3600),
-      "+11.9%"};
+  // policy, span, ticks, compared, differed, higher, lower, mean-above (182/91), max-above,
+  // mean-below (210/30), max-below, shadow-h (1061/3600), live-h (1089/3600), net-h, net%.
+  const std::vector<std::string> want = {"work",
+                                         "0.1h",
+                                         "6",
+                                         "6",
+                                         "66.7%",
+                                         "50.0%",
+                                         "16.7%",
+                                         "2.00",
+                                         "2",
+                                         "7.00",
+                                         "7",
+                                         fmt(1061.0 / 3600),
+                                         fmt(1089.0 / 3600),
+                                         "-" + fmt(28.0 / 3600),
+                                         "-2.6%"};
   CHECK(table_row(out, "work") == want);
-  CHECK(has(out, "work: differed from the live count at 100.0% of 6 ticks (higher 66.7%, lower "
-                 "33.3%); it would have cost " +
-                     fmt(126.0 / 3600) + " replica-hours (+11.9% against live)"));
+  CHECK(has(out,
+            "work: differed from the live count at 66.7% of 6 ticks (higher 50.0%, lower "
+            "16.7%); it would have saved " +
+                fmt(28.0 / 3600) + " replica-hours (-2.6% against live)"));
   const std::string html = read_file(dir.path() / "shadow.html");
   CHECK(has(html, "<h2>Shadow vs live</h2>"));
   CHECK(has(html, "id=\"shadow-chart-0\""));
   CHECK(has(html, "<td>6 of 6</td>"));
-  CHECK(has(html, "<td>6 ticks (100.0 %), 0.05 h</td>"));  // differed: 182 s
-  CHECK(has(html, "<td>4 ticks (66.7 %), 0.03 h; by 3.25 replicas on average, at most 5</td>"));
-  CHECK(has(html, "<td>2 ticks (33.3 %), 0.02 h; by 4.50 replicas on average, at most 6</td>"));
-  CHECK(has(html, "<td>" + fmt(396.0 / 3600) + " replica-hours</td>"));  // cost, while higher
-  CHECK(has(html, "<td>" + fmt(270.0 / 3600) + " replica-hours</td>"));  // saved, while lower
-  CHECK(has(html, "<td>+" + fmt(126.0 / 3600) + " replica-hours (+11.9 %): would have cost</td>"));
-  CHECK(has(html, "<td>3 / 3</td>"));  // scale events, shadow / live
+  CHECK(has(html, "<td>4 ticks (66.7 %), 0.03 h</td>"));  // differed: 121 s
+  CHECK(has(html, "<td>3 ticks (50.0 %), 0.03 h; by 2.00 replicas on average, at most 2</td>"));
+  CHECK(has(html, "<td>1 ticks (16.7 %), 0.01 h; by 7.00 replicas on average, at most 7</td>"));
+  CHECK(has(html, "<td>" + fmt(182.0 / 3600) + " replica-hours</td>"));  // cost, while higher
+  CHECK(has(html, "<td>" + fmt(210.0 / 3600) + " replica-hours</td>"));  // saved, while lower
+  CHECK(has(html, "<td>-" + fmt(28.0 / 3600) + " replica-hours (-2.6 %): would have saved</td>"));
+  CHECK(has(html, "<td>3 / 2</td>"));                         // scale events, shadow / live
   CHECK(has(html, "<a href=\"#policy-1\">work (live)</a>"));  // the replay table, both counts
   CHECK(has(html, "class=\"chart replicas-chart\""));
   CHECK(has(html, "class=\"chart demand-chart\""));  // the queue, as the demand
+  CHECK(has(html, "luascale " LUASCALE_VERSION " shadow report</footer>"));
 }
 
-TEST_CASE("shadow: a paused live target pauses the shadow; it starts again from the live count") {
+TEST_CASE("shadow: a paused live target pauses the shadow; an unread target is not compared") {
   reset();
   TempDir dir;
   dir.write("p.lua", kPolicy);
@@ -273,9 +288,9 @@ TEST_CASE("shadow: a paused live target pauses the shadow; it starts again from 
     g.replicas = 0;
     run.tick(kT0 + 30);  // paused: nothing is decided
     g.replicas = 4;
-    run.tick(kT0 + 60);  // from the live 4 again: 8, not paused at 0
+    run.tick(kT0 + 60);  // from the live 4: 8
     g.fail_read = true;
-    run.tick(kT0 + 90);  // the target cannot be read: the would-be count holds, unrecorded live
+    run.tick(kT0 + 90);  // the target cannot be read: nothing to decide from, nor to compare
   }
   CHECK(g.applies == 0);
   const auto rows = read_rows(dir.path() / "shadow.csv");
@@ -286,7 +301,7 @@ TEST_CASE("shadow: a paused live target pauses the shadow; it starts again from 
   CHECK(rows[1].bound_by == "paused");
   CHECK(rows[2].replicas == 8);
   CHECK(rows[2].live == 4);
-  CHECK(rows[3].replicas == 8);
+  CHECK(!rows[3].replicas);
   CHECK(!rows[3].live);
   CHECK(!rows[3].ready);
   CHECK(rows[3].status == "error");
@@ -313,49 +328,55 @@ TEST_CASE("shadow: switching a policy between shadow and live starts a fresh gua
   shadow->add_signal("queue");
   shadow->signals().set_number(0, kT0, 70);
   DecisionRecord rec;
-  const std::int64_t from = shadow->shadow_current(3);
-  CHECK(from == 3);
-  shadow->tick(kT0, TargetState{3, 3, std::nullopt, std::nullopt}, rec, false, from);
-  shadow->shadow_done(kT0, from, rec);
-  CHECK(rec.desired == 6);  // max(2 x 3, 4)
-  CHECK(shadow->shadow_count() == 6);
-  CHECK(shadow->shadow_current(2) == 6);
+  shadow->observe_shadow(kT0, 3);
+  shadow->tick(kT0, TargetState{3, 3, std::nullopt, std::nullopt}, rec);
+  CHECK(rec.desired == 6);  // max(2 x 3, 4), from the observed 3
+  CHECK(shadow->observed() == 3);
+  CHECK(!shadow->guardrails().state().last_scale_time);  // nothing was scaled
+  // The live count moves underneath: a scale event the guardrails count.
+  shadow->observe_shadow(kT0 + 30, 5);
+  CHECK(shadow->observed() == 5);
+  CHECK(shadow->guardrails().state().last_scale_time == kT0 + 30);
+  // A pause and its end are not.
+  shadow->observe_shadow(kT0 + 60, 0);
+  shadow->observe_shadow(kT0 + 90, 5);
+  CHECK(shadow->guardrails().state().last_scale_time == kT0 + 30);
   const Value saved = parse_json(shadow->persisted_json(nullptr));
   REQUIRE(saved.find("shadow"));
-  CHECK(!saved.find("guardrails")->find("last_scale_time")->is_null());
+  CHECK(saved.find("shadow")->find("observed")->as_int() == 5);
 
   // The same policy, now actuating: ctx.state comes back, the guardrail history does not.
   auto live = PolicyRuntime::create(pc, &err);
   REQUIRE(live);
   std::vector<std::string> warnings;
-  REQUIRE(live->restore_state(saved, kT0 + 10, warnings, &err));
+  REQUIRE(live->restore_state(saved, kT0 + 100, warnings, &err));
   REQUIRE(warnings.size() == 1);
   CHECK(has(warnings[0], "saved by the policy in shadow mode"));
   CHECK(!live->guardrails().state().last_scale_time);
   CHECK(live->save_state().find("ctx_state")->find("ticks")->as_int() == 1);
   CHECK(!live->save_state().find("shadow"));
 
-  // Back in shadow mode, from its own state: the would-be count and history are restored.
+  // Back in shadow mode, from its own state: the observed count and history are restored.
   auto again = PolicyRuntime::create(pc, &err);
   REQUIRE(again);
   again->set_shadow(true);
   warnings.clear();
-  REQUIRE(again->restore_state(saved, kT0 + 10, warnings, &err));
+  REQUIRE(again->restore_state(saved, kT0 + 100, warnings, &err));
   CHECK(warnings.empty());
-  CHECK(again->shadow_count() == 6);
-  CHECK(again->guardrails().state().last_scale_time == kT0);
+  CHECK(again->observed() == 5);
+  CHECK(again->guardrails().state().last_scale_time == kT0 + 30);
   // A live policy's state restored in shadow mode: fresh history, with the warning.
   warnings.clear();
-  REQUIRE(again->restore_state(live->save_state(), kT0 + 10, warnings, &err));
+  REQUIRE(again->restore_state(live->save_state(), kT0 + 100, warnings, &err));
   CHECK(warnings.size() == 1);
-  CHECK(!again->shadow_count());
-  // A would-be count that is not a count rejects the entry.
+  CHECK(!again->observed());
+  // An observed count that is not a count rejects the entry.
   Value bad = saved;
   Value s = Value::object();
-  s.set("replicas", Value(-2));
+  s.set("observed", Value(-2));
   bad.set("shadow", s);
-  CHECK(!again->restore_state(bad, kT0 + 10, warnings, &err));
-  CHECK(has(err, "shadow.replicas"));
+  CHECK(!again->restore_state(bad, kT0 + 100, warnings, &err));
+  CHECK(has(err, "shadow.observed"));
 }
 
 TEST_CASE("shadow log: created with its header, appended to only while it is ours, rotated") {
@@ -438,7 +459,8 @@ TEST_CASE("shadow log: reading names the file and line; a line cut short is skip
   const std::string good = "1700000000,4,3,none,ok,p,decision,3,3,15,,\n";
   const auto cut = dir.write("cut.csv", head + good + "1700000015,4,3,no");
   CHECK(read_rows(cut).size() == 1);
-  const auto bad = dir.write("bad.csv", head + good + "1700000015,4,3,none,ok,p,decision,3,x,15,,\n");
+  const auto bad =
+      dir.write("bad.csv", head + good + "1700000015,4,3,none,ok,p,decision,3,x,15,,\n");
   const std::string why = bad.string() + ":3: column \"live\": not a count: \"x\"";
   CHECK_THROWS_WITH_AS(read_rows(bad), why.c_str(), ShadowLogError);
   const auto other = dir.write("other.csv", "timestamp,recommended,replicas\n");

@@ -143,7 +143,7 @@ TEST_CASE("replay and the live loop on a virtual clock make the same decision at
     CHECK(sum.holds > 0);
     CHECK(sum.bound_by.count("fallback") == 1);
     CHECK(sum.bound_by.count("scaleDownStabilization") == 1);
-    for (const auto& p : series.points()) times.push_back(p.time);
+    for (const auto& b : series.buckets()) times.push_back(b.time);
   }
   REQUIRE(times.size() > 300);
 

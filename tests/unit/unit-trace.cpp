@@ -50,8 +50,12 @@ TEST_CASE("CSV errors name file and line") {
   CHECK(error_of("timestamp,cpu\n1,2\n2,abc\n") ==
         "t.csv:3: column \"cpu\": not a number: \"abc\"");
   CHECK(error_of("timestamp,cpu\n1,2\n2,3,4\n") == "t.csv:3: expected 2 fields, found 3");
-  CHECK(error_of("timestamp,cpu\n10,2\n5,3\n")
-            .find("t.csv:3: timestamp 1970-01-01T00:00:05Z goes backwards") == 0);
+  CHECK(error_of("timestamp,cpu\n10,2\n5,3\n") ==
+        "t.csv:3: timestamp 1970-01-01T00:00:05Z goes back in time (line 2 has "
+        "1970-01-01T00:00:10Z)");
+  // A repeated time is refused too, naming both lines (comments and blank lines count).
+  CHECK(error_of("timestamp,cpu\n10,2\n# note\n10,3\n") ==
+        "t.csv:4: timestamp 1970-01-01T00:00:10Z repeats line 2's (one row per time)");
   CHECK(error_of("timestamp,cpu\nyesterday,2\n").find("t.csv:2: bad timestamp \"yesterday\"") == 0);
   CHECK(error_of("timestamp,cpu\n1,2\n1e300,3\n").find("t.csv:3: bad timestamp \"1e300\"") == 0);
   CHECK(error_of("timestamp,cpu,cpu\n").find("t.csv:1: duplicate column \"cpu\"") == 0);
@@ -104,6 +108,8 @@ TEST_CASE("JSON Lines: numbers, structured values, growing columns, errors") {
             .find("t.jsonl:2: \"cpu\": expected a number") == 0);
   CHECK(error_of("{\"ts\": 1}\n{\"ts\": 2,\n", F::JsonLines).find("t.jsonl:2: invalid JSON") == 0);
   CHECK(error_of("[1]\n", F::JsonLines) == "t.jsonl:1: expected a JSON object per line");
+  CHECK(error_of("{\"ts\": 5}\n\n{\"ts\": 5}\n", F::JsonLines) ==
+        "t.jsonl:3: timestamp 1970-01-01T00:00:05Z repeats line 1's (one row per time)");
 }
 
 TEST_CASE("the bundled NASA trace streams completely") {

@@ -42,23 +42,13 @@ TEST_CASE("tune parameters: ranges, lists and errors") {
                     "--param nothing: expected NAME=LO:HI:STEP or NAME=V1,V2,...");
 }
 
-TEST_CASE("tune SLOs") {
-  auto s = parse_tune_slo("under=1%");
-  CHECK(s.metric == "under");
-  CHECK(s.limit == doctest::Approx(0.01));
-  CHECK(parse_tune_slo("flips<=20").limit == 20);
-  CHECK_THROWS_WITH(parse_tune_slo("latency=5"),
-                    "--slo latency=5: unknown metric 'latency' (under, under_seconds, flips, "
-                    "errors, shortfall, recover, scale_events)");
-}
-
 TEST_CASE(
     "the grid runs every setting in order and parallel equals serial and the best meets the SLO") {
   Config config = load_config(kConfig);
   TuneOptions t = options_for(kTrace);
   t.params = {parse_tune_param("params.metrics[0].target=50:90:20"),
               parse_tune_param("behavior.scaleDown.stabilizationWindowSeconds=0,300")};
-  t.slos = {parse_tune_slo("under=5%")};
+  t.slos = {parse_slo("under=5%")};
   t.jobs = 1;
   TuneResult serial = tune(config, t);
   REQUIRE(serial.runs.size() == 6);
@@ -242,7 +232,7 @@ TEST_CASE(
   TuneOptions t = options_for(kTrace);
   t.params = {parse_tune_param("params.metrics[0].target=40:90:5"),
               parse_tune_param("maxReplicas=4:20:2")};
-  t.slos = {parse_tune_slo("under=5%")};
+  t.slos = {parse_slo("under=5%")};
   t.jobs = 2;
   t.search = TuneSearch::Grid;
   TuneResult grid = tune(config, t);

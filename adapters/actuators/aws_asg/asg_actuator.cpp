@@ -11,8 +11,10 @@
 #include <map>
 
 #include "adapters/actuators/aws_asg/asg_api.hpp"
+#include "adapters/actuators/aws_asg/asg_node_groups.hpp"
 #include "adapters/net/aws/credentials.hpp"
 #include "adapters/net/aws/query_client.hpp"
+#include "adapters/net/aws/service_client.hpp"
 #include "adapters/net/http_client.hpp"
 #include "common/time/timestamp_text.hpp"
 #include "engine/core/units.hpp"
@@ -21,7 +23,7 @@ namespace luascale::aws {
 
 std::vector<ConfigKey> asg_target_keys(bool scheduled) {
   std::vector<ConfigKey> keys = {
-      {"group", "string", true, "Auto Scaling Group name"},
+      {"group", "string", scheduled, "Auto Scaling Group name"},
       {"region", "string", false, "AWS region; default AWS_REGION / AWS_DEFAULT_REGION / profile"},
       {"endpoint", "string", false,
        "endpoint URL; default AWS_ENDPOINT_URL_AUTO_SCALING / AWS_ENDPOINT_URL / regional"},
@@ -31,6 +33,11 @@ std::vector<ConfigKey> asg_target_keys(bool scheduled) {
       {"max_attempts", "number", false, "attempts per call for throttling/5xx (default 3)"},
       {"retry_backoff", "duration", false, "backoff base after throttling (default 1s)"},
   };
+  if (!scheduled) {
+    keys.push_back({"groups", "object", false,
+                    "node groups: {\"<decision group name>\": \"<Auto Scaling Group name>\"}, "
+                    "instead of group"});
+  }
   if (scheduled) {
     keys.push_back(
         {"time_zone", "string", false, "IANA TimeZone of the scheduled actions (default UTC)"});
@@ -100,8 +107,21 @@ std::string parse_asg_target(const Value& target, AsgTargetConfig* out) {
   str("plan_field", &out->plan_field);
   integer("max_actions", &out->max_actions, 1, 125);
   boolean("set_desired", &out->set_desired);
-  if (out->group.empty())
+  if (const Value* g = target.find("groups"); g && !g->is_null()) {
+    if (!g->is_object() || g->as_object().empty()) {
+      problems.push_back("target.groups: expected {\"<group name>\": \"<Auto Scaling Group>\"}");
+    } else {
+      for (const auto& [name, asg] : g->as_object()) {
+        if (!asg.is_string() || asg.as_string().empty())
+          problems.push_back("target.groups." + name + ": expected an Auto Scaling Group name");
+        else
+          out->node_groups.emplace_back(name, asg.as_string());
+      }
+    }
+    if (!out->group.empty()) problems.push_back("target: give group or groups, not both");
+  } else if (out->group.empty()) {
     problems.push_back("target.group: the Auto Scaling Group name is required");
+  }
   if (out->plan_field != "desired" && out->plan_field != "min") {
     problems.push_back("target.plan_field: expected \"desired\" or \"min\"");
   }
@@ -420,6 +440,17 @@ class AsgActuator final : public Actuator, public PlanPublisher {
 std::unique_ptr<Actuator> make_asg_actuator(AdapterContext& ctx, const std::string& policy,
                                             AsgTargetConfig config, bool scheduled) {
   if (!config.env) config.env = process_environment();
+  if (!scheduled && config.config_error.empty() && !config.node_groups.empty()) {
+    // One actuator per node group's Auto Scaling Group, summed (asg_node_groups.hpp).
+    std::vector<std::pair<std::string, std::unique_ptr<Actuator>>> members;
+    for (const auto& [name, asg] : config.node_groups) {
+      AsgTargetConfig one = config;
+      one.group = asg;
+      one.node_groups.clear();
+      members.emplace_back(name, make_asg_actuator(ctx, policy, std::move(one), false));
+    }
+    return make_node_groups_actuator(std::move(members));
+  }
   auto core = std::make_shared<AsgCore>(ctx.io, config, policy);
   const std::string kind = scheduled ? "aws-asg-scheduled" : "aws-asg";
   if (!config.config_error.empty() || config.group.empty()) {
@@ -428,31 +459,29 @@ std::unique_ptr<Actuator> make_asg_actuator(AdapterContext& ctx, const std::stri
         (config.config_error.empty() ? "target.group is required" : config.config_error);
     return std::make_unique<AsgActuator>(core, scheduled);
   }
-  const std::string region = resolve_region(config.env, config.region);
-  if (region.empty()) {
-    core->setup_error = kind + " \"" + config.group +
-                        "\": no region (set target.region, AWS_REGION or AWS_DEFAULT_REGION)";
+  ServiceSettings settings;
+  settings.region = config.region;
+  settings.endpoint = config.endpoint;
+  settings.profile = config.profile;
+  settings.timeout = config.timeout;
+  settings.max_attempts = config.max_attempts;
+  settings.retry_backoff = config.retry_backoff;
+  settings.env = config.env;
+  settings.now = config.now;
+  settings.jitter_seed = config.jitter_seed;
+  std::string error;
+  core->client =
+      make_service_client(ctx.io, std::make_shared<net::HttpClient>(ctx.io),
+                          {"Auto Scaling", "autoscaling", "autoscaling", "2011-01-01", ""},
+                          std::move(settings), &error);
+  if (!core->client) {
+    core->setup_error = kind + " \"" + config.group + "\": " +
+                        (error.rfind("no region", 0) == 0
+                             ? std::string("no region (set target.region, AWS_REGION or "
+                                           "AWS_DEFAULT_REGION)")
+                             : error);
     return std::make_unique<AsgActuator>(core, scheduled);
   }
-  auto http = std::make_shared<net::HttpClient>(ctx.io);
-  CredentialChainOptions cred_opts;
-  cred_opts.env = config.env;
-  cred_opts.profile = config.profile;
-  cred_opts.region = region;
-  cred_opts.now = config.now;
-  auto chain = CredentialChain::create(ctx.io, http, std::move(cred_opts));
-  QueryClientOptions q;
-  q.endpoint = resolve_endpoint(config.env, config.endpoint, "Auto Scaling", "autoscaling", region);
-  q.region = region;
-  q.signing_name = "autoscaling";
-  q.version = "2011-01-01";
-  q.timeout = config.timeout;
-  q.max_attempts = config.max_attempts;
-  q.throttle_base = config.retry_backoff;
-  q.transient_base = std::max(std::chrono::milliseconds(1), config.retry_backoff / 20);
-  q.seed = config.jitter_seed;
-  q.now = config.now;
-  core->client = QueryClient::create(ctx.io, http, chain, std::move(q));
   core->api = std::make_unique<AsgApi>(core->client);
   return std::make_unique<AsgActuator>(core, scheduled);
 }

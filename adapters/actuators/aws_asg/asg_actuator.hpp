@@ -22,6 +22,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "adapters/net/aws/aws_env.hpp"
@@ -32,7 +33,10 @@ namespace luascale::aws {
 
 // A target block {"kind": "aws-asg" | "aws-asg-scheduled", ...} parsed once.
 struct AsgTargetConfig {
-  std::string group;            // AutoScalingGroupName, required
+  std::string group;  // AutoScalingGroupName, required unless node_groups is set
+  // aws-asg only: a decision's node groups (its `groups`) and the Auto Scaling Group each one
+  // is, instead of `group` (target.groups); the target is their sum.
+  std::vector<std::pair<std::string, std::string>> node_groups;
   std::string region;           // "" = AWS_REGION / AWS_DEFAULT_REGION / shared config
   std::string endpoint;         // "" = AWS_ENDPOINT_URL_AUTO_SCALING / AWS_ENDPOINT_URL / regional
   std::string profile;          // "" = AWS_PROFILE / "default"

@@ -9,6 +9,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "adapters/net/aws/aws_json.hpp"
 #include "adapters/net/aws/aws_xml.hpp"
 #include "adapters/net/http_client.hpp"
 #include "adapters/net/url.hpp"
@@ -50,7 +51,9 @@ bool is_retryable(int status, std::string_view code) {
 
 struct QueryClient::Call {
   std::string action;
-  ParamList params;
+  ParamList params;       // Query protocol
+  std::string json_body;  // AWS JSON 1.0 (json = true)
+  bool json = false;
   QueryCallback done;
   int attempts = 0;
   bool refreshed_credentials = false;
@@ -86,6 +89,15 @@ void QueryClient::call(std::string action, ParamList params, QueryCallback done)
   attempt(std::move(c));
 }
 
+void QueryClient::call_json(std::string operation, std::string json_body, QueryCallback done) {
+  auto c = std::make_shared<Call>();
+  c->action = std::move(operation);
+  c->json_body = std::move(json_body);
+  c->json = true;
+  c->done = std::move(done);
+  attempt(std::move(c));
+}
+
 void QueryClient::attempt(std::shared_ptr<Call> call) {
   auto self = shared_from_this();
   credentials_->get([self, call](CredentialsOutcome creds) {
@@ -112,9 +124,16 @@ void QueryClient::send(std::shared_ptr<Call> call, const ResolvedCredentials& cr
   req.method = "POST";
   req.path = url->path;
   if (!url->query.empty()) req.query = parse_query(url->query);
-  req.headers = {{"Host", url->authority()},
-                 {"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"}};
-  req.body = encode_query(call->params);
+  if (call->json) {
+    req.headers = {{"Host", url->authority()},
+                   {"Content-Type", "application/x-amz-json-1.0"},
+                   {"X-Amz-Target", options_.json_target_prefix + "." + call->action}};
+    req.body = call->json_body;
+  } else {
+    req.headers = {{"Host", url->authority()},
+                   {"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"}};
+    req.body = encode_query(call->params);
+  }
   SigningParams sp;
   sp.region = options_.region;
   sp.service = options_.signing_name;
@@ -138,12 +157,14 @@ void QueryClient::send(std::shared_ptr<Call> call, const ResolvedCredentials& cr
   ++call->attempts;
   auto self = shared_from_this();
   http_->request(std::move(http_req), [self, call](net::HttpResult r) {
-    self->on_response(call, r.status, std::move(r.error), std::move(r.body));
+    const std::string* query_error = r.header("x-amzn-query-error");
+    self->on_response(call, r.status, std::move(r.error), std::move(r.body),
+                      query_error ? *query_error : std::string());
   });
 }
 
 void QueryClient::on_response(std::shared_ptr<Call> call, int status, std::string transport_error,
-                              std::string body) {
+                              std::string body, std::string query_error) {
   QueryOutcome out;
   out.attempts = call->attempts;
   out.status = status;
@@ -159,13 +180,20 @@ void QueryClient::on_response(std::shared_ptr<Call> call, int status, std::strin
     retryable = true;
     timeout = transport_error.rfind("timeout", 0) == 0;
   } else {
-    if (auto e = parse_error_response(body)) {
+    std::string query_code;  // the Query-protocol code a JSON service also names, if any
+    if (call->json) {
+      if (auto e = parse_json_error(body, query_error)) {
+        out.code = e->code;
+        out.message = e->message;
+        query_code = e->query_code;
+      }
+    } else if (auto e = parse_error_response(body)) {
       out.code = e->code;
       out.message = e->message;
       request_id = e->request_id;
     }
-    throttled = is_throttling_code(out.code);
-    retryable = is_retryable(status, out.code);
+    throttled = is_throttling_code(out.code) || (call->json && is_throttling_code(query_code));
+    retryable = is_retryable(status, out.code) || (call->json && is_retryable(status, query_code));
     out.error =
         (out.code.empty() ? std::string("HTTP ") + std::to_string(status)
                           : out.code + (out.message.empty() ? "" : ": " + out.message) + " (HTTP " +

@@ -1,7 +1,9 @@
-// adapters/net/aws/query_client.hpp — one AWS Query-protocol service (Auto Scaling, STS...):
-// form-encoded POST bodies signed with SigV4, ErrorResponse parsing, and the SDKs' "standard"
-// retry mode — throttling and transient errors retried with full-jitter exponential backoff,
-// bounded attempts and a shared retry token bucket so an outage never becomes a retry storm.
+// adapters/net/aws/query_client.hpp — one AWS service over its RPC protocol: the Query protocol
+// (Auto Scaling, STS, CloudWatch: form-encoded POST bodies, XML answers and ErrorResponse) or AWS
+// JSON 1.0 (SQS: a JSON body with X-Amz-Target, JSON answers and errors), each request signed
+// with SigV4, and the SDKs' "standard" retry mode — throttling and transient errors retried with
+// full-jitter exponential backoff, bounded attempts and a shared retry token bucket so an outage
+// never becomes a retry storm.
 #pragma once
 
 #include <chrono>
@@ -28,7 +30,9 @@ struct QueryClientOptions {
   std::string endpoint;      // "https://autoscaling.us-east-1.amazonaws.com" (path may follow)
   std::string region;        // signing region
   std::string signing_name;  // "autoscaling"
-  std::string version;       // "2011-01-01"
+  std::string version;       // Query protocol: "2011-01-01"
+  // AWS JSON 1.0: the X-Amz-Target prefix ("AmazonSQS" -> "AmazonSQS.GetQueueAttributes").
+  std::string json_target_prefix;
   std::chrono::milliseconds timeout{10000};  // per attempt, > 0
   int max_attempts = 3;                      // in total, >= 1
   // Full-jitter backoff: delay = rand[0,1) * min(base * 2^(retry-1), max_backoff).
@@ -46,7 +50,7 @@ struct QueryOutcome {
   std::string message;  // the AWS error Message
   int status = 0;       // last HTTP status, 0 when no response arrived
   int attempts = 0;     // requests sent
-  std::string body;     // the response XML on success
+  std::string body;     // the response body (XML or JSON) on success
 
   bool ok() const { return error.empty(); }
 };
@@ -69,6 +73,10 @@ class QueryClient : public std::enable_shared_from_this<QueryClient> {
   // the io_context. Retries as described above; ExpiredToken / RequestExpired refresh the
   // credentials and retry once.
   void call(std::string action, ParamList params, QueryCallback done);
+  // The same over AWS JSON 1.0: `operation` with a JSON object body, sent with
+  // X-Amz-Target: <json_target_prefix>.<operation>. Errors are read from the JSON body's
+  // "__type" and "message", and from the x-amzn-query-error header when the service sends one.
+  void call_json(std::string operation, std::string json_body, QueryCallback done);
 
   const QueryClientOptions& options() const { return options_; }
   int retry_tokens() const { return tokens_; }
@@ -80,7 +88,7 @@ class QueryClient : public std::enable_shared_from_this<QueryClient> {
   void attempt(std::shared_ptr<Call> call);
   void send(std::shared_ptr<Call> call, const ResolvedCredentials& creds);
   void on_response(std::shared_ptr<Call> call, int status, std::string transport_error,
-                   std::string body);
+                   std::string body, std::string query_error);
   void retry_later(std::shared_ptr<Call> call, bool throttled, bool timeout);
 
   boost::asio::io_context& io_;

@@ -18,10 +18,21 @@ local M = {}
 
 M.DEFAULT_TOLERANCE = 0.1
 
--- Quantity.MilliValue(): rounds up to the next milli-unit.
+-- Quantity.MilliValue(): rounds up to the next milli-unit. In floating point, so a usage near
+-- the int64 limit cannot wrap around (upstream's values are int64 milli-units already).
 local function milli(x)
-  return ceil(x * 1000 - 1e-7)
+  return ceil(x * 1000.0 - 1e-7)
 end
+
+-- Upstream saturates a proposal above int32 max to MaxInt32 (TestReplicaCalcScaleUpOverflow,
+-- TestExternalPerPodMetricReplicaOverflow) instead of wrapping; the engine then applies
+-- maxReplicas.
+local MAX_REPLICAS = 2147483647
+local function cap(n)
+  if n > MAX_REPLICAS then return MAX_REPLICAS end
+  return n
+end
+M.MAX_REPLICAS = MAX_REPLICAS
 
 -- Integer division with truncation toward zero (Go int64 division on non-negative values).
 local function idiv(a, b)
@@ -91,9 +102,9 @@ end
 local function value_core(usage, target, current, ready, tolerance)
   local up, down = tolerances(tolerance)
   local ratio = milli(usage) / milli(target)
-  if current == 0 then return ceil(ratio), ratio end
+  if current == 0 then return cap(ceil(ratio)), ratio end
   if ratio >= 1 - down and ratio <= 1 + up then return current, ratio end
-  return ceil(ratio * ready), ratio
+  return cap(ceil(ratio * ready)), ratio
 end
 
 -- External/Object AverageValue: proposal, ratio.
@@ -101,13 +112,14 @@ local function total_core(usage, target, status_replicas, tolerance)
   local up, down = tolerances(tolerance)
   local ratio = milli(usage) / (milli(target) * status_replicas)
   if ratio >= 1 - down and ratio <= 1 + up then return status_replicas, ratio end
-  return ceil(milli(usage) / milli(target)), ratio
+  return cap(ceil(milli(usage) / milli(target))), ratio
 end
 
 -- Splits a pod list in one pass: the ready pods' milli sums (usage, request) and count, and the
 -- missing and unready pods (lists, nil when there are none). Or nil, err for a malformed pod.
 local function scan(pods, need_request)
-  local su, sr, n, missing, unready = 0, 0, 0, nil, nil
+  -- Float sums: milli-values near the int64 limit add up without wrapping.
+  local su, sr, n, missing, unready = 0.0, 0.0, 0, nil, nil
   for i, pod in ipairs(pods) do
     if type(pod) ~= "table" then return nil, "pod " .. i .. " is not a table" end
     if need_request and (type(pod.request) ~= "number" or pod.request < 0) then
@@ -153,7 +165,7 @@ local function pods_core(pods, util, target, current, tolerance)
     if ratio >= 1 - down and ratio <= 1 + up then
       return current, ratio, ratio, ready_count, 0, n_unready
     end
-    return ceil(ratio * ready_count), ratio, ratio, ready_count, 0, n_unready
+    return cap(ceil(ratio * ready_count)), ratio, ratio, ready_count, 0, n_unready
   end
   -- Conservative re-check with the missing (and, on scale-up, unready) pods filled in:
   -- on scale-down a missing pod is at 100% of its request (the target on AverageValue), on
@@ -187,7 +199,7 @@ local function pods_core(pods, util, target, current, tolerance)
      (ratio < 1 and new_ratio > 1) or (ratio > 1 and new_ratio < 1) then
     return current, ratio, new_ratio, ready_count, n_missing, n_unready
   end
-  local new = ceil(new_ratio * n)
+  local new = cap(ceil(new_ratio * n))
   if (new_ratio < 1 and new > current) or (new_ratio > 1 and new < current) then
     return current, ratio, new_ratio, ready_count, n_missing, n_unready
   end
@@ -269,10 +281,21 @@ function M.value(usage, target, current, ready, tolerance)
   return proposal, { ratio = ratio, reason = value_reason(nil, usage, target, ratio) }
 end
 
--- A list summed for a Value metric: its numbers, or the pods' values (a missing one as 0).
+-- A list summed for a Value metric: its numbers, or the pods' values (a missing one as 0);
+-- saturating at the int64 limit as upstream's External sum does
+-- (TestReplicaCalcExternalMetricUsageOverflow).
+local MAXINT_SUM = 2.0 ^ 63
 local function sum_values(list)
   local sum = 0
-  for _, s in ipairs(list) do sum = sum + (type(s) == "table" and (s.value or 0) or s) end
+  for _, s in ipairs(list) do
+    local v = type(s) == "table" and (s.value or 0) or s
+    if math.type(sum) == "integer" and math.type(v) == "integer" and
+       (v > 0 and sum > math.maxinteger - v or v < 0 and sum < math.mininteger - v) then
+      sum = sum + 0.0  -- the integer sum would wrap: go on in floating point
+    end
+    sum = sum + v
+  end
+  if sum >= MAXINT_SUM then return math.maxinteger end
   return sum
 end
 
@@ -404,18 +427,18 @@ function M.replica(m, value, target, tolerance)
       end
       local current = target.replicas
       local x = value
-      local usage_m, target_m = ceil(x * 1000 - 1e-7), ceil(goal * 1000 - 1e-7)
+      local usage_m, target_m = ceil(x * 1000.0 - 1e-7), ceil(goal * 1000.0 - 1e-7)
       -- whole() of both (goal is a number > 0).
       local xi = x // 1 == x and x < 1e15 and (x > -1e15 or abs(x) < 1e15)
       local gi = goal // 1 == goal and goal < 1e15
       if per_pod then
         local ratio = usage_m / target_m
         if current == 0 then
-          proposal = ceil(ratio)
+          proposal = cap(ceil(ratio))
         elseif ratio >= 1 - down and ratio <= 1 + up then
           proposal = current
         else
-          proposal = ceil(ratio * (target.ready or current))
+          proposal = cap(ceil(ratio * (target.ready or current)))
         end
         return proposal, format(VALUE_N[xi][gi], name, x, goal, ratio)
       end
@@ -424,7 +447,7 @@ function M.replica(m, value, target, tolerance)
       if ratio >= 1 - down and ratio <= 1 + up then
         proposal = current
       else
-        proposal = ceil(usage_m / target_m)
+        proposal = cap(ceil(usage_m / target_m))
       end
       return proposal, format(TOTAL_N[xi][gi], name, x, goal, ratio)
     end

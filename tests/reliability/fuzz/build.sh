@@ -20,11 +20,13 @@ declare -A SOURCES=(
   [fuzz_json]="engine/core/value.cpp engine/core/value_json.cpp"
   [fuzz_trace_csv]="engine/replay/trace.cpp engine/core/value.cpp engine/core/value_json.cpp $TIME"
   [fuzz_trace_jsonl]="engine/replay/trace.cpp engine/core/value.cpp engine/core/value_json.cpp $TIME"
-  [fuzz_config]="engine/config/config.cpp engine/core/units.cpp engine/core/value.cpp engine/core/value_json.cpp"
+  [fuzz_config]="engine/config/config.cpp engine/core/suggest.cpp engine/core/units.cpp engine/core/value.cpp engine/core/value_json.cpp"
   [fuzz_resp]="adapters/sources/redis/resp.cpp"
   [fuzz_prometheus]="adapters/sources/prometheus/api_response.cpp adapters/common/body_text.cpp"
   [fuzz_kubernetes]="adapters/kubernetes/kube_parse.cpp engine/core/value.cpp engine/core/value_json.cpp $TIME"
   [fuzz_asg]="adapters/actuators/aws_asg/asg_parse.cpp adapters/net/aws/aws_xml.cpp adapters/net/ascii_text.cpp $TIME"
+  [fuzz_cloudwatch]="adapters/sources/cloudwatch/cloudwatch_parse.cpp adapters/net/aws/aws_xml.cpp adapters/net/ascii_text.cpp $TIME"
+  [fuzz_sqs]="adapters/sources/sqs/sqs_api.cpp adapters/net/aws/aws_json.cpp"
   [fuzz_cron]="$(cd "$SRC" && echo engine/lua/*.cpp) engine/signals/history.cpp engine/core/units.cpp engine/core/value.cpp engine/core/value_json.cpp $TIME"
 )
 EXTRA_LIBS=(-ldate-tz -lpugixml $(pkg-config --libs lua5.4))

@@ -21,6 +21,14 @@ function M.decide(ctx, p)
   if min and current < min and current > 0 then
     return { replicas = min, reason = "current below minReplicas" }
   end
+  -- behavior.scaleUp / scaleDown.tolerance in the config replace the policy's tolerance for
+  -- their direction, as they replace the controller's flag upstream.
+  local tolerance = p.tolerance
+  local tol_up, tol_down = t.scale_up_tolerance, t.scale_down_tolerance
+  if tol_up ~= nil or tol_down ~= nil then
+    local up, down = hpa.tolerances(tolerance)
+    tolerance = { scale_up = tol_up or up, scale_down = tol_down or down }
+  end
   local n, reason
   local first = metrics[1]
   if first ~= nil and metrics[2] == nil then
@@ -28,13 +36,13 @@ function M.decide(ctx, p)
     local sig = first.signal
     local v
     if sig then v = ctx:signal(sig) end
-    n, reason = hpa.replica(first, v, t, p.tolerance)
+    n, reason = hpa.replica(first, v, t, tolerance)
   else
     local values = {}
     for _, m in ipairs(metrics) do
       if m.signal and values[m.signal] == nil then values[m.signal] = ctx:signal(m.signal) end
     end
-    n, reason = hpa.replicas(metrics, values, t, p.tolerance)
+    n, reason = hpa.replicas(metrics, values, t, tolerance)
   end
   if n == nil then
     ctx:log("hpa: hold: " .. reason)
