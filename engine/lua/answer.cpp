@@ -1,6 +1,7 @@
 // engine/lua/answer.cpp — see answer.hpp.
 #include "engine/lua/answer.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdarg>
 #include <cstdio>
@@ -27,10 +28,11 @@ enum AnswerKey {
   kKeyValue,
   kKeyLo,
   kKeyHi,
-  kKeyCount = kKeyHi
+  kKeyGroups,
+  kKeyCount = kKeyGroups
 };
 const char* const kAnswerKeyNames[] = {nullptr, "replicas", "nodes", "reason", "plan", "forecast",
-                                       "time",  "capacity", "value", "lo",     "hi"};
+                                       "time",  "capacity", "value", "lo",     "hi",   "groups"};
 
 // Formats a bad answer's message into the policy's errbuf; always false.
 class AnswerError {
@@ -208,6 +210,39 @@ bool read_forecast(PolicyScript::Impl* h, lua_State* L, int answer, int keys, An
   return true;
 }
 
+// Reads groups = { [name] = count, ... } (string names of 1..64 bytes, at most kMaxGroups,
+// counts like replicas) into h->raw.groups, sorted by name.
+bool read_groups(PolicyScript::Impl* h, lua_State* L, int answer, int keys, AnswerError& fail) {
+  RawDecision& d = h->raw;
+  lua_rawgeti(L, keys, kKeyGroups);
+  lua_rawget(L, answer);
+  if (!lua_istable(L, -1))
+    return fail("decide returned groups = a %s; groups must be a table {name = count, ...}",
+                luaL_typename(L, -1));
+  const int table = lua_gettop(L);
+  lua_pushnil(L);
+  while (lua_next(L, table)) {
+    if (lua_type(L, -2) != LUA_TSTRING)
+      return fail("decide returned groups with a %s key; group names must be strings",
+                  luaL_typename(L, -2));
+    std::size_t len = 0;
+    const char* name = lua_tolstring(L, -2, &len);
+    if (len == 0 || len > 64)
+      return fail("decide returned a group name of %zu bytes; names have 1 to 64", len);
+    if (d.groups.size() >= kMaxGroups)
+      return fail("decide returned more than %zu groups", kMaxGroups);
+    CountValue c;
+    take_count(L, -1, c);
+    std::int64_t n = 0;
+    bool has = false;
+    if (!check_count(L, c, kKeyGroups, &n, &has, fail)) return false;
+    d.groups.push_back(GroupCount{std::string(name, len), n});
+    lua_pop(L, 1);
+  }
+  std::sort(d.groups.begin(), d.groups.end());
+  return true;
+}
+
 }  // namespace
 
 void intern_answer_keys(lua_State* L) {
@@ -224,6 +259,9 @@ void intern_answer_keys(lua_State* L) {
     *keys[k - kKeyReplicas] = lua_tostring(L, -1);  // alive as long as the key table
     lua_pop(L, 1);
   }
+  lua_rawgeti(L, -1, kKeyGroups);
+  h->groups_key = lua_tostring(L, -1);
+  lua_pop(L, 1);
   h->keys_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 }
 
@@ -237,6 +275,7 @@ bool read_answer(lua_State* L) {
   d.reason_len = 0;
   d.plan_n = 0;
   d.forecast.clear();
+  d.groups.clear();
   const int type = lua_type(L, answer);
   if (type == LUA_TNIL) return true;
   if (type != LUA_TTABLE)
@@ -250,7 +289,7 @@ bool read_answer(lua_State* L) {
   int reason_type = LUA_TNIL;
   const char* reason = nullptr;
   std::size_t reason_len = 0;
-  bool has_plan = false, has_forecast = false;
+  bool has_plan = false, has_forecast = false, has_groups = false;
   lua_pushnil(L);
   while (lua_next(L, answer)) {
     if (lua_type(L, -2) != LUA_TSTRING)
@@ -268,9 +307,12 @@ bool read_answer(lua_State* L) {
       has_plan = true;
     } else if (k == h->forecast_key) {
       has_forecast = true;
+    } else if (k == h->groups_key) {
+      has_groups = true;
     } else {
       return fail(
-          "decide returned unknown field '%s' (expected replicas, nodes, reason, plan, forecast)",
+          "decide returned unknown field '%s' (expected replicas, nodes, reason, plan, forecast, "
+          "groups)",
           k);
     }
     lua_pop(L, 1);
@@ -283,8 +325,26 @@ bool read_answer(lua_State* L) {
     if (has_forecast && !read_forecast(h, L, answer, keys, fail)) return false;
     lua_settop(L, answer);
   }
+  if (has_groups) {
+    lua_rawgeti(L, LUA_REGISTRYINDEX, h->keys_ref);
+    if (!read_groups(h, L, answer, lua_gettop(L), fail)) return false;
+    lua_settop(L, answer);
+  }
   if (!check_count(L, replicas, kKeyReplicas, &d.replicas, &d.has_replicas, fail)) return false;
   if (!check_count(L, nodes, kKeyNodes, &d.nodes, &d.has_nodes, fail)) return false;
+  if (has_groups) {
+    // The groups' sum is the node count; a `nodes` given beside them must agree.
+    std::int64_t sum = 0;
+    for (const auto& g : d.groups) sum += g.count;
+    if (sum > kMaxCount)
+      return fail("decide returned groups summing to %lld; counts must be <= 2147483647",
+                  static_cast<long long>(sum));
+    if (d.has_nodes && d.nodes != sum)
+      return fail("decide returned nodes = %lld but its groups sum to %lld",
+                  static_cast<long long>(d.nodes), static_cast<long long>(sum));
+    d.nodes = sum;
+    d.has_nodes = true;
+  }
   if (!d.has_replicas && !d.has_nodes)
     return fail("decide returned a table without replicas or nodes (return nil to hold)");
   if (reason_type != LUA_TNIL) {

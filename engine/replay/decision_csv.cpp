@@ -1,6 +1,7 @@
 // engine/replay/decision_csv.cpp — see decision_csv.hpp.
 #include "engine/replay/decision_csv.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 #include <cstring>
@@ -50,10 +51,12 @@ std::string csv_field(const std::string& s) {
   return out;
 }
 
-DecisionCsvWriter::DecisionCsvWriter(std::ostream& out) : out_(out) {
+DecisionCsvWriter::DecisionCsvWriter(std::ostream& out, bool demand_columns)
+    : out_(out), demand_columns_(demand_columns) {
   buf_.resize(kBlock);
   set_policy("");
-  out_ << "timestamp,recommended,replicas,bound_by,reason,policy,status,ready\n";
+  out_ << "timestamp,recommended,replicas,bound_by,reason,policy,status,ready"
+       << (demand_columns_ ? ",under,shortfall\n" : "\n");
 }
 
 DecisionCsvWriter::~DecisionCsvWriter() {
@@ -72,10 +75,11 @@ void DecisionCsvWriter::set_policy(const std::string& policy) {
   policy_field_ = csv_field(policy) + ',';
 }
 
-void DecisionCsvWriter::write(const DecisionRecord& rec, std::int64_t ready) {
-  // Numbers, names and separators take at most 160 bytes; the reason at most twice its length
-  // and its quotes; the policy field as it is.
-  const std::size_t most = 160 + 2 * rec.reason.size() + 2 + policy_field_.size();
+void DecisionCsvWriter::write(const DecisionRecord& rec, std::int64_t ready, int under,
+                              double shortfall) {
+  // Numbers, names, the demand columns and separators take at most 200 bytes; the reason at most
+  // twice its length and its quotes; the policy field as it is.
+  const std::size_t most = 200 + 2 * rec.reason.size() + 2 + policy_field_.size();
   if (len_ + most > buf_.size()) {
     flush();
     if (most > buf_.size()) buf_.resize(most);
@@ -101,6 +105,18 @@ void DecisionCsvWriter::write(const DecisionRecord& rec, std::int64_t ready) {
   p = put_text(p, status_name(rec.status));
   *p++ = ',';
   p = put_int(p, ready);
+  if (demand_columns_) {
+    *p++ = ',';
+    if (under >= 0) *p++ = under ? '1' : '0';
+    *p++ = ',';
+    if (shortfall == shortfall) {  // replicas: whole numbers, small
+      const double missing = std::clamp(shortfall, 0.0, 1e15);
+      if (is_exact_integer(missing))
+        p = put_int(p, static_cast<std::int64_t>(missing));
+      else
+        p += std::clamp(std::snprintf(p, 32, "%.6g", missing), 0, 31);
+    }
+  }
   *p++ = '\n';
   len_ = static_cast<std::size_t>(p - buf_.data());
 }
