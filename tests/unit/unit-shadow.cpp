@@ -465,6 +465,25 @@ TEST_CASE("shadow log: reading names the file and line; a line cut short is skip
   CHECK_THROWS_WITH_AS(read_rows(bad), why.c_str(), ShadowLogError);
   const auto other = dir.write("other.csv", "timestamp,recommended,replicas\n");
   CHECK_THROWS_WITH_AS(read_rows(other), doctest::Contains("not a shadow log"), ShadowLogError);
+  // `shadow-report` stops at the first bad line: the file and line on stderr, exit 1, no report.
+  std::string out;
+  CHECK(run_command(std::string(LUASCALE_BINARY) + " shadow-report " + bad.string() + " --report " +
+                        (dir.path() / "r.html").string() + " 2>&1",
+                    &out) == 1);
+  CHECK(has(out, why));
+  CHECK(!std::filesystem::exists(dir.path() / "r.html"));
+  const auto quote =
+      dir.write("quote.csv", head + "1700000000,4,3,none,\"open,p,decision,3,3,15,,\n");
+  CHECK(run_command(std::string(LUASCALE_BINARY) + " shadow-report " + quote.string() + " 2>&1",
+                    &out) == 1);
+  CHECK(has(out, quote.string() + ":2: malformed CSV (an unclosed quote)"));
+  const auto few = dir.write("few.csv", head + "1700000000,4,3\n");
+  CHECK_THROWS_WITH_AS(read_rows(few), doctest::Contains(":2: expected 12 columns, found 3"),
+                       ShadowLogError);
+  CHECK(run_command(std::string(LUASCALE_BINARY) + " shadow-report " +
+                        (dir.path() / "absent.csv").string() + " 2>&1",
+                    &out) == 1);
+  CHECK(has(out, "absent.csv: cannot read"));
   // Columns appended by a later version are ignored.
   const auto later = dir.write("later.csv", std::string(kShadowLogHeader) + ",extra\n" +
                                                 "1700000000,4,3,none,ok,p,decision,3,3,15,,,7\n");
