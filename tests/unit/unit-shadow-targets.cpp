@@ -1,8 +1,8 @@
 // Shadow mode against the Kubernetes and AWS Auto Scaling test servers, through the real
 // adapters and the real `luascale run` loop on a virtual clock, with the live count changed on
 // the server between ticks: no write ever reaches the server, every recorded tick carries the
-// live count of that tick, /metrics shows the would-be and the live count, and
-// `luascale shadow-report` gives the figures those ticks imply.
+// live count of that tick, the guardrails count the changes seen on the server, /metrics shows the
+// would-be and the live count, and `luascale shadow-report` gives the figures those ticks imply.
 #include <doctest/doctest.h>
 
 #include <stdlib.h>
@@ -236,6 +236,10 @@ end })");
                  "endpoint": ")" + server.url() +
                                    R"("},
       "minReplicas": 1, "maxReplicas": 50,
+      "behavior": {"scaleUp": {"stabilizationWindowSeconds": 0,
+                               "policies": [{"type": "Pods", "value": 3, "periodSeconds": 1800}]},
+                   "scaleDown": {"stabilizationWindowSeconds": 0,
+                                 "policies": [{"type": "Percent", "value": 100, "periodSeconds": 60}]}},
       "signals": {"load": {"source": "http-json", "url": ")" +
                                    server.url() + R"(/_control/metric", "pointer": "/value"}}}]})");
   // (live desired capacity set on the group before the tick, load)
@@ -264,32 +268,36 @@ end })");
   }
   CHECK(describes >= 4);
 
-  // ceil(73 / 10) = 8 nodes: from the live 2 the legacy limit allows 4, from the live 6, 8; at
-  // load 30, 3.
+  // ceil(73 / 10) = 8 nodes, then 3. Up 3 per 30 minutes, counted from the live count less the
+  // changes seen on the group within the period: from the live 2, 5; at the live 6 (+4 seen just
+  // now: the period started at 2, so 5) the live 6 is kept; at the live 10 it would go down to 8,
+  // then to 3.
   const auto rows = read_rows(dir.path() / "shadow.csv");
   REQUIRE(rows.size() == 4);
-  const std::int64_t shadow[] = {4, 8, 8, 3};
+  const std::int64_t shadow[] = {5, 6, 8, 3};
   for (int i = 0; i < 4; ++i) {
     CAPTURE(i);
     CHECK(rows[i].live == steps[i].first);
     CHECK(rows[i].ready == steps[i].first);
     CHECK(rows[i].replicas == shadow[i]);
+    CHECK(rows[i].bound_by == (i < 2 ? "scaleUpLimit" : "none"));
     CHECK(rows[i].recommended == (i < 3 ? 8 : 3));
     CHECK(rows[i].demand == steps[i].second);
   }
   CHECK(has(metrics, "luascale_shadow_desired_replicas{policy=\"workers\"} 3\n"));
   CHECK(has(metrics, "luascale_current_replicas{policy=\"workers\"} 10\n"));
-  CHECK(has(metrics, "luascale_shadow_ticks_total{policy=\"workers\",comparison=\"higher\"} 2\n"));
+  CHECK(has(metrics, "luascale_shadow_ticks_total{policy=\"workers\",comparison=\"higher\"} 1\n"));
+  CHECK(has(metrics, "luascale_shadow_ticks_total{policy=\"workers\",comparison=\"same\"} 1\n"));
   CHECK(has(metrics, "luascale_shadow_ticks_total{policy=\"workers\",comparison=\"lower\"} 2\n"));
 
-  // Shadow (4 + 8 + 8 + 3) x 0.25 h = 5.75, live (2 + 6 + 10 + 10) x 0.25 = 7; higher by 2, 2;
+  // Shadow (5 + 6 + 8 + 3) x 0.25 h = 5.5, live (2 + 6 + 10 + 10) x 0.25 = 7; higher by 3;
   // lower by 2, 7.
   const std::string out = shadow_report(dir.path() / "shadow.csv", dir.path() / "report.html");
   CAPTURE(out);
   CHECK(table_row(out, "workers") ==
-        std::vector<std::string>{"workers", "1.0h", "4", "4", "100.0%", "50.0%", "50.0%", "2.00",
-                                 "2", "4.50", "7", "5.75", "7.00", "-1.25", "-17.9%"});
+        std::vector<std::string>{"workers", "1.0h", "4", "4", "75.0%", "25.0%", "50.0%", "3.00",
+                                 "3", "4.50", "7", "5.50", "7.00", "-1.50", "-21.4%"});
   const std::string html = read_file(dir.path() / "report.html");
-  CHECK(has(html, "<td>-1.25 replica-hours (-17.9 %): would have saved</td>"));
+  CHECK(has(html, "<td>-1.50 replica-hours (-21.4 %): would have saved</td>"));
   CHECK(has(html, "<th><a href=\"#policy-1\">workers (live)</a>"));  // the replay table
 }
