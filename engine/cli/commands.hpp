@@ -78,6 +78,16 @@ struct RunOptionsCli {
 };
 int cmd_run(const RunOptionsCli& o);
 
+struct ShadowReportOptions {
+  std::vector<std::string> logs;      // shadow logs, oldest first (shadow.csv.1 shadow.csv)
+  std::vector<std::string> policies;  // --policy: only these (default: every one)
+  std::string from, to;               // timestamps bounding the ticks compared
+  std::string report;                 // --report: the HTML report file
+  std::string report_title;
+  std::string command_line;  // how luascale was invoked, for the report
+};
+int cmd_shadow_report(const ShadowReportOptions& o);
+
 struct TestOptions {
   std::vector<std::string> paths;
 };

@@ -156,11 +156,25 @@ int main(int argc, char** argv) {
   n->add_option("--seed", tune.seed, "Seed of the random sample (default 1)");
   n->add_flag("--quiet", tune.quiet, "No progress on stderr (no progress line on a terminal)");
 
+  ShadowReportOptions shadow;
+  auto* w = app.add_subcommand("shadow-report",
+                               "Compare what shadow policies would have set with the live counts, "
+                               "from the shadow logs `run` wrote; optionally as an HTML report");
+  w->add_option("logs", shadow.logs, "Shadow logs (CSV), oldest first: shadow.csv.1 shadow.csv")
+      ->required();
+  w->add_option("--policy", shadow.policies, "Only this policy (repeatable)");
+  w->add_option("--from", shadow.from, "Only ticks from this time (unix seconds or RFC 3339)");
+  w->add_option("--to", shadow.to, "Only ticks up to this time (unix seconds or RFC 3339)");
+  w->add_option("--report", shadow.report,
+                "Write a self-contained HTML report: shadow vs live, then the replay report's "
+                "summaries and charts of both counts");
+  w->add_option("--report-title", shadow.report_title, "Title of the HTML report");
+
   TestOptions test;
   auto* t = app.add_subcommand("test", "Run policy test files (*_test.lua)");
   t->add_option("paths", test.paths, "Test files or folders searched for *_test.lua")->required();
 
-  replay.command_line = shell_command_line(argc, argv);
+  replay.command_line = shadow.command_line = shell_command_line(argc, argv);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -174,6 +188,7 @@ int main(int argc, char** argv) {
     if (*t) return cmd_test(test);
     if (*n) return cmd_tune(tune);
     if (*u) return cmd_run(run);
+    if (*w) return cmd_shadow_report(shadow);
   } catch (const std::exception& ex) {
     std::cerr << "luascale: " << ex.what() << "\n";
     return 1;

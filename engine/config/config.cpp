@@ -247,9 +247,10 @@ PolicyConfig read_policy(Reader& r, const Value& p, std::size_t index, const std
   PolicyConfig pc;
   const std::string path = "policies[" + std::to_string(index) + "]";
   pc.key_path = path;
-  r.only_keys(p, path,
-              {"name", "script", "params", "interval", "target", "minReplicas", "maxReplicas",
-               "min", "max", "behavior", "cooldown", "fallback", "signals", "limits", "history"});
+  r.only_keys(
+      p, path,
+      {"name", "script", "params", "interval", "target", "minReplicas", "maxReplicas", "min", "max",
+       "behavior", "cooldown", "fallback", "signals", "limits", "history", "shadow", "shadow_log"});
   if (auto n = r.string(p, path, "name", true)) pc.name = *n;
   if (auto s = r.string(p, path, "script", true)) {
     pc.script_display = *s;
@@ -265,6 +266,15 @@ PolicyConfig read_policy(Reader& r, const Value& p, std::size_t index, const std
   if (auto d = r.duration(p, path, "history")) {
     pc.history_seconds = *d;
     pc.history_set = true;
+  }
+  if (auto s = r.boolean(p, path, "shadow")) pc.shadow = *s;
+  if (auto l = r.string(p, path, "shadow_log")) {
+    if (l->empty())
+      r.problem(path + ".shadow_log", "must name a file");
+    else if (!pc.shadow)
+      r.problem(path + ".shadow_log", "only a shadow policy records (set \"shadow\": true)");
+    else
+      pc.shadow_log = resolve(dir, *l);
   }
 
   // Target.

@@ -46,6 +46,10 @@ struct PolicyConfig {
   LuaLimits limits;
   std::string key_path;  // "policies[0]"; "" for a bare script
   bool bare = false;     // a script without a config: no guardrails; a replay starts it at 1
+  // Shadow mode (`run`): the target and signals are read, the policy decides, nothing is ever
+  // written; each tick's decision is recorded beside the live count (engine/shadow/).
+  bool shadow = false;
+  std::string shadow_log;  // where shadow ticks are appended (resolved); "" = not to a file
 };
 
 struct ServerConfig {

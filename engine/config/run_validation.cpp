@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "engine/shadow/shadow_log_writer.hpp"
+
 namespace luascale {
 std::string adapter_problem(const Config& cfg, const std::string& path, const std::exception& e) {
   if (const auto* o = dynamic_cast<const AdapterOptionError*>(&e))
@@ -39,6 +41,9 @@ RunValidation validate_for_run(const Config& cfg, const std::vector<SourceFactor
   boost::asio::io_context scratch;  // never run: adapters are built, not started
   AdapterContext actx{scratch, cfg.dir};
   for (const auto& pc : cfg.policies) {
+    if (pc.shadow && !pc.shadow_log.empty())
+      if (std::string why = ShadowLogWriter::check(pc.shadow_log); !why.empty())
+        out.problems.push_back(cfg.path + ": " + pc.key_path + ".shadow_log: " + why);
     const std::string tp = pc.key_path + ".target";
     if (pc.target.kind.empty()) {
       std::string kinds;

@@ -1,8 +1,8 @@
 // engine/config/run_validation.hpp — what `luascale run` needs of a loaded config beyond its
 // shape: every source and actuator built from its options (on a scratch io_context that never
-// runs, so nothing connects or starts), the listen address, the token file and the state file's
-// folder. `check` and `run` both ask this, so `check` refuses what `run` would refuse, with the
-// same message and key path.
+// runs, so nothing connects or starts), the listen address, the token file, the state file's
+// folder and each shadow policy's shadow log (a file luascale may append to). `check` and `run`
+// both ask this, so `check` refuses what `run` would refuse, with the same message and key path.
 #pragma once
 
 #include <string>

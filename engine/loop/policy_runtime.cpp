@@ -4,6 +4,7 @@
 #include <cmath>
 #include <filesystem>
 
+#include "engine/core/units.hpp"
 #include "engine/lua/lua_value.hpp"
 
 namespace luascale {
@@ -130,10 +131,31 @@ void PolicyRuntime::tick(double now, const TargetState& target, DecisionRecord& 
   rec.bound_by = r.bound_by;
 }
 
+void PolicyRuntime::observe_shadow(double now, std::int64_t observed) {
+  const GuardrailConfig& g = cfg_.guard;
+  // A pause (0 with minReplicas above 0) and its end are not scale events, as for a live policy.
+  auto paused = [&](std::int64_t n) { return g.enabled && n == 0 && g.min != 0; };
+  if (observed_ && *observed_ != observed && !paused(*observed_) && !paused(observed))
+    guard_.record_scale(now, *observed_, observed);
+  observed_ = observed;
+}
+
+namespace {
+
+// The persisted "shadow" entry: {"observed": N}, or {"observed": null} before the first tick.
+Value shadow_entry(const std::optional<std::int64_t>& count) {
+  Value s = Value::object();
+  s.set("observed", count ? Value(*count) : Value());
+  return s;
+}
+
+}  // namespace
+
 Value PolicyRuntime::save_state(std::string* error) const {
   Value v = Value::object();
   v.set("guardrails", guard_.state().to_value());
   v.set("ctx_state", script_->state(error));
+  if (shadow_) v.set("shadow", shadow_entry(observed_));
   return v;
 }
 
@@ -146,6 +168,10 @@ std::string PolicyRuntime::persisted_json(std::string* ctx_error) {
   out += to_json(guard_.state().to_value());
   out += ",\"ctx_state\":";
   out += last_ctx_json_.empty() ? "{}" : last_ctx_json_;
+  if (shadow_) {
+    out += ",\"shadow\":";
+    out += to_json(shadow_entry(observed_));
+  }
   out += '}';
   return out;
 }
@@ -156,8 +182,35 @@ bool PolicyRuntime::restore_state(const Value& v, double latest, std::vector<std
     if (error) *error = std::string("expected an object, not ") + v.kind_name();
     return false;
   }
+  // The last observed count of a state saved by a shadow policy.
+  std::optional<std::int64_t> observed;
+  const Value* sv = v.find("shadow");
+  if (sv && !sv->is_null()) {
+    const Value* n = sv->is_object() ? sv->find("observed") : nullptr;
+    if (!sv->is_object()) {
+      if (error) *error = std::string("shadow: expected an object, not ") + sv->kind_name();
+      return false;
+    }
+    if (n && !n->is_null()) {
+      if (!n->is_number() || !is_exact_integer(n->as_number()) || n->as_number() < 0 ||
+          n->as_number() > static_cast<double>(kMaxCount)) {
+        if (error) *error = "shadow.observed: not an integer in 0..2147483647";
+        return false;
+      }
+      observed = static_cast<std::int64_t>(n->as_number());
+    }
+  }
   GuardrailState g;
   std::vector<std::string> notes;
+  const bool saved_shadow = sv && !sv->is_null();
+  if (guardrails && saved_shadow != shadow_) {
+    notes.push_back(saved_shadow
+                        ? "saved by the policy in shadow mode; it now actuates: its guardrail "
+                          "history starts fresh (ctx.state is kept)"
+                        : "saved by the policy while it actuated; in shadow mode its guardrail "
+                          "history starts fresh (ctx.state is kept)");
+    guardrails = false;
+  }
   if (guardrails)
     if (const Value* gv = v.find("guardrails"); gv && !gv->is_null())
       if (!GuardrailState::restore(*gv, latest, g, notes, error)) return false;
@@ -174,7 +227,12 @@ bool PolicyRuntime::restore_state(const Value& v, double latest, std::vector<std
     if (!script_->set_state(*s, error)) return false;
     last_ctx_json_ = to_json(*s);
   }
-  if (guardrails) guard_.state() = std::move(g);
+  if (guardrails) {
+    guard_.state() = std::move(g);
+    observed_ = observed;
+  } else {
+    observed_.reset();
+  }
   warnings.insert(warnings.end(), notes.begin(), notes.end());
   return true;
 }

@@ -57,6 +57,20 @@ class PolicyRuntime {
     guard_.record_scale(now, from, to);
   }
 
+  // Shadow mode. A shadow policy never writes its target; its guardrails decide as if it were
+  // live, from the observed count: the target's count as read is their current count (rate
+  // limits, min/max, pause and fallback act on it), and the scale events they count
+  // (cooldown, rate-limit periods) are the changes of the observed count between ticks,
+  // whoever made them. Called at each shadow tick that read the target, before tick().
+  void observe_shadow(double now, std::int64_t observed);
+  // The observed count of the last shadow tick that read the target; unset before it.
+  std::optional<std::int64_t> observed() const { return observed_; }
+  // Marks this runtime as a shadow policy's: its persisted state carries "shadow" (the last
+  // observed count), and restoring a state saved in the other mode starts a fresh guardrail
+  // history.
+  void set_shadow(bool on) { shadow_ = on; }
+  bool shadow() const { return shadow_; }
+
   // Persisted state: guardrails history + ctx.state.
   Value save_state(std::string* error = nullptr) const;
   // The same as compact JSON text, for `run`'s state file: the guardrails' history always, and
@@ -68,7 +82,9 @@ class PolicyRuntime {
   // `warnings`), and a ctx.state that a save could convert back (an object or array, at most
   // 100,000 values, 64 levels). False + *error naming the field when the entry cannot be used;
   // nothing is restored then. `guardrails` false restores ctx.state alone (a new target starts a
-  // fresh guardrail history).
+  // fresh guardrail history). A state saved in the other mode (shadow or not: the "shadow" key)
+  // restores ctx.state alone too, with a warning: a shadow policy's history is of scale events
+  // the policy never made, a live policy's of scales it made.
   bool restore_state(const Value& v, double latest, std::vector<std::string>& warnings,
                      std::string* error, bool guardrails = true);
 
@@ -87,6 +103,8 @@ class PolicyRuntime {
   EvalOutcome out_;  // reused by tick()
   std::size_t attached_count_ = 0;
   std::string last_ctx_json_;  // the last ctx.state converted (or restored), compact JSON
+  bool shadow_ = false;
+  std::optional<std::int64_t> observed_;  // shadow mode: the count the last tick read
 };
 
 // The display path of a script for messages: relative to the working directory when below it.

@@ -7,6 +7,7 @@
 
 #include "engine/core/units.hpp"
 #include "engine/loop/run_log.hpp"
+#include "engine/shadow/shadow_log.hpp"
 
 namespace luascale {
 
@@ -82,6 +83,12 @@ class PolicyTask::LiveTarget final : public Actuator {
   void apply(std::int64_t desired, const ActuationInfo& info,
              std::function<void(ApplyOutcome)> done) override {
     auto self = task_.shared_from_this();
+    if (task_.cfg.shadow) {  // the tick never asks; should it ever, the target stays untouched
+      ApplyOutcome out;
+      out.error = "a shadow policy never writes its target";
+      asio::post(self->strand, [done = std::move(done), out = std::move(out)] { done(out); });
+      return;
+    }
     task_.actuator_->apply(desired, info, [self, done = std::move(done)](ApplyOutcome out) {
       asio::post(self->strand,
                  [self, done, out = std::move(out)]() mutable { done(std::move(out)); });
@@ -98,7 +105,9 @@ PolicyTask::PolicyTask(TaskHost& host, asio::io_context& io, PolicyConfig c,
       rt(std::move(runtime)),
       strand(asio::make_strand(io)),
       host_(host),
-      timer_(strand) {}
+      timer_(strand) {
+  rt->set_shadow(cfg.shadow);
+}
 
 PolicyTask::~PolicyTask() = default;
 
@@ -122,11 +131,17 @@ void PolicyTask::start(double jitter_fraction, std::mt19937_64& rng,
   live_target_ = std::make_unique<LiveTarget>(*this);
   tick_ = std::make_unique<PolicyTick>(*rt, *live_target_, *this);
   tick_->set_timed(true);
+  tick_->set_shadow(cfg.shadow);
   tick_->set_write_gate([this](std::string* why) { return may_write(why); });
   for (std::size_t i = 0; i < signals.size(); ++i) {
     signals[i].live = std::make_unique<LiveSource>(*this, i);
     tick_->add_source(signals[i].slot, *signals[i].live);
   }
+  if (cfg.shadow && !first_due)
+    log_event("info", cfg.name, "shadow",
+              "shadow mode: the target is read, never written" +
+                  (cfg.shadow_log.empty() ? std::string(" (no shadow_log: ticks are not recorded)")
+                                          : "; ticks recorded in " + cfg.shadow_log));
   const RunOptions& opts = host_.run_options();
   if (opts.manual_ticks) return;
   std::uniform_real_distribution<double> d(0,
@@ -194,6 +209,10 @@ void PolicyTask::inherit(PolicyTask& old) {
   recommended = old.recommended;
   desired = old.desired;
   current = old.current;
+  shadow_desired = old.shadow_desired;
+  shadow_higher = old.shadow_higher;
+  shadow_lower = old.shadow_lower;
+  shadow_same = old.shadow_same;
   last_decision_time = old.last_decision_time;
   recent = old.recent;
   last_error = old.last_error;
@@ -265,11 +284,46 @@ bool PolicyTask::may_write(std::string* why) {
   return true;
 }
 
+void PolicyTask::record_shadow(const TickRecord& t) {
+  // Only the leader records: instances on standby would repeat its ticks.
+  if (cfg.shadow_log.empty() || !host_.leader()) return;
+  const DecisionRecord& rec = t.decision;
+  const bool read = !t.read_failed;
+  ShadowRow row;
+  row.time = rec.time;
+  row.recommended = rec.recommended;
+  if (read) row.replicas = rec.desired;
+  row.bound_by = bound_by_name(rec.bound_by);
+  row.reason = rec.reason;
+  row.policy = cfg.name;
+  row.status = status_name(rec.status);
+  if (read) {
+    row.ready = t.ready;
+    row.live = rec.current;
+  }
+  row.interval = cfg.interval_seconds;
+  if (!shadow_demand.empty()) {
+    row.demand_signal = shadow_demand;
+    std::lock_guard<std::mutex> lock(mu);
+    for (const Signal& s : signals)
+      if (s.name == shadow_demand && s.value && s.last_error.empty()) row.demand = *s.value;
+  }
+  host_.shadow_append(cfg.shadow_log, shadow_log_line(row));
+}
+
 void PolicyTask::tick_done(TickRecord& t) {
   DecisionRecord& rec = t.decision;
   const bool read = !t.read_failed;
-  const bool scaled = read && rec.desired != rec.current;  // an actuation changed the count
-  std::string signal_failure;                              // the first failed signal and its error
+  // An actuation changed the count (a shadow tick changes none).
+  const bool scaled = !t.shadow && read && rec.desired != rec.current;
+  // A shadow tick whose decision is not the previous one's (logged, and saved at once).
+  std::optional<std::int64_t> shadow_before;
+  if (t.shadow) {
+    std::lock_guard<std::mutex> lock(mu);
+    shadow_before = shadow_desired;
+  }
+  const bool shadow_moved = t.shadow && read && shadow_before != rec.desired;
+  std::string signal_failure;  // the first failed signal and its error
   std::vector<std::pair<std::string, std::string>> failed_signals;
   for (std::size_t i = 0; i < signals.size(); ++i)
     if (!t.signal_errors[i].empty()) {
@@ -290,7 +344,7 @@ void PolicyTask::tick_done(TickRecord& t) {
   // The persisted form is rebuilt after a scale (so the scale event reaches the state file at
   // once) and otherwise at most every 10 s: converting a long recommendation history on every
   // tick of every policy would cost more than the evaluations themselves.
-  const bool refresh = scaled || rec.time - last_snapshot_ >= 10 || !saved_state;
+  const bool refresh = scaled || shadow_moved || rec.time - last_snapshot_ >= 10 || !saved_state;
   if (refresh) {
     snapshot();
     last_snapshot_ = rec.time;
@@ -328,7 +382,14 @@ void PolicyTask::tick_done(TickRecord& t) {
       ++scale_events[{rec.desired > rec.current ? "up" : "down", bound_by_name(rec.bound_by)}];
     if (rec.recommended) recommended = rec.recommended;
     if (read) {  // a target that could not be read has no known count
-      desired = rec.desired;
+      if (t.shadow) {
+        shadow_desired = rec.desired;
+        ++(rec.desired > rec.current   ? shadow_higher
+           : rec.desired < rec.current ? shadow_lower
+                                       : shadow_same);
+      } else {
+        desired = rec.desired;
+      }
       current = rec.current;
     }
     last_decision_time = rec.time;
@@ -347,6 +408,11 @@ void PolicyTask::tick_done(TickRecord& t) {
               rec.reason + (!read    ? " (the target is left as it is)"
                             : scaled ? ""
                                      : " (holding " + std::to_string(rec.desired) + ")"));
+  if (shadow_moved)
+    log_event("info", cfg.name, "shadow",
+              "would set " + std::to_string(rec.desired) + " (" + bound_by_name(rec.bound_by) +
+                  "), live " + std::to_string(rec.current) + ": " + rec.reason);
+  if (t.shadow) record_shadow(t);
   if (scaled)  // every change of count, whatever rule made it (fallback included)
     log_event("info", cfg.name, "scaled",
               "scaled " + std::to_string(rec.current) + " -> " + std::to_string(rec.desired) +

@@ -64,6 +64,8 @@ class TaskHost {
   virtual bool leader() const = 0;
   virtual void state_changed(bool urgent) = 0;  // the persisted form was refreshed
   virtual void tick_finished() = 0;
+  // Queues a shadow log line (engine/shadow/shadow_log.hpp) for the file at `path`.
+  virtual void shadow_append(const std::string& path, std::string line) = 0;
 };
 
 using Strand = boost::asio::strand<boost::asio::io_context::executor_type>;
@@ -116,6 +118,9 @@ class PolicyTask : public std::enable_shared_from_this<PolicyTask>, public TickS
   void tick_done(TickRecord& record) override;
 
   const PolicyConfig cfg;
+  // A shadow policy's signal written to its shadow log as the demand ("" = none); set before
+  // start.
+  std::string shadow_demand;
   const std::unique_ptr<PolicyRuntime> rt;
   std::vector<Signal> signals;
   Strand strand;
@@ -132,7 +137,12 @@ class PolicyTask : public std::enable_shared_from_this<PolicyTask>, public TickS
                 ticks = 0;
   Histogram<kEvalBuckets.size()> eval_seconds;
   Histogram<kLagBuckets.size()> tick_lag;  // how late a tick started against its schedule
-  std::optional<std::int64_t> recommended, desired, current;  // unset until the target is read
+  // unset until the target is read; a shadow policy has no desired (it sets nothing)
+  std::optional<std::int64_t> recommended, desired, current;
+  // Shadow: the count the policy would have set, and its ticks by how that count compared with
+  // the live one read at the same tick.
+  std::optional<std::int64_t> shadow_desired;
+  std::uint64_t shadow_higher = 0, shadow_lower = 0, shadow_same = 0;
   double last_decision_time = 0;
   std::size_t lua_memory = 0;
   // Recent decisions for /decisions, kept compact (thousands of policies x dozens each).
@@ -161,6 +171,8 @@ class PolicyTask : public std::enable_shared_from_this<PolicyTask>, public TickS
   // Refreshes saved_state (under mu); returns it.
   std::shared_ptr<const std::string> snapshot();
   void hand_over();
+  // Appends a shadow tick to the policy's shadow log (when it has one).
+  void record_shadow(const TickRecord& t);
 
   TaskHost& host_;
   boost::asio::steady_timer timer_;

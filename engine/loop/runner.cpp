@@ -63,7 +63,8 @@ Runner::Impl::Impl(asio::io_context& i, RunOptions o, const std::vector<SourceFa
       source_factories(s),
       actuator_factories(a),
       actx{i, ""},
-      started_at(wall_now()) {}
+      started_at(wall_now()),
+      shadow_writer(opts.shadow_log_max_bytes) {}
 
 double Runner::Impl::now() const {
   return opts.clock ? opts.clock() : wall_now();
@@ -88,6 +89,14 @@ std::vector<std::shared_ptr<PolicyTask>> Runner::Impl::build(const Config& cfg,
     }
     auto task = std::make_shared<PolicyTask>(*this, io, pc, std::move(rt));
     const std::string where = cfg.path + ": " + pc.key_path;
+    if (pc.shadow) {
+      // The demand its log records: the replay's demand signal when the policy has it (so the
+      // report plots what a replay of the same config would), else its first signal.
+      for (const auto& sc : pc.signals)
+        if (sc.name == cfg.replay.model.demand_column) task->shadow_demand = sc.name;
+      if (task->shadow_demand.empty() && !pc.signals.empty())
+        task->shadow_demand = pc.signals.front().name;
+    }
     const ActuatorFactory* af = nullptr;
     for (const auto& f : actuator_factories)
       if (pc.target.kind == f.kind) af = &f;
@@ -406,8 +415,9 @@ void Runner::Impl::finish_stop(bool late) {
     std::lock_guard<std::mutex> lock(tasks_mu);
     for (auto& t : tasks) t->abandon();
   }
-  save_state(true);    // the state every policy's last tick left (failure counts included)
-  state_lock.reset();  // nothing writes the state file any more: another run may take it
+  save_state(true);       // the state every policy's last tick left (failure counts included)
+  shadow_writer.flush();  // and every shadow tick, in its log
+  state_lock.reset();     // nothing writes the state file any more: another run may take it
   // Leadership is given up only now, after the last write.
   if (opts.on_stop) opts.on_stop();
   if (late) io.stop();

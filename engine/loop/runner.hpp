@@ -8,6 +8,7 @@
 // behind /metrics, /readyz and /decisions.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -43,6 +44,8 @@ struct RunOptions {
   bool manual_ticks = false;
   // Told after every tick, on the policy's strand (tests recording what the loop did).
   std::function<void(const std::string& policy, const TickRecord& record)> on_tick;
+  // A shadow log is rotated before it would pass this size (bytes).
+  std::uint64_t shadow_log_max_bytes = 64ull << 20;
 };
 
 class Runner {

@@ -23,6 +23,7 @@
 #include "engine/loop/runner.hpp"
 #include "engine/loop/state_writer.hpp"
 #include "engine/server/http_server.hpp"
+#include "engine/shadow/shadow_log_writer.hpp"
 #include "engine/state/state_lock.hpp"
 
 namespace luascale {
@@ -38,6 +39,9 @@ struct Runner::Impl final : TaskHost {
   bool leader() const override { return !opts.is_leader || opts.is_leader(); }
   void state_changed(bool urgent) override;
   void tick_finished() override;
+  void shadow_append(const std::string& path, std::string line) override {
+    shadow_writer.append(path, std::move(line));
+  }
 
   // Builds the tasks of a config; every problem goes to `problems`.
   std::vector<std::shared_ptr<PolicyTask>> build(const Config& cfg,
@@ -90,8 +94,9 @@ struct Runner::Impl final : TaskHost {
   bool state_dirty = false, urgent_pending = false;
   double started_at;
 
-  LuaStatePool lua_states;   // policies running the same script share a Lua state
-  StateWriter state_writer;  // writes state snapshots off the loop thread
+  LuaStatePool lua_states;        // policies running the same script share a Lua state
+  StateWriter state_writer;       // writes state snapshots off the loop thread
+  ShadowLogWriter shadow_writer;  // appends shadow policies' ticks off the loop thread
 };
 
 }  // namespace luascale

@@ -112,6 +112,7 @@ std::string Runner::decisions_json(const std::string& policy) const {
       d.set("recommended", it->recommended >= 0 ? Value(it->recommended) : Value());
       d.set("desired", it->desired >= 0 ? Value(it->desired) : Value());
       d.set("bound_by", bound_by_name(it->bound_by));
+      if (t->cfg.shadow) d.set("shadow", true);  // desired: what it would have set
       d.set("reason", it->reason);
       if (!it->note.empty()) d.set("note", it->note);
       if (!it->signal_errors.empty()) {
@@ -175,10 +176,28 @@ std::string Runner::metrics_text() const {
   for (auto& r : rows)
     if (r.t->desired)
       o << "luascale_desired_replicas{" << r.labels << "} " << *r.t->desired << '\n';
-  help("luascale_current_replicas", "gauge", "The target's count read before the last decision.");
+  help("luascale_current_replicas", "gauge",
+       "The target's count read before the last decision (a shadow policy's live count).");
   for (auto& r : rows)
     if (r.t->current)
       o << "luascale_current_replicas{" << r.labels << "} " << *r.t->current << '\n';
+  help("luascale_shadow_desired_replicas", "gauge",
+       "Shadow policies: the count the policy would have set (nothing is written); compare with "
+       "luascale_current_replicas, the live count read at the same tick.");
+  for (auto& r : rows)
+    if (r.t->shadow_desired)
+      o << "luascale_shadow_desired_replicas{" << r.labels << "} " << *r.t->shadow_desired << '\n';
+  help("luascale_shadow_ticks_total", "counter",
+       "Shadow policies: ticks by how the count it would have set compared with the live count "
+       "(higher, lower, same).");
+  for (auto& r : rows)
+    if (r.t->cfg.shadow)
+      for (const auto& [cmp, n] :
+           {std::pair<const char*, std::uint64_t>{"higher", r.t->shadow_higher},
+            {"lower", r.t->shadow_lower},
+            {"same", r.t->shadow_same}})
+        o << "luascale_shadow_ticks_total{" << r.labels << ",comparison=\"" << cmp << "\"} " << n
+          << '\n';
   help("luascale_last_decision_timestamp_seconds", "gauge", "Unix time of the last decision.");
   for (auto& r : rows)
     o << "luascale_last_decision_timestamp_seconds{" << r.labels << "} "
@@ -263,6 +282,10 @@ std::string Runner::metrics_text() const {
   help("luascale_config_reloads_total", "counter", "Config reloads by result.");
   o << "luascale_config_reloads_total{result=\"success\"} " << impl_->reloads_ok << '\n';
   o << "luascale_config_reloads_total{result=\"rejected\"} " << impl_->reloads_failed << '\n';
+  help("luascale_shadow_log_errors_total", "counter",
+       "Shadow log lines that could not be written (the file refused or failing, or the disk "
+       "behind).");
+  o << "luascale_shadow_log_errors_total " << impl_->shadow_writer.errors() << '\n';
   help("luascale_policies", "gauge", "Policies running.");
   o << "luascale_policies " << tasks.size() << '\n';
   help("luascale_build_info", "gauge", "Build information.");

@@ -98,6 +98,7 @@ void PolicyTick::decide() {
     finish();
     return;
   }
+  if (shadow_) runtime_.observe_shadow(now_, state_.replicas);
   const auto t0 =
       timed_ ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point();
   runtime_.tick(now_, state_, rec, signal_failed_);
@@ -121,6 +122,10 @@ void PolicyTick::decide() {
                  std::to_string(runtime_.guardrails().state().consecutive_failures) +
                  " consecutive failed evaluations" + (rec.reason.empty() ? "" : ": " + rec.reason);
   record_.ready = state_.ready;
+  if (shadow_) {  // recorded beside the live count; nothing is written
+    finish();
+    return;
+  }
   const std::int64_t current = state_.replicas;
   // A changed plan is published even when the count stays (scheduled-action actuators).
   const bool plan_changed = !rec.plan.empty() && !same_plan(rec.plan, last_plan_);

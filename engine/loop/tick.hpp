@@ -10,6 +10,9 @@
 // served as sources and a simulated target, `eval` and `test` with in-memory sources and a
 // target in memory. Adapters may answer at once (a tick then finishes inside start()) or later,
 // on the executor the driver runs them on; one tick of a policy runs at a time.
+// In shadow mode (a `run` policy with "shadow": true) the same tick never writes: the guardrails
+// decide as if live from the observed count (PolicyRuntime::observe_shadow), and the decision is
+// recorded beside the live count read.
 #pragma once
 
 #include <cstdint>
@@ -24,7 +27,8 @@ namespace luascale {
 
 // What one tick did.
 struct TickRecord {
-  // decision.desired: the count the target has after the tick; decision.reason: the script's or
+  // decision.desired: the count the target has after the tick (shadow: the count the policy
+  // would have set; decision.current is the live count read); decision.reason: the script's or
   // the error, led by the first failed signal's error ("signal q: ...; the script: ...") when one
   // failed, and by "fallback after N consecutive failed evaluations: " when the fallback count
   // was chosen.
@@ -33,6 +37,7 @@ struct TickRecord {
   bool read_failed = false;  // the target could not be read: nothing was evaluated
   bool applied = false;      // the target accepted a new count or plan
   bool apply_failed = false;
+  bool shadow = false;      // a shadow tick: nothing was or could be written
   double eval_seconds = 0;  // wall time of decide + guardrails, when timed (set_timed)
   std::string note;         // the actuator's note, why nothing was written, or the failure
   // One entry per source, in add_source order: the fetch's error ("" when it delivered or had
@@ -62,6 +67,12 @@ class PolicyTick {
 
   // Measures each evaluation's wall time into TickRecord::eval_seconds (default off).
   void set_timed(bool on) { timed_ = on; }
+  // Shadow mode: the target is read and never written (neither a count nor a plan), whatever
+  // the gate says; the guardrails weigh the observed count (default off).
+  void set_shadow(bool on) {
+    shadow_ = on;
+    record_.shadow = on;
+  }
 
   // Runs one tick at `now` (unix seconds). Must not be called while one is running.
   void start(double now);
@@ -85,6 +96,7 @@ class PolicyTick {
   std::vector<Feed> feeds_;
   bool running_ = false;
   bool timed_ = false;
+  bool shadow_ = false;
   double now_ = 0;
   std::size_t pending_ = 0;  // fetches not answered yet
   bool signal_failed_ = false;

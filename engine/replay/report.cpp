@@ -274,23 +274,24 @@ void render_html_report(std::ostream& out, const ReportInputs& in) {
   s += "<title>" + html_escape(in.title) + "</title>\n<style>" + kStyle +
        "</style>\n</head>\n<body>\n";
   s += "<h1>" + html_escape(in.title) + "</h1>\n";
+  s += in.lead_html;
   const report::ChartScales scales = report::chart_scales(in.rows, in.series);
   if (in.rows.empty()) {
-    s += "<p class=\"empty\">No replays to report.</p>\n";
+    s += "<p class=\"empty\">No " + html_escape(in.row_noun) + "s to report.</p>\n";
   } else {
-    s += "<p class=\"sub\">" + std::to_string(in.rows.size()) +
-         (in.rows.size() == 1 ? " replay" : " replays") + ", " +
-         html_escape(format_timestamp(scales.t0)) + " – " +
-         html_escape(format_timestamp(scales.t1)) + "</p>\n";
+    s += "<p class=\"sub\">" + std::to_string(in.rows.size()) + " " + html_escape(in.row_noun) +
+         (in.rows.size() == 1 ? "" : "s") + ", " + html_escape(format_timestamp(scales.t0)) +
+         " – " + html_escape(format_timestamp(scales.t1)) + "</p>\n";
     comparison_table(s, in);
-    setup_section(s, in);
+    if (in.setup) setup_section(s, in);
   }
   const std::size_t sections = std::max(in.rows.size(), in.series.size());
   for (std::size_t i = 0; i < sections; ++i)
     policy_section(s, i, i < in.rows.size() ? &in.rows[i] : nullptr,
                    i < in.series.size() ? &in.series[i] : nullptr,
                    i < in.policies.size() ? &in.policies[i] : nullptr, scales);
-  s += "<footer>luascale " LUASCALE_VERSION " replay report</footer>\n</body>\n</html>\n";
+  s += "<footer>luascale " LUASCALE_VERSION " " + html_escape(in.kind) +
+       " report</footer>\n</body>\n</html>\n";
   out.write(s.data(), static_cast<std::streamsize>(s.size()));
 }
 

@@ -32,6 +32,14 @@ struct ReportInputs {
   std::vector<ReplaySummary> rows;
   std::vector<ReplaySeries> series;    // series[i] is rows[i]'s (may be shorter: no charts)
   std::vector<ReportPolicy> policies;  // policies[i] is rows[i]'s (may be shorter)
+  // Another command reusing the document names it ("luascale <kind> report") and its rows
+  // ("<n> <row_noun>s").
+  std::string kind = "replay";
+  std::string row_noun = "replay";
+  bool setup = true;  // the "What was replayed" section (command, config, traces, model, SLO)
+  // HTML placed right after the title, built and escaped by the caller (the shadow report's
+  // own summary); "" for none.
+  std::string lead_html;
 };
 
 // Writes the report to `path` (replaced atomically: written to "<path>.tmp", then renamed).

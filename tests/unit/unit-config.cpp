@@ -86,7 +86,7 @@ TEST_CASE("problems are reported together, each with its key path") {
   CHECK(has(p,
             "c.json: policies[0].intervall: unknown key (did you mean \"interval\"?); accepted "
             "keys: name, script, params, interval, target, minReplicas, maxReplicas, min, max, "
-            "behavior, cooldown, fallback, signals, limits, history"));
+            "behavior, cooldown, fallback, signals, limits, history, shadow, shadow_log"));
   CHECK(has(p,
             "c.json: colour: unknown key; accepted keys: policies, server, state_file, replay, "
             "leader_election"));
