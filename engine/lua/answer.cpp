@@ -31,8 +31,8 @@ enum AnswerKey {
   kKeyGroups,
   kKeyCount = kKeyGroups
 };
-const char* const kAnswerKeyNames[] = {nullptr,    "replicas", "nodes", "reason", "plan", "forecast",
-                                       "time",     "capacity", "value", "lo",     "hi",   "groups"};
+const char* const kAnswerKeyNames[] = {nullptr, "replicas", "nodes", "reason", "plan", "forecast",
+                                       "time",  "capacity", "value", "lo",     "hi",   "groups"};
 
 // Formats a bad answer's message into the policy's errbuf; always false.
 class AnswerError {

@@ -77,8 +77,8 @@ void DecisionCsvWriter::set_policy(const std::string& policy) {
 
 void DecisionCsvWriter::write(const DecisionRecord& rec, std::int64_t ready, int under,
                               double shortfall) {
-  // Numbers, names, the demand columns and separators take at most 200 bytes; the reason at most twice its length
-  // and its quotes; the policy field as it is.
+  // Numbers, names, the demand columns and separators take at most 200 bytes; the reason at most
+  // twice its length and its quotes; the policy field as it is.
   const std::size_t most = 200 + 2 * rec.reason.size() + 2 + policy_field_.size();
   if (len_ + most > buf_.size()) {
     flush();
