@@ -7,10 +7,12 @@
 // errors.
 #pragma once
 
+#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
 
+#include "engine/replay/forecast_backtest.hpp"
 #include "engine/replay/replay.hpp"
 #include "engine/replay/replay_metrics.hpp"
 
@@ -32,6 +34,9 @@ struct ReportInputs {
   std::vector<ReplaySummary> rows;
   std::vector<ReplaySeries> series;    // series[i] is rows[i]'s (may be shorter: no charts)
   std::vector<ReportPolicy> policies;  // policies[i] is rows[i]'s (may be shorter)
+  // replay --backtest: backtests[i] is rows[i]'s forecast backtest, when it forecast (may be
+  // shorter, or empty without --backtest)
+  std::vector<std::optional<BacktestTable>> backtests;
 };
 
 // Writes the report to `path` (replaced atomically: written to "<path>.tmp", then renamed).
