@@ -18,7 +18,7 @@ COMMANDS := kubectl:kubernetes-client npm:npm
 DEMO_TRACE  := examples/traces/nasa_http_1995_requests_per_minute.csv
 DEMO_CONFIG := examples/demo/config.json
 
-.PHONY: all deps build demo install test bench clean
+.PHONY: all deps build demo install test bench benchmarks clean
 
 all: build
 
@@ -62,6 +62,12 @@ bench: deps
 	cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release >/dev/null
 	cmake --build build-bench -j $(JOBS)
 	for b in build-bench/bench/*; do echo "== $$b"; $$b || exit 1; done
+
+# The benchmark on the real traces of examples/traces/ (docs/benchmarks.md): HPA-default, tuned
+# HPA, predictive and tuned predictive, tuned on the first half and judged on the second, with the
+# Release binary. A few minutes on 2 cores.
+benchmarks: build
+	python3 benchmarks/run.py --luascale $(BUILD)/luascale --jobs $(JOBS)
 
 clean:
 	rm -rf $(BUILD) $(TEST_BUILD) build-bench

@@ -20,9 +20,11 @@
 #include "engine/cli/progress.hpp"
 #include "engine/cli/replay_verdict.hpp"
 #include "engine/core/units.hpp"
+#include "engine/replay/forecast_backtest.hpp"
 #include "engine/replay/prometheus_trace.hpp"
 #include "engine/replay/replay.hpp"
 #include "engine/replay/report.hpp"
+#include "engine/replay/tune_holdout.hpp"
 #include "engine/state/state_file.hpp"
 
 namespace luascale::cli {
@@ -52,9 +54,52 @@ struct Job {
   Value state;
   std::string state_error;
   std::string error;
-  std::string csv_path;  // per-job decisions, concatenated in order afterwards
-  ReportPolicy shown;    // what the report shows the policy ran with
+  std::string csv_path;                   // per-job decisions, concatenated in order afterwards
+  ReportPolicy shown;                     // what the report shows the policy ran with
+  std::optional<BacktestTable> backtest;  // --backtest: when the policy forecast
+  std::optional<double> measure_from;     // --holdout: the held-out part starts here
 };
+
+// --backtest: the trace column a policy's forecast is compared with — --backtest-signal, else
+// the demand model's column, else the signal the policy's `signal` param names (through its
+// configured "column"). Throws when none is known or the trace lacks it.
+std::string backtest_column(const std::string& given, const Config& config, const PolicyConfig& pc,
+                            const Value& params, const TraceReader& trace) {
+  std::string name = given, how = "--backtest-signal";
+  if (name.empty() && !config.replay.model.demand_column.empty()) {
+    name = config.replay.model.demand_column;
+    how = "replay.demand";
+  }
+  if (name.empty())
+    if (const Value* v = params.find("signal"); v && v->is_string()) {
+      name = v->as_string();
+      how = "the policy's signal param";
+      for (const auto& s : pc.signals)
+        if (s.name == name && !s.column.empty()) name = s.column;
+    }
+  std::string have;
+  for (const auto& c : trace.columns()) have += (have.empty() ? "" : ", ") + c;
+  if (name.empty())
+    throw std::runtime_error(
+        "--backtest: which signal does " + pc.name +
+        " forecast? name its trace column with --backtest-signal (columns: " + have + ")");
+  if (!trace.column(name))
+    throw std::runtime_error("--backtest: " + trace.name() + " has no column \"" + name +
+                             "\" (from " + how + "; columns: " + have + ")");
+  return name;
+}
+
+// The forecasts a replay collected, against the column's rows.
+BacktestTable backtest_table(const ForecastBacktest& bt, const std::string& policy,
+                             const std::vector<TraceArg>& args, const std::string& column) {
+  auto trace = open_trace_args(args);
+  const std::size_t c = *trace->column(column);
+  ForecastBacktest with_rows = bt;
+  TraceRow row;
+  while (trace->next(row))
+    if (c < row.numbers.size()) with_rows.actual(row.time, row.numbers[c]);
+  return with_rows.table(policy, column);
+}
 
 // The guardrail keys of a config policy's object, as JSON ("{}" when it sets none); "" for a
 // bare script, which has none.
@@ -132,14 +177,25 @@ int cmd_replay(const ReplayOptionsCli& o) {
   // One job per (trace, policy), in this order.
   std::vector<std::unique_ptr<Job>> jobs;
   ResolvedTraces traces = resolve_traces(o.traces, o.pull, o.quiet);
-  for (const auto& trace : traces.groups)
+  for (const auto& trace : traces.groups) {
+    // --holdout: each trace replayed whole, counted from where its held-out part starts.
+    std::optional<double> measure_from;
+    if (!o.holdout.empty()) {
+      auto span = trace_time_span(trace, ro.start_time, ro.end_time);
+      if (!span)
+        throw std::runtime_error("--holdout " + o.holdout + ": " + trace_group_name(trace) +
+                                 " has no rows to split");
+      measure_from = holdout_split(parse_holdout(o.holdout), span->first, span->second);
+    }
     for (const auto& pc : pcs) {
       auto j = std::make_unique<Job>();
+      j->measure_from = measure_from;
       j->pc = pc;
       j->trace = trace;
       j->series.policy = pc.name;
       jobs.push_back(std::move(j));
     }
+  }
   std::string tmpdir;
   if (!o.out.empty() && jobs.size() > 1) {
     tmpdir = o.out + ".parts." + std::to_string(::getpid());
@@ -197,6 +253,14 @@ int cmd_replay(const ReplayOptionsCli& o) {
       }
       ReplayOptions jo = ro;
       jo.series = &j.series;
+      jo.measure_from = j.measure_from;
+      ForecastBacktest forecasts(j.pc.interval_seconds);
+      std::string backtest_signal;
+      if (o.backtest) {
+        backtest_signal =
+            backtest_column(o.backtest_signal, config, j.pc, rt->script().params(), *trace);
+        jo.forecasts = &forecasts;
+      }
       std::unique_ptr<RealTarget> real;
       if (o.actuate) {
         real = std::make_unique<RealTarget>(j.pc, config.dir);
@@ -206,6 +270,10 @@ int cmd_replay(const ReplayOptionsCli& o) {
       if (bar.enabled()) jo.progress = &feed;
       j.summary = replay_trace(*rt, *trace, jo, csv.get());
       feed.finished(j.summary.ticks);
+      if (o.backtest) {
+        BacktestTable t = backtest_table(forecasts, j.pc.name, j.trace, backtest_signal);
+        if (t.forecasts > 0) j.backtest = std::move(t);
+      }
       if (csv_file.is_open()) {
         csv_file.flush();
         if (!csv_file) throw std::runtime_error(j.csv_path + ": write failed");
@@ -276,6 +344,27 @@ int cmd_replay(const ReplayOptionsCli& o) {
       std::cerr << "replayed " << s.policy << " over " << s.trace << ": " << s.rows << " rows, "
                 << s.ticks << " ticks\n";
   print_summary_table(rows, std::cout, traces.groups.size() > 1);
+  if (o.backtest) {
+    std::size_t forecasting = 0;
+    for (const auto& j : jobs) {
+      std::cout << "\n";
+      if (j->backtest) {
+        ++forecasting;
+        print_backtest_table(*j->backtest, std::cout);
+      } else {
+        std::cout << j->summary.policy << ": no forecast to backtest (none of its "
+                  << j->summary.decisions << " decisions carried one)\n";
+      }
+    }
+    if (forecasting == 0) {
+      std::cerr << "--backtest: "
+                << (jobs.size() == 1 ? "the policy made no forecast" : "no policy made a forecast")
+                << "; a forecasting policy returns forecast = {{time=T, "
+                   "value=V, lo=L, hi=H}, ...} with its decisions (policies/predictive.lua does "
+                   "once its model has warmed up)\n";
+      return 1;
+    }
+  }
   if (!o.report.empty()) {
     ReportInputs report;
     if (!o.report_title.empty()) report.title = o.report_title;
@@ -287,6 +376,7 @@ int cmd_replay(const ReplayOptionsCli& o) {
     for (const auto& j : jobs) {
       report.series.push_back(std::move(j->series));
       report.policies.push_back(j->shown);
+      report.backtests.push_back(j->backtest);
     }
     std::string err;
     if (!write_html_report(o.report, report, &err)) {

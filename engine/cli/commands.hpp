@@ -41,12 +41,15 @@ struct ReplayOptionsCli {
   std::optional<long long> start_replicas;
   std::string ready_delay;
   std::string from, to;  // timestamps bounding the replay
+  std::string holdout;   // --holdout FRACTION|TIME: count only the held-out part
   bool quiet = false;
   PrometheusPullCli pull;  // --prometheus URL --query NAME=PROMQL ...: the trace pulled
   std::string report;      // --report: the HTML report file
   std::string report_title;
-  bool actuate = false;      // --actuate: drive the config's real target actuator
-  std::string command_line;  // how luascale was invoked, for the report
+  bool backtest = false;        // --backtest: compare each policy's forecasts with what came
+  std::string backtest_signal;  // --backtest-signal: the trace column compared with
+  bool actuate = false;         // --actuate: drive the config's real target actuator
+  std::string command_line;     // how luascale was invoked, for the report
 };
 int cmd_replay(const ReplayOptionsCli& o);
 
@@ -62,6 +65,7 @@ struct TuneOptionsCli {
   std::string search = "auto";      // --search grid|random|coordinate|auto
   std::string start = "config";     // --search-start config|middle: where coordinate descent starts
   std::string from, to;             // timestamps bounding each replay
+  std::string holdout;              // --holdout FRACTION|TIME: search before, judge after
   unsigned long long seed = 1;
   bool quiet = false;
 };

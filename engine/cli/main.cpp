@@ -99,8 +99,17 @@ int main(int argc, char** argv) {
                 "New replicas become ready after this long (e.g. 90s)");
   r->add_option("--from", replay.from, "Start at this time (unix seconds or RFC 3339)");
   r->add_option("--to", replay.to, "Stop after this time (unix seconds or RFC 3339)");
+  r->add_option("--holdout", replay.holdout,
+                "Replay the whole trace but count only its held-out part, as tune --holdout "
+                "judges it: FRACTION of the time span at the end (0.5, 30%) or the TIME it starts");
   r->add_flag("--quiet", replay.quiet,
               "Print only the summary table (no progress line on a terminal)");
+  r->add_flag("--backtest", replay.backtest,
+              "Compare what a forecasting policy forecast h steps ahead with what came: MAE, "
+              "MAPE, bias and interval coverage per horizon, after the summary and in the report");
+  r->add_option("--backtest-signal", replay.backtest_signal,
+                "The trace column --backtest compares with (default: replay.demand, else the "
+                "policy's signal param)");
   r->add_flag("--actuate", replay.actuate,
               "Closed loop through the config's target actuator (e.g. aws-asg at a test endpoint) "
               "instead of the simulated target");
@@ -153,6 +162,10 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"config", "middle"}));
   n->add_option("--from", tune.from, "Replay from this time (unix seconds or RFC 3339)");
   n->add_option("--to", tune.to, "Replay up to this time (unix seconds or RFC 3339)");
+  n->add_option("--holdout", tune.holdout,
+                "Out-of-sample: search on the earlier part of the trace, replay the Pareto front "
+                "on the held-out rest and pick by its figures. FRACTION of the time span held out "
+                "at the end (0.5, 30%) or the TIME it starts (RFC 3339 or unix seconds)");
   n->add_option("--seed", tune.seed, "Seed of the random sample (default 1)");
   n->add_flag("--quiet", tune.quiet, "No progress on stderr (no progress line on a terminal)");
 

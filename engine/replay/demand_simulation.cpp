@@ -25,6 +25,7 @@ void DemandSimulation::step(double now, double demand, double demand_time, std::
   utilization_ = std::numeric_limits<double>::quiet_NaN();
   under_ = false;
   shortfall_ = -kInf;
+  slack_ = std::numeric_limits<double>::quiet_NaN();
   utilization_source_.clear();
   queue_source_.clear();
   pending_source_.clear();
@@ -38,7 +39,10 @@ void DemandSimulation::step(double now, double demand, double demand_time, std::
     const double needed =
         std::ceil(demand / (model_.capacity_per_replica * model_.target_utilization / 100.0));
     shortfall_ = needed - r;
-    if (cap > 0) utilization_source_.set(now, utilization_);
+    if (cap > 0) {
+      utilization_source_.set(now, utilization_);
+      slack_ = (cap - demand) / cap;
+    }
   }
   if (!model_.pending_signal.empty()) {
     const double room = r * model_.pending_pods_per_node;

@@ -24,6 +24,9 @@ class DemandSimulation {
   double utilization() const { return utilization_; }  // percent; NaN without a capacity model
   bool under() const { return under_; }                // under-provisioned at this step
   double shortfall() const { return shortfall_; }      // replicas needed minus ready (may be < 0)
+  // (capacity - demand) / capacity of the ready capacity at 100 %: < 0 when demand exceeds it;
+  // NaN while the demand is unknown, without capacity_per_replica, or with no replica ready.
+  double slack() const { return slack_; }
 
   // Closed-loop signals: this step's utilization (when capacity is ready), queue depth, and
   // pending pods (a list of one pod group).
@@ -52,6 +55,7 @@ class DemandSimulation {
   double demand_ = std::numeric_limits<double>::quiet_NaN();
   double utilization_ = std::numeric_limits<double>::quiet_NaN();
   double shortfall_ = -std::numeric_limits<double>::infinity();
+  double slack_ = std::numeric_limits<double>::quiet_NaN();
   double queue_ = 0;
   double last_step_ = std::numeric_limits<double>::quiet_NaN();
   StepSource utilization_source_, queue_source_, pending_source_;

@@ -95,10 +95,31 @@ class ReplayRecorder final : public TickSink {
   std::optional<std::size_t> plot_column;  // the trace column plotted (watched by the feed)
   // Each node group's count, as the last applied decision that named groups set it.
   std::map<std::string, std::int64_t> group_counts;
+  bool counting = true;  // the books are open (ReplayOptions::measure_from): forecasts count
+
+  // Opens the books afresh at `now` (ReplayOptions::measure_from): what came before is not
+  // counted, and the target's count at this point is where the measured part starts.
+  void open_books(double now) {
+    ReplaySummary fresh;
+    fresh.policy = sum_.policy;
+    fresh.script = sum_.script;
+    fresh.trace = sum_.trace;
+    fresh.has_demand = sum_.has_demand;
+    fresh.first_time = fresh.last_time = now;
+    fresh.start_replicas = fresh.min_replicas = fresh.max_replicas = sim_.count();
+    fresh.max_nodes = sim_.nodes();
+    sum_ = std::move(fresh);
+    counting = true;
+    last_dir_ = 0;
+    under_since_ = kNaN;
+    bound_counts_ = {};
+  }
 
   void tick_done(TickRecord& t) override {
     DecisionRecord& rec = t.decision;
     const double now = rec.time;
+    if (opts_.forecasts && counting && !rec.forecast.empty())
+      opts_.forecasts->forecast(now, rec.forecast);
     ++sum_.ticks;
     if (opts_.progress && (sum_.ticks & 4095) == 1) opts_.progress->advanced(sum_, now);
     if (t.read_failed) {
@@ -352,8 +373,14 @@ ReplaySummary replay_trace(PolicyRuntime& policy, TraceReader& trace, const Repl
   std::size_t unknown_checked = 0;
   const auto& unknown = policy.script().unknown_signals();
   const bool columns_fixed = trace.format() != TraceReader::Format::JsonLines;
+  bool books_open = !opts.measure_from || now >= *opts.measure_from;
+  recorder.counting = books_open;
   for (;;) {
     feed.advance(now, offer_column);
+    if (!books_open && now >= *opts.measure_from) {
+      recorder.open_books(now);
+      books_open = true;
+    }
     if (opts.io) opts.io->restart();  // a run that ran out of work leaves it stopped
     tick.start(now);
     if (opts.io)
@@ -371,10 +398,18 @@ ReplaySummary replay_trace(PolicyRuntime& policy, TraceReader& trace, const Repl
     for (const auto& [group, n] : recorder.group_counts)
       sum.group_node_seconds[group] += static_cast<double>(n) * interval;
     if (demand.under()) sum.under_seconds += interval;
+    if (!std::isnan(demand.slack())) {
+      sum.slack_seconds += interval;
+      sum.slack_integral += demand.slack() * interval;
+    }
     now = next;
   }
   for (const auto& name : unknown)
     if (!policy.signals().find(name)) unfed_signal(cfg, trace, name);
+  if (!books_open)
+    throw std::runtime_error(trace.name() + " ends (" + format_timestamp(now) +
+                             ") before the measured part starts (" +
+                             format_timestamp(*opts.measure_from) + ")");
   // A tick an interval past the last row would stretch the replay (and its replica-hours) far
   // beyond the data: an interval longer than the trace is a mistake, not a replay.
   const double rows_span = feed.last_time() - sum.first_time;

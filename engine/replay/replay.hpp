@@ -30,15 +30,27 @@ class ReplayProgress {
   virtual void advanced(const ReplaySummary& so_far, double now) = 0;
 };
 
+// Receives the forecasts a policy's decisions carry (`forecast = {{time, value, lo, hi}, ...}`),
+// in tick order, from the thread running the replay.
+class ForecastLog {
+ public:
+  virtual ~ForecastLog() = default;
+  virtual void forecast(double decided_at, const std::vector<ForecastPoint>& points) = 0;
+};
+
 struct ReplayOptions {
   std::optional<std::int64_t>
       start_replicas;                // else target.replicas, else a "replicas" column, else min
   double ready_delay_seconds = 0;    // new replicas become ready after this
   std::optional<double> start_time;  // skip rows/ticks before (unix seconds)
   std::optional<double> end_time;    // stop after
+  // Count only the ticks at or after this time (unix s): the ticks before it run (the policy
+  // learns, the target moves) but the summary opens its books at the first tick from here.
+  std::optional<double> measure_from;
   DemandModel model;
   ReplaySeries* series = nullptr;      // when set, receives the plotted ticks
   ReplayProgress* progress = nullptr;  // not owned; told at ticks 1, 4097, 8193, ...
+  ForecastLog* forecasts = nullptr;    // when set, receives every forecast a decision carries
   // Closed loop through a real target (`replay --actuate`): its count is read and every change
   // sent to it; it answers on `io`, which the replay runs until each tick finishes. Not owned.
   Actuator* actuator = nullptr;

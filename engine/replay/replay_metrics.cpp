@@ -60,6 +60,8 @@ const std::vector<ReplayMetric> kMetrics = {
      true, [](const ReplaySummary& s) { return s.peak_shortfall; }},
     {"recover", "longest under-provisioned stretch", MetricUnit::Duration, MetricNeeds::Demand,
      true, [](const ReplaySummary& s) { return s.max_recover_seconds; }},
+    {"slack", "spare capacity, (capacity - demand) / capacity, over time", MetricUnit::Share,
+     MetricNeeds::Demand, false, [](const ReplaySummary& s) { return s.slack(); }},
 };
 
 // Names other spellings have used, for the suggestion in an unknown-metric error.
@@ -74,6 +76,8 @@ const std::pair<const char*, const char*> kOtherNames[] = {
     {"replica-h", "replica_hours"},
     {"under%", "under"},
     {"node-h", "node_hours"},
+    {"headroom", "slack"},
+    {"spare", "slack"},
 };
 
 std::vector<std::string> metric_names() {
@@ -189,6 +193,7 @@ std::string format_metric_duration(double seconds) {
 }
 
 std::string format_metric(const ReplayMetric& m, double v) {
+  if (std::isnan(v)) return "-";  // never measured (slack without a capacity model)
   char buf[64];
   switch (m.unit) {
     case MetricUnit::Count:

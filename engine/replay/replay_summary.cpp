@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <limits>
 
 #include "engine/replay/replay_metrics.hpp"
 
@@ -11,6 +12,11 @@ namespace luascale {
 double ReplaySummary::mean_replicas() const {
   double span = last_time - first_time;
   return span > 0 ? replica_seconds / span : static_cast<double>(final_replicas);
+}
+
+double ReplaySummary::slack() const {
+  return slack_seconds > 0 ? slack_integral / slack_seconds
+                           : std::numeric_limits<double>::quiet_NaN();
 }
 
 void print_summary_table(const std::vector<ReplaySummary>& rows, std::ostream& out,
@@ -68,7 +74,7 @@ void print_summary_table(const std::vector<ReplaySummary>& rows, std::ostream& o
     const char* sep = " ";
     for (const auto& [group, seconds] : s.group_node_seconds) {
       out << sep << group << " "
-          << format_metric(*find_replay_metric("replica_hours"), seconds / 3600.0) << " node-h";
+          << format_metric(*find_replay_metric("node_hours"), seconds / 3600.0) << " node-h";
       sep = ", ";
     }
     out << '\n';

@@ -30,7 +30,11 @@ struct ReplaySummary {
   double under_seconds = 0;        // time under-provisioned
   double peak_shortfall = 0;       // most replicas missing at one tick (ceil(needed) - ready)
   double max_recover_seconds = 0;  // longest under-provisioned stretch (time to recover)
-  double node_seconds = 0;         // node-seconds, when nodes are simulated
+  // Slack, (capacity - demand) / capacity with capacity = ready replicas x capacity_per_replica,
+  // integrated over the time it held: only while the demand is known and some capacity is ready.
+  double slack_seconds = 0;   // seconds over which slack was measured
+  double slack_integral = 0;  // sum of slack x seconds (may be < 0: demand above capacity)
+  double node_seconds = 0;    // node-seconds, when nodes are simulated
   std::int64_t max_nodes = 0;
   double cost = 0;  // from the prices per hour, when given
   // Node-seconds per node group, when the policy's decisions name groups (`groups`).
@@ -39,6 +43,8 @@ struct ReplaySummary {
   double under_share() const {
     return ticks ? static_cast<double>(under_ticks) / static_cast<double>(ticks) : 0;
   }
+  // Time-weighted mean slack, a share (< 0 when demand exceeded capacity); NaN when never measured.
+  double slack() const;
   double node_hours() const { return node_seconds / 3600.0; }
   double replica_hours() const { return replica_seconds / 3600.0; }
 };

@@ -148,6 +148,34 @@ void comparison_table(std::string& s, const ReportInputs& in) {
          "or more do.</p>\n";
 }
 
+// replay --backtest: per policy that forecast, its errors per horizon (the same cells as the
+// text table), after the comparison table.
+void backtest_section(std::string& s, const ReportInputs& in) {
+  bool any = false;
+  for (const auto& b : in.backtests) any = any || b.has_value();
+  if (!any) return;
+  s += "<section class=\"backtest\">\n<h2>Forecast backtest</h2>\n<p class=\"sub\">What each "
+       "forecast said a step would hold against the mean of the rows in that step; horizon h: the "
+       "step ends within h steps of the decision. mae: mean absolute error, mape: mean absolute "
+       "percentage error (steps whose actual is 0 left out), bias: mean of forecast − actual "
+       "(> 0: too high), coverage: share of actuals inside the forecast's interval.</p>\n";
+  for (std::size_t i = 0; i < in.backtests.size(); ++i) {
+    if (!in.backtests[i]) continue;
+    const std::vector<std::vector<std::string>> cells = backtest_cells(*in.backtests[i]);
+    s += "<h3>" + html_escape(backtest_title(*in.backtests[i])) + "</h3>\n";
+    s += "<table class=\"comparison backtest\">\n<thead><tr>";
+    for (const auto& c : cells.front()) s += "<th>" + html_escape(c) + "</th>";
+    s += "</tr></thead>\n<tbody>\n";
+    for (std::size_t r = 1; r < cells.size(); ++r) {
+      s += "<tr>";
+      for (const auto& c : cells[r]) s += "<td>" + html_escape(c) + "</td>";
+      s += "</tr>\n";
+    }
+    s += "</tbody>\n</table>\n";
+  }
+  s += "</section>\n";
+}
+
 // One policy: what it ran with, then its charts.
 void policy_section(std::string& s, std::size_t index, const ReplaySummary* sum,
                     const ReplaySeries* ser, const ReportPolicy* pol,
@@ -283,6 +311,7 @@ void render_html_report(std::ostream& out, const ReportInputs& in) {
          (in.rows.size() == 1 ? "" : "s") + ", " + html_escape(format_timestamp(scales.t0)) +
          " – " + html_escape(format_timestamp(scales.t1)) + "</p>\n";
     comparison_table(s, in);
+    backtest_section(s, in);
     if (in.setup) setup_section(s, in);
   }
   const std::size_t sections = std::max(in.rows.size(), in.series.size());

@@ -7,10 +7,12 @@
 // errors.
 #pragma once
 
+#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
 
+#include "engine/replay/forecast_backtest.hpp"
 #include "engine/replay/replay.hpp"
 #include "engine/replay/replay_metrics.hpp"
 
@@ -40,6 +42,9 @@ struct ReportInputs {
   // HTML placed right after the title, built and escaped by the caller (the shadow report's
   // own summary); "" for none.
   std::string lead_html;
+  // replay --backtest: backtests[i] is rows[i]'s forecast backtest, when it forecast (may be
+  // shorter, or empty without --backtest)
+  std::vector<std::optional<BacktestTable>> backtests;
 };
 
 // Writes the report to `path` (replaced atomically: written to "<path>.tmp", then renamed).

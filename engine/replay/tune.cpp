@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <limits>
 #include <map>
 #include <numeric>
 #include <optional>
@@ -347,6 +348,26 @@ CoordinateOutcome coordinate_descent(
   return out;
 }
 
+ReplaySummary replay_setting(const Config& config, const TuneOptions& opts,
+                             const std::vector<double>& values, const TuneWindow& window,
+                             ReplayProgress* progress) {
+  const std::size_t pi = policy_index(config, opts.policy);
+  Value raw = apply_setting(config, pi, opts, values);
+  Config cfg = parse_config(to_json(raw, 2), config.path);
+  std::string err;
+  auto rt = PolicyRuntime::create(cfg.policies[pi], &err);
+  if (!rt) throw std::runtime_error(err);
+  ReplayOptions ro;
+  ro.ready_delay_seconds = cfg.replay.ready_delay_seconds;
+  ro.model = cfg.replay.model;
+  ro.start_time = opts.start_time;
+  ro.end_time = window.end ? window.end : opts.end_time;
+  ro.measure_from = window.measure_from;
+  ro.progress = progress;
+  auto trace = opts.open_trace();
+  return replay_trace(*rt, *trace, ro, nullptr);
+}
+
 TuneResult tune(const Config& config, const TuneOptions& opts) {
   if (opts.params.empty()) throw std::runtime_error("give at least one --param NAME=LO:HI:STEP");
   if (!opts.open_trace) throw std::runtime_error("no trace");
@@ -375,6 +396,11 @@ TuneResult tune(const Config& config, const TuneOptions& opts) {
   result.cost_is_money =
       config.replay.model.price_per_replica_hour > 0 || config.replay.model.price_per_node_hour > 0;
 
+  // With a held-out part the search replays stop before it.
+  TuneWindow search_window;
+  if (opts.holdout_from)
+    search_window.end =
+        std::nextafter(*opts.holdout_from, -std::numeric_limits<double>::infinity());
   // Replays a batch of settings (value indices) in parallel and appends them to the runs.
   std::size_t done_total = 0;
   auto run_batch = [&](const std::vector<std::vector<std::size_t>>& picks, std::size_t total) {
@@ -400,19 +426,8 @@ TuneResult tune(const Config& config, const TuneOptions& opts) {
           }
         } feed(opts);
         try {
-          Value raw = apply_setting(config, pi, opts, run.values);
-          Config cfg = parse_config(to_json(raw, 2), config.path);
-          std::string err;
-          auto rt = PolicyRuntime::create(cfg.policies[pi], &err);
-          if (!rt) throw std::runtime_error(err);
-          ReplayOptions ro;
-          ro.ready_delay_seconds = cfg.replay.ready_delay_seconds;
-          ro.model = cfg.replay.model;
-          ro.start_time = opts.start_time;
-          ro.end_time = opts.end_time;
-          if (opts.ticks_progress) ro.progress = &feed;
-          auto trace = opts.open_trace();
-          run.summary = replay_trace(*rt, *trace, ro, nullptr);
+          run.summary = replay_setting(config, opts, run.values, search_window,
+                                       opts.ticks_progress ? &feed : nullptr);
           if (opts.ticks_progress) feed.tell(run.summary.ticks);
         } catch (const std::exception& e) {
           run.error = e.what();
@@ -576,21 +591,11 @@ void print_tune_table(const TuneResult& r, const TuneOptions& opts, std::ostream
   std::vector<std::string> head;
   for (const auto& p : opts.params) head.push_back(p.name);
   // The replay's own metrics, by their names and printed as everywhere else.
-  std::vector<const ReplayMetric*> shown = {find_replay_metric("replica_hours")};
-  if (r.cost_is_money) shown.push_back(find_replay_metric("cost"));
-  for (const char* name : {"under", "flips", "errors"}) shown.push_back(find_replay_metric(name));
+  const std::vector<const ReplayMetric*> shown = tune_table_metrics(r);
   for (const auto* m : shown) head.push_back(m->name);
   head.push_back("slo");
   cells.push_back(head);
-  std::vector<std::size_t> order;
-  for (std::size_t i = 0; i < r.runs.size(); ++i)
-    if (r.runs[i].pareto) order.push_back(i);
-  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-    double ca = tune_cost(r, r.runs[a].summary), cb = tune_cost(r, r.runs[b].summary);
-    if (ca != cb) return ca < cb;
-    return a < b;
-  });
-  for (std::size_t i : order) {
+  for (std::size_t i : pareto_order(r)) {
     const TuneRun& run = r.runs[i];
     std::vector<std::string> row;
     for (double v : run.values) row.push_back(value_text(v));
@@ -599,6 +604,44 @@ void print_tune_table(const TuneResult& r, const TuneOptions& opts, std::ostream
     row.push_back(static_cast<int>(i) == r.best ? "best" : run.meets_slo ? "yes" : "no");
     cells.push_back(std::move(row));
   }
+  print_tune_cells(cells, out);
+}
+
+std::vector<std::size_t> pareto_order(const TuneResult& r) {
+  std::vector<std::size_t> order;
+  for (std::size_t i = 0; i < r.runs.size(); ++i)
+    if (r.runs[i].pareto) order.push_back(i);
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    double ca = tune_cost(r, r.runs[a].summary), cb = tune_cost(r, r.runs[b].summary);
+    if (ca != cb) return ca < cb;
+    return a < b;
+  });
+  return order;
+}
+
+std::vector<const ReplayMetric*> tune_table_metrics(const TuneResult& r) {
+  std::vector<const ReplayMetric*> shown = {find_replay_metric("replica_hours")};
+  if (r.cost_is_money) shown.push_back(find_replay_metric("cost"));
+  shown.push_back(find_replay_metric("under"));
+  // Slack, where some run measured it (a demand model with a capacity per replica).
+  const ReplayMetric* slack = find_replay_metric("slack");
+  for (const auto& run : r.runs)
+    if (run.error.empty() && !std::isnan(slack->value(run.summary))) {
+      shown.push_back(slack);
+      break;
+    }
+  for (const char* name : {"flips", "errors"}) shown.push_back(find_replay_metric(name));
+  return shown;
+}
+
+std::string tune_value_text(double v) {
+  return value_text(v);
+}
+
+void print_tune_cells(const std::vector<std::vector<std::string>>& cells, std::ostream& out,
+                      std::size_t header_rows) {
+  if (cells.empty()) return;
+  const std::vector<std::string>& head = cells.front();
   std::vector<std::size_t> width(head.size(), 0);
   for (const auto& row : cells)
     for (std::size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], row[i].size());
@@ -608,8 +651,9 @@ void print_tune_table(const TuneResult& r, const TuneOptions& opts, std::ostream
       line += std::string(width[i] - cells[ri][i].size(), ' ') + cells[ri][i];
       if (i + 1 < cells[ri].size()) line += "  ";
     }
+    while (!line.empty() && line.back() == ' ') line.pop_back();
     out << line << '\n';
-    if (ri == 0) {
+    if (ri + 1 == header_rows) {
       std::size_t total = 0;
       for (auto w : width) total += w + 2;
       out << std::string(total - 2, '-') << '\n';

@@ -56,6 +56,9 @@ struct TuneOptions {
   TuneStart start = TuneStart::Config;         // coordinate descent only
   std::uint64_t seed = 1;                      // for the random sample
   std::optional<double> start_time, end_time;  // replay only this part of the trace (unix s)
+  // tune --holdout: the search replays only the rows before this time (unix s); the rows from it
+  // on are held out (see tune_holdout.hpp).
+  std::optional<double> holdout_from;
   unsigned jobs = 1;  // parallel replays (one PolicyRuntime and Lua state each)
   // Opens the trace afresh for each replay. Throws TraceError.
   std::function<std::unique_ptr<TraceReader>()> open_trace;
@@ -120,6 +123,20 @@ double tune_cost(const TuneResult& r, const ReplaySummary& s);
 // The score of a run (cost as tune_cost(), violations of opts.slos, errors=0 implied).
 TuneScore tune_score(const TuneResult& r, const TuneOptions& opts, const TuneRun& run);
 
+// Which part of the trace a replay of a setting covers and measures, within the options' own
+// --from/--to: `end` replaces TuneOptions::end_time when set; ticks before `measure_from` run but
+// are not counted (ReplayOptions::measure_from).
+struct TuneWindow {
+  std::optional<double> end;
+  std::optional<double> measure_from;
+};
+
+// Replays one setting (values[k] for opts.params[k]) over the trace, as the search does. Throws
+// std::runtime_error for a setting the config refuses, a script that fails to load, a bad trace.
+ReplaySummary replay_setting(const Config& config, const TuneOptions& opts,
+                             const std::vector<double>& values, const TuneWindow& window,
+                             ReplayProgress* progress = nullptr);
+
 // Runs the search. `config` is the loaded config (its raw document is modified per setting and
 // re-parsed). Throws std::runtime_error for a bad parameter path or an empty grid.
 TuneResult tune(const Config& config, const TuneOptions& opts);
@@ -130,5 +147,15 @@ std::string tune_snippet(const Config& config, const TuneOptions& opts, const Tu
 
 // The Pareto front (and the best run) as an aligned text table.
 void print_tune_table(const TuneResult& r, const TuneOptions& opts, std::ostream& out);
+
+// The pieces of that table, for the held-out table beside it: the runs on the Pareto front,
+// cheapest first (then in run order); the metrics shown, by name (slack where measured); a
+// parameter value as the table prints it ("120", "0.25"); rows of cells right-aligned under
+// their header (the first header_rows rows), with a rule under it.
+std::vector<std::size_t> pareto_order(const TuneResult& r);
+std::vector<const ReplayMetric*> tune_table_metrics(const TuneResult& r);
+std::string tune_value_text(double v);
+void print_tune_cells(const std::vector<std::vector<std::string>>& cells, std::ostream& out,
+                      std::size_t header_rows = 1);
 
 }  // namespace luascale

@@ -10,9 +10,9 @@ expect "tune exits 0" test $? -eq 0
 cat "$work/out"
 expect "20 settings replayed" grep -q '^20 settings of llm-hpa replayed' "$work/out"
 expect "the table marks the best setting" grep -q ' best$' "$work/out"
-expect "the table speaks the replay's metric names" grep -qE '^ *params.metrics\[0\].target .* replica_hours +cost +under +flips +errors +slo$' "$work/out"
-expect "and prints shares as the replay does" grep -qE ' [0-9]+\.[0-9]{2}% +[0-9]+ +0 +best$' "$work/out"
-expect "the verdict line too" grep -qE '^cheapest setting meeting under=5%: replica_hours [0-9.]+, cost [0-9.]+, under [0-9.]+%, flips [0-9]+$' "$work/out"
+expect "the table speaks the replay's metric names" grep -qE '^ *params.metrics\[0\].target .* replica_hours +cost +under +slack +flips +errors +slo$' "$work/out"
+expect "and prints shares as the replay does" grep -qE ' [0-9]+\.[0-9]{2}% +[0-9]+\.[0-9]{2}% +[0-9]+ +0 +best$' "$work/out"
+expect "the verdict line too" grep -qE '^cheapest setting meeting under=5%: replica_hours [0-9.]+, cost [0-9.]+, under [0-9.]+%, slack [0-9.]+%, flips [0-9]+$' "$work/out"
 # The snippet, pasted over the policy, replays to the replica-hours tune printed.
 python3 - "$work/out" "$SRC/examples/whatif/config.json" "$work/tuned.json" <<'PY'
 import json, re, sys

@@ -3,6 +3,7 @@
 // "did you mean" of mistyped names.
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <sstream>
 
 #include "engine/core/suggest.hpp"
@@ -123,4 +124,31 @@ TEST_CASE("did you mean: the nearest accepted word, only when it is a likely typ
   CHECK(did_you_mean("signal", keys) == " (did you mean \"signals\"?)");
   CHECK(did_you_mean("zzz", keys).empty());
   CHECK(word_list({"a", "b"}) == "a, b");
+}
+
+TEST_CASE("slack: a share of the capacity, time-weighted, unmeasured without a capacity model") {
+  ReplaySummary s = summary();
+  s.slack_seconds = 3600;
+  s.slack_integral = 0.4 * 1800 + 0.2 * 1800;  // 40 % for half an hour, 20 % for the other half
+  CHECK(s.slack() == doctest::Approx(0.3));
+  CHECK(format_metric(metric("slack"), s) == "30.00%");
+  s.slack_integral = -0.1 * 3600;  // demand above the ready capacity on average
+  CHECK(format_metric(metric("slack"), s) == "-10.00%");
+  s.slack_seconds = 0;
+  s.slack_integral = 0;
+  CHECK(std::isnan(s.slack()));
+  CHECK(format_metric(metric("slack"), s) == "-");
+  CHECK(metric("slack").needs == MetricNeeds::Demand);
+  CHECK(metric("slack").unit == MetricUnit::Share);
+  CHECK(parse_slo("slack=40%").limit == doctest::Approx(0.4));
+  CHECK(parse_fail_if("slack>0.5").limit == doctest::Approx(0.5));
+  CHECK_THROWS_WITH(parse_slo("headroom=40%"), doctest::Contains("(did you mean \"slack\"?)"));
+  CHECK_THROWS_WITH(check_bounds_measurable({parse_slo("slack=40%")}, false, false, false),
+                    doctest::Contains("slack is measured only with a demand model"));
+  std::ostringstream table;
+  s.slack_seconds = 100;
+  s.slack_integral = 25;
+  print_summary_table({s}, table);
+  CHECK(table.str().find(" slack ") != std::string::npos);
+  CHECK(table.str().find("25.00%") != std::string::npos);
 }

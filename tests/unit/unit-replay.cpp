@@ -6,6 +6,7 @@
 
 #include "engine/config/config.hpp"
 #include "engine/replay/replay.hpp"
+#include "engine/replay/replay_metrics.hpp"
 #include "fixtures.hpp"
 
 using namespace luascale;
@@ -270,6 +271,12 @@ TEST_CASE("closed loop: utilization is recomputed from demand and the ready repl
   CHECK(s.under_seconds == 30);        // the intervals after t = 30 and 45
   CHECK(s.peak_shortfall == 4);        // needs ceil(40 / 7) = 6 with 2 ready
   CHECK(s.max_recover_seconds == 30);  // under from t = 30, recovered at t = 60
+  // Slack (capacity - demand) / capacity at each tick, ready capacity 20, 20, 20, 40, 60 against
+  // demand 10, 10, 40, 40, 40: 0.5, 0.5, -1, 0, 1/3; each holds for the interval after its tick,
+  // so the last one counts for nothing: (0.5 + 0.5 - 1 + 0) x 15 s over 60 s.
+  CHECK(s.slack_seconds == 60);
+  CHECK(s.slack_integral == doctest::Approx(0.0));
+  CHECK(s.slack() == doctest::Approx(0.0));
   REQUIRE(series.buckets().size() == 5);
   const SeriesBucket& t30 = series.buckets()[2];
   CHECK(t30.under_ticks == 1);
@@ -339,6 +346,38 @@ TEST_CASE("queue model: arrivals minus service, fed back as the queue signal") {
   CHECK(out.str().find("\n20,3,3,none,q=30,q,decision,3\n") != std::string::npos);
   CHECK(out.str().find("\n30,1,3,scaleDownStabilization,q=0,q,decision,3\n") != std::string::npos);
   CHECK(s.under_ticks == 2);  // waits of 20 s and 15 s exceed the 5 s SLO
+  // Without a capacity per replica there is no capacity to hold slack against.
+  CHECK(s.slack_seconds == 0);
+  CHECK(std::isnan(s.slack()));
+}
+
+TEST_CASE(
+    "slack is the time-weighted mean of (capacity - demand) / capacity where demand is known") {
+  TempDir dir;
+  dir.write("hold.lua", "return { decide = function(ctx) return nil end }");
+  dir.write(
+      "c.json",
+      R"({"policies": [{"name": "p", "script": "hold.lua", "interval": "10s", "target": {"replicas": 4},
+                       "signals": {"rps": {"stale_after": "1h"}}}],
+    "replay": {"demand": "rps", "capacity_per_replica": 10}})");
+  Config c = load_config((dir.path() / "c.json").string());
+  std::string err;
+  auto rt = PolicyRuntime::create(c.policies[0], &err);
+  REQUIRE_MESSAGE(rt, err);
+  // 4 replicas of 10: capacity 40. Demand 10 (slack 0.75) for 10 s, 30 (0.25) for 20 s, then a
+  // gap: the demand of t = 30 is stale from t = 70 (3 intervals), so t = 70 and 80 are not
+  // measured; 50 (-0.25) at t = 90 holds until the last tick at 100.
+  auto trace = TraceReader::from_text("timestamp,rps\n0,10\n10,30\n20,30\n30,20\n90,50\n100,50\n",
+                                      TraceReader::Format::Csv, "t.csv");
+  ReplayOptions ro;
+  ro.model = c.replay.model;
+  ReplaySummary s = replay_trace(*rt, *trace, ro, nullptr);
+  // Measured: t = 0 (0.75), 10 (0.25), 20 (0.25), 30, 40, 50, 60 (0.5 each), 90 (-0.25), each for
+  // 10 s; t = 70 and 80 are stale; t = 100 is the last tick.
+  CHECK(s.slack_seconds == 80);
+  CHECK(s.slack_integral == doctest::Approx(10 * (0.75 + 0.25 + 0.25 + 4 * 0.5 - 0.25)));
+  CHECK(s.slack() == doctest::Approx(3.0 / 8.0));
+  CHECK(format_metric(*find_replay_metric("slack"), s) == "37.50%");
 }
 
 TEST_CASE("the plot series stays bounded and keeps every extreme and event of merged ticks") {
