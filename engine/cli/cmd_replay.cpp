@@ -252,7 +252,7 @@ int cmd_replay(const ReplayOptionsCli& o) {
         csv = std::make_unique<DecisionCsvWriter>(csv_file, !ro.model.demand_column.empty());
       }
       ReplayOptions jo = ro;
-      jo.series = &j.series;
+      if (!o.report.empty()) jo.series = &j.series;  // the report's charts
       jo.measure_from = j.measure_from;
       ForecastBacktest forecasts(j.pc.interval_seconds);
       std::string backtest_signal;

@@ -329,10 +329,10 @@ ReplaySummary replay_trace(PolicyRuntime& policy, TraceReader& trace, const Repl
     fed[c] = true;
     if (!recorder.first_feed) {
       recorder.first_feed = slot;
-      if (!demand_col) {  // without a demand model the report plots this signal
+      if (!demand_col && opts.series) {  // without a demand model the report plots this signal
         feed.watch(c);
         recorder.plot_column = c;
-        if (opts.series) opts.series->demand_label = signal;
+        opts.series->demand_label = signal;
       }
     }
   };
