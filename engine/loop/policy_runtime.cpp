@@ -22,8 +22,6 @@ std::string display_path(const std::string& path) {
 PolicyRuntime::PolicyRuntime(const PolicyConfig& cfg, std::unique_ptr<PolicyScript> script)
     : cfg_(cfg), script_(std::move(script)), guard_(cfg.guard) {
   view_.name = cfg_.name;
-  view_.scale_up_tolerance = cfg_.guard.scale_up.tolerance;
-  view_.scale_down_tolerance = cfg_.guard.scale_down.tolerance;
 }
 
 std::unique_ptr<PolicyRuntime> PolicyRuntime::create(const PolicyConfig& cfg, std::string* error,
@@ -34,6 +32,8 @@ std::unique_ptr<PolicyRuntime> PolicyRuntime::create(const PolicyConfig& cfg, st
   opts.display_path = display_path(cfg.script_path);
   opts.stdlib_dir = stdlib_dir();
   opts.params = cfg.params;
+  opts.scale_up_tolerance = cfg.guard.scale_up.tolerance;
+  opts.scale_down_tolerance = cfg.guard.scale_down.tolerance;
   opts.limits = cfg.limits;
   if (cfg.limits.shared_state) opts.pool = pool;
   auto script = PolicyScript::load(opts, error);

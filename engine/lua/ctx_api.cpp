@@ -141,6 +141,14 @@ void build_ctx(lua_State* L, int params) {
   lua_createtable(L, 0, 8);
   lua_pushlstring(L, h->name.data(), h->name.size());
   lua_setfield(L, -2, "name");
+  if (h->scale_up_tolerance) {
+    push_number(L, *h->scale_up_tolerance);
+    lua_setfield(L, -2, "scale_up_tolerance");
+  }
+  if (h->scale_down_tolerance) {
+    push_number(L, *h->scale_down_tolerance);
+    lua_setfield(L, -2, "scale_down_tolerance");
+  }
   lua_pushvalue(L, -1);
   h->target_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   lua_setfield(L, ctx, "target");

@@ -61,6 +61,7 @@ struct PolicyScript::Impl {
   Budget budget;
   LuaLimits limits;
   std::string name;
+  std::optional<double> scale_up_tolerance, scale_down_tolerance;  // ctx.target's, set once
   std::string display_path;
   std::string script_dir;
   std::string stdlib_dir;

@@ -151,14 +151,6 @@ int evaluate_protected(lua_State* L) {
   lua_setfield(L, 2, "min");
   push_count(L, t.max);
   lua_setfield(L, 2, "max");
-  for (const auto& [tol, name] : {std::pair{&t.scale_up_tolerance, "scale_up_tolerance"},
-                                  std::pair{&t.scale_down_tolerance, "scale_down_tolerance"}}) {
-    if (*tol)
-      push_number(L, **tol);
-    else
-      lua_pushnil(L);
-    lua_setfield(L, 2, name);
-  }
   lua_rawgeti(L, LUA_REGISTRYINDEX, h->decide_ref);
   lua_pushvalue(L, 1);
   lua_rawgeti(L, LUA_REGISTRYINDEX, h->params_ref);
@@ -240,6 +232,8 @@ std::unique_ptr<PolicyScript> PolicyScript::load(const PolicyLoadOptions& opts,
   std::unique_ptr<PolicyScript> ps(new PolicyScript());
   Impl* h = ps->impl_.get();
   h->name = opts.name;
+  h->scale_up_tolerance = opts.scale_up_tolerance;
+  h->scale_down_tolerance = opts.scale_down_tolerance;
   h->display_path = opts.display_path.empty() ? opts.script_path : opts.display_path;
   h->limits = opts.limits;
   h->stdlib_dir = opts.stdlib_dir;

@@ -33,6 +33,9 @@ struct PolicyLoadOptions {
   std::string display_path;  // how errors name the file (chunk name), e.g. "policies/hpa.lua"
   std::string stdlib_dir;    // folder holding luascale/<module>.lua
   Value params;              // config overrides, shallow-merged over the script's params
+  // behavior.scaleUp / scaleDown.tolerance from the config: ctx.target.scale_up_tolerance and
+  // scale_down_tolerance (absent when unset), set once like ctx.target.name.
+  std::optional<double> scale_up_tolerance, scale_down_tolerance;
   LuaLimits limits;
   // When set, the policy joins the pool's state for its script (created on first use) instead of
   // getting a private one: it keeps its own environment, module instances, ctx and ctx.state;
@@ -61,9 +64,6 @@ struct TargetView {
   std::int64_t replicas = 0;
   std::int64_t ready = 0;
   std::optional<std::int64_t> min, max;
-  // behavior.scaleUp / scaleDown.tolerance from the config (ctx.target.scale_up_tolerance,
-  // scale_down_tolerance; nil when unset).
-  std::optional<double> scale_up_tolerance, scale_down_tolerance;
 };
 
 // One step of a planned capacity a decision may carry (for scheduled-action actuators).
