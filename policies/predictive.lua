@@ -11,7 +11,7 @@
 -- so capacity is there before the load (e.g. node provisioning time); otherwise it is the reactive
 -- count. The reason says which: "forecast: ..." or "reactive: ... (learning | checking the
 -- forecast | forecast error X% > Y% | forecast peak ...)". Every decision with a model carries
--- its forecast (`forecast = {{time, value, lo, hi}, ...}`, the interval two recent RMSEs wide),
+-- its forecast (`forecast = {{time, value, lo, hi}, ...}`, the interval ± two recent RMSEs),
 -- which `luascale replay` backtests.
 --
 -- params:
