@@ -6,6 +6,8 @@
 
 #include <utility>
 
+#include <doctest/doctest.h>
+
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -165,6 +167,41 @@ inline bool run_until(boost::asio::io_context& io, std::function<bool()> pred, d
   }
   return pred();
 }
+
+// A Runner on a virtual clock whose ticks start only when tick() says (RunOptions::manual_ticks):
+// construct it, start() it, then tick(t) runs one tick of every policy at virtual time t.
+struct VirtualRun {
+  boost::asio::io_context io;
+  double now;
+  int ticks = 0;
+  double tick_timeout;  // seconds of real time a tick may take
+  std::unique_ptr<Runner> runner;
+
+  VirtualRun(RunOptions ro, const std::vector<SourceFactory>& sources,
+             const std::vector<ActuatorFactory>& actuators, double t0, double tick_timeout_seconds)
+      : now(t0), tick_timeout(tick_timeout_seconds) {
+    ro.reload_poll_seconds = 0;
+    ro.log_json = false;
+    ro.manual_ticks = true;
+    ro.clock = [this] { return now; };
+    ro.on_tick = [this](const std::string&, const TickRecord&) { ++ticks; };
+    runner = std::make_unique<Runner>(io, ro, sources, actuators);
+  }
+  bool start(std::string* err) { return runner->start(err); }
+  void tick(double t) {
+    now = t;
+    const int before = ticks;
+    runner->tick_all();
+    REQUIRE(run_until(
+        io, [&] { return ticks > before; }, tick_timeout));
+  }
+  ~VirtualRun() {
+    runner->stop();
+    run_until(
+        io, [] { return false; }, 0.3);
+    runner.reset();
+  }
+};
 
 inline std::string http_get(const std::string& addr, const std::string& path,
                             const std::string& auth = "") {

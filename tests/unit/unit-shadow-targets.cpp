@@ -16,6 +16,7 @@
 #include "engine/shadow/shadow_log.hpp"
 #include "k8s_fixture.hpp"
 #include "run_fakes.hpp"
+#include "shadow_rows.hpp"
 
 using namespace luascale;
 using namespace luascale::test;
@@ -27,49 +28,19 @@ constexpr double kT0 = 1700000000;
 constexpr double kInterval = 900;  // 15 minutes of virtual time between ticks
 
 // `luascale run` with the built-in adapters, its ticks started by tick() at virtual times.
-struct LiveShadowRun {
-  asio::io_context io;
-  double now = kT0;
-  int ticks = 0;
-  std::unique_ptr<Runner> runner;
-
-  explicit LiveShadowRun(const std::string& config) {
+struct LiveShadowRun : VirtualRun {
+  explicit LiveShadowRun(const std::string& config)
+      : VirtualRun(options(config), builtin_sources(), builtin_actuators(), kT0, 60) {
+    std::string err;
+    REQUIRE_MESSAGE(start(&err), err);
+  }
+  static RunOptions options(const std::string& config) {
     RunOptions ro;
     ro.config_path = config;
     ro.listen = "off";
-    ro.reload_poll_seconds = 0;
-    ro.log_json = false;
-    ro.manual_ticks = true;
-    ro.clock = [this] { return now; };
-    ro.on_tick = [this](const std::string&, const TickRecord&) { ++ticks; };
-    runner = std::make_unique<Runner>(io, ro, builtin_sources(), builtin_actuators());
-    std::string err;
-    REQUIRE_MESSAGE(runner->start(&err), err);
-  }
-  void tick(double t) {
-    now = t;
-    const int before = ticks;
-    runner->tick_all();
-    REQUIRE(run_until(
-        io, [&] { return ticks > before; }, 60));
-  }
-  ~LiveShadowRun() {
-    runner->stop();
-    run_until(
-        io, [] { return false; }, 0.3);
-    runner.reset();
+    return ro;
   }
 };
-
-std::vector<ShadowRow> read_rows(const std::filesystem::path& path) {
-  std::vector<ShadowRow> rows;
-  read_shadow_log(path.string(), [&](ShadowRow& r) { rows.push_back(r); });
-  return rows;
-}
-
-bool has(const std::string& text, const std::string& what) {
-  return text.find(what) != std::string::npos;
-}
 
 // The cells of the row of `luascale shadow-report`'s table that starts with `first`.
 std::vector<std::string> table_row(const std::string& text, const std::string& first) {

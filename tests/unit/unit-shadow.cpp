@@ -18,6 +18,7 @@
 #include "engine/shadow/shadow_log_writer.hpp"
 #include "engine/shadow/shadow_report.hpp"
 #include "run_fakes.hpp"
+#include "shadow_rows.hpp"
 
 using namespace luascale;
 using namespace luascale::test;
@@ -40,52 +41,16 @@ std::string shadow_config(const std::string& extra = "") {
          extra + R"(}], "state_file": "state.json"})";
 }
 
-// A runner on a virtual clock whose ticks start only when tick() says.
-struct VirtualRun {
-  asio::io_context io;
-  double now = kT0;
-  int ticks = 0;
-  std::vector<TickRecord> records;
-  std::unique_ptr<Runner> runner;
-
-  explicit VirtualRun(const TempDir& dir, const std::string& listen = "off") {
+// A runner on the fake adapters and a virtual clock (ticks only when tick() says).
+struct FakeRun : VirtualRun {
+  explicit FakeRun(const TempDir& dir, const std::string& listen = "off")
+      : VirtualRun(options(dir, listen), fake_sources(), fake_actuators(), kT0, 10) {}
+  static RunOptions options(const TempDir& dir, const std::string& listen) {
     RunOptions ro = run_options(dir);
     ro.listen = listen;
-    ro.reload_poll_seconds = 0;
-    ro.log_json = false;
-    ro.manual_ticks = true;
-    ro.clock = [this] { return now; };
-    ro.on_tick = [this](const std::string&, const TickRecord& r) {
-      records.push_back(r);
-      ++ticks;
-    };
-    runner = std::make_unique<Runner>(io, ro, fake_sources(), fake_actuators());
-  }
-  bool start(std::string* err) { return runner->start(err); }
-  void tick(double t) {
-    now = t;
-    const int before = ticks;
-    runner->tick_all();
-    REQUIRE(run_until(
-        io, [&] { return ticks > before; }, 10));
-  }
-  ~VirtualRun() {
-    runner->stop();
-    run_until(
-        io, [] { return false; }, 0.2);
-    runner.reset();
+    return ro;
   }
 };
-
-std::vector<ShadowRow> read_rows(const std::filesystem::path& path) {
-  std::vector<ShadowRow> rows;
-  read_shadow_log(path.string(), [&](ShadowRow& r) { rows.push_back(r); });
-  return rows;
-}
-
-bool has(const std::string& text, const std::string& what) {
-  return text.find(what) != std::string::npos;
-}
 
 std::string fmt(double v) {
   char buf[32];
@@ -118,7 +83,7 @@ TEST_CASE("shadow: the target is read, never written; the guardrails weigh the o
       {0, 3, 100}, {30, 3, 100}, {61, 6, 100}, {91, 6, 100}, {122, 6, 100}, {152, 12, 10}};
   std::string metrics, decisions;
   {
-    VirtualRun run(dir, "127.0.0.1:0");
+    FakeRun run(dir, "127.0.0.1:0");
     std::string err;
     REQUIRE_MESSAGE(run.start(&err), err);
     for (const auto& [dt, live, q] : steps) {
@@ -177,7 +142,7 @@ TEST_CASE("shadow: the target is read, never written; the guardrails weigh the o
   // kept (from a fresh history it would be 9). Its rows are appended to the same log.
   g.replicas = 10;
   {
-    VirtualRun run(dir);
+    FakeRun run(dir);
     run.now = kT0 + 300;
     std::string err;
     REQUIRE_MESSAGE(run.start(&err), err);
@@ -280,7 +245,7 @@ TEST_CASE("shadow: a paused live target pauses the shadow; an unread target is n
     "signals": {"queue": {"source": "fake", "value": "q"}}}]})");
   g.values["q"] = 100;
   {
-    VirtualRun run(dir);
+    FakeRun run(dir);
     std::string err;
     REQUIRE_MESSAGE(run.start(&err), err);
     g.replicas = 3;
