@@ -53,8 +53,8 @@ struct AsgHarness {
     aws::AsgTargetConfig cfg;
     const std::string problems = aws::parse_asg_target(parse_json(target_json), &cfg);
     REQUIRE_MESSAGE(problems.empty(), problems);
-    cfg.env = aws::map_environment(env_vars ? *env_vars : env());
-    cfg.jitter_seed = 7;
+    cfg.service.env = aws::map_environment(env_vars ? *env_vars : env());
+    cfg.service.jitter_seed = 7;
     return aws::make_asg_actuator(ctx, "nodes-policy", std::move(cfg), scheduled);
   }
 

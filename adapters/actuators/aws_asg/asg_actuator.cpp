@@ -95,13 +95,13 @@ std::string parse_asg_target(const Value& target, AsgTargetConfig* out) {
     *dst = v->as_bool();
   };
   str("group", &out->group);
-  str("region", &out->region);
-  str("endpoint", &out->endpoint);
-  str("profile", &out->profile);
+  str("region", &out->service.region);
+  str("endpoint", &out->service.endpoint);
+  str("profile", &out->service.profile);
   boolean("honor_cooldown", &out->honor_cooldown);
-  duration("timeout", &out->timeout);
-  integer("max_attempts", &out->max_attempts, 1, 10);
-  duration("retry_backoff", &out->retry_backoff);
+  duration("timeout", &out->service.timeout);
+  integer("max_attempts", &out->service.max_attempts, 1, 10);
+  duration("retry_backoff", &out->service.retry_backoff);
   str("time_zone", &out->time_zone);
   str("action_prefix", &out->action_prefix);
   str("plan_field", &out->plan_field);
@@ -240,7 +240,7 @@ struct PlanPublish : std::enable_shared_from_this<PlanPublish> {
 
   void start(std::vector<PlannedCapacity> plan) {
     const auto& cfg = core->config;
-    const Clock::time_point now = cfg.now ? cfg.now() : Clock::now();
+    const Clock::time_point now = cfg.service.now ? cfg.service.now() : Clock::now();
     std::sort(plan.begin(), plan.end(),
               [](const auto& a, const auto& b) { return a.time < b.time; });
     std::optional<std::int64_t> previous;
@@ -439,7 +439,7 @@ class AsgActuator final : public Actuator, public PlanPublisher {
 
 std::unique_ptr<Actuator> make_asg_actuator(AdapterContext& ctx, const std::string& policy,
                                             AsgTargetConfig config, bool scheduled) {
-  if (!config.env) config.env = process_environment();
+  if (!config.service.env) config.service.env = process_environment();
   if (!scheduled && config.config_error.empty() && !config.node_groups.empty()) {
     // One actuator per node group's Auto Scaling Group, summed (asg_node_groups.hpp).
     std::vector<std::pair<std::string, std::unique_ptr<Actuator>>> members;
@@ -459,21 +459,10 @@ std::unique_ptr<Actuator> make_asg_actuator(AdapterContext& ctx, const std::stri
         (config.config_error.empty() ? "target.group is required" : config.config_error);
     return std::make_unique<AsgActuator>(core, scheduled);
   }
-  ServiceSettings settings;
-  settings.region = config.region;
-  settings.endpoint = config.endpoint;
-  settings.profile = config.profile;
-  settings.timeout = config.timeout;
-  settings.max_attempts = config.max_attempts;
-  settings.retry_backoff = config.retry_backoff;
-  settings.env = config.env;
-  settings.now = config.now;
-  settings.jitter_seed = config.jitter_seed;
   std::string error;
-  core->client =
-      make_service_client(ctx.io, std::make_shared<net::HttpClient>(ctx.io),
-                          {"Auto Scaling", "autoscaling", "autoscaling", "2011-01-01", ""},
-                          std::move(settings), &error);
+  core->client = make_service_client(
+      ctx.io, std::make_shared<net::HttpClient>(ctx.io),
+      {"Auto Scaling", "autoscaling", "autoscaling", "2011-01-01", ""}, config.service, &error);
   if (!core->client) {
     core->setup_error = kind + " \"" + config.group + "\": " +
                         (error.rfind("no region", 0) == 0

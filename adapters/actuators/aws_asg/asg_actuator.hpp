@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "adapters/net/aws/aws_env.hpp"
+#include "adapters/net/aws/service_client.hpp"
 #include "adapters/net/aws/sigv4.hpp"
 #include "engine/adapter.hpp"
 
@@ -37,13 +38,10 @@ struct AsgTargetConfig {
   // aws-asg only: a decision's node groups (its `groups`) and the Auto Scaling Group each one
   // is, instead of `group` (target.groups); the target is their sum.
   std::vector<std::pair<std::string, std::string>> node_groups;
-  std::string region;           // "" = AWS_REGION / AWS_DEFAULT_REGION / shared config
-  std::string endpoint;         // "" = AWS_ENDPOINT_URL_AUTO_SCALING / AWS_ENDPOINT_URL / regional
-  std::string profile;          // "" = AWS_PROFILE / "default"
+  // region, endpoint (AWS_ENDPOINT_URL_AUTO_SCALING), profile, timeout, max_attempts,
+  // retry_backoff; and for tests the environment, clock and jitter seed.
+  ServiceSettings service;
   bool honor_cooldown = false;  // SetDesiredCapacity HonorCooldown
-  std::chrono::milliseconds timeout{10000};       // per request attempt
-  int max_attempts = 3;                           // per call, >= 1
-  std::chrono::milliseconds retry_backoff{1000};  // full-jitter base after throttling
   // aws-asg-scheduled only:
   std::string time_zone = "UTC";       // TimeZone sent with each scheduled action (IANA name)
   std::string action_prefix;           // "" = "luascale-<policy>-"
@@ -51,9 +49,6 @@ struct AsgTargetConfig {
   int max_actions = 100;               // steps published at most (AWS allows 125 per group)
   bool set_desired = true;             // also SetDesiredCapacity for the current decision
 
-  Environment env;                         // null = process environment
-  std::function<Clock::time_point()> now;  // null = system clock
-  std::uint32_t jitter_seed = 0;           // 0 = random
   std::string config_error;  // set by parse_asg_target: reported by every call of the actuator
 };
 
