@@ -3,6 +3,8 @@
 
 #include <cmath>
 
+#include <boost/asio/post.hpp>
+
 namespace luascale::adapters {
 
 const std::vector<ConfigKey>& aws_source_keys() {
@@ -33,6 +35,14 @@ aws::ServiceSettings aws_settings(const Options& options, double timeout_seconds
     s.retry_backoff = std::chrono::milliseconds(std::llround(*d * 1000));
   }
   return s;
+}
+
+void post_setup_error(boost::asio::io_context& io, std::string error,
+                      std::function<void(SampleOutcome)> done) {
+  SampleOutcome out;
+  out.error = std::move(error);
+  boost::asio::post(
+      io, [done = std::move(done), out = std::move(out)]() mutable { done(std::move(out)); });
 }
 
 }  // namespace luascale::adapters

@@ -4,7 +4,6 @@
 #include "adapters/sources/cloudwatch/cloudwatch_source.hpp"
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/post.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -83,13 +82,8 @@ class CloudWatchSource final : public Source {
         setup_error_(std::move(setup_error)) {}
 
   void fetch(std::function<void(SampleOutcome)> done) override {
-    if (!setup_error_.empty()) {
-      SampleOutcome out;
-      out.error = what_ + ": " + setup_error_;
-      boost::asio::post(
-          io_, [done = std::move(done), out = std::move(out)]() mutable { done(std::move(out)); });
-      return;
-    }
+    if (!setup_error_.empty())
+      return adapters::post_setup_error(io_, what_ + ": " + setup_error_, std::move(done));
     const double now = adapters::unix_now();
     const std::string id = result_id_;
     get_metric_data(

@@ -3,7 +3,6 @@
 #include "adapters/sources/sqs/sqs_source.hpp"
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/post.hpp>
 
 #include <map>
 #include <set>
@@ -32,13 +31,8 @@ class SqsSource final : public Source {
         setup_error_(std::move(setup_error)) {}
 
   void fetch(std::function<void(SampleOutcome)> done) override {
-    if (!setup_error_.empty()) {
-      SampleOutcome out;
-      out.error = what_ + ": " + setup_error_;
-      boost::asio::post(
-          io_, [done = std::move(done), out = std::move(out)]() mutable { done(std::move(out)); });
-      return;
-    }
+    if (!setup_error_.empty())
+      return adapters::post_setup_error(io_, what_ + ": " + setup_error_, std::move(done));
     client_->call_json(
         "GetQueueAttributes", body_,
         [what = what_, attrs = attributes_, done = std::move(done)](aws::QueryOutcome q) {
