@@ -5,29 +5,8 @@
 # capacity follows the policy, clamped to the group's max, through injected Throttling and
 # ScalingActivityInProgress answers. Then sidecar mode: `luascale run --once` with an http-json
 # signal sets the group the same way.
-set -u
-: "${LUASCALE:?} ${SRC:?}"
-work=$(mktemp -d)
-server_pid=
-cleanup() {
-  if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null; wait "$server_pid" 2>/dev/null; fi
-  [ -n "${KEEP_WORK:-}" ] && echo "kept $work" || rm -rf "$work"
-}
-trap cleanup EXIT
-fail=0
-expect() {  # expect NAME CONDITION...
-  local name=$1; shift
-  if "$@"; then echo "ok: $name"; else echo "FAIL: $name"; fail=1; fi
-}
-
-cp "$SRC/tests/aws_asg_server/"{package.json,package-lock.json,server.js,metric_services.js,control.js} "$work/"
-(cd "$work" && npm ci --prefer-offline --no-audit --no-fund --loglevel=error) || { echo "FAIL: npm ci"; exit 1; }
-(cd "$work" && exec node server.js --port-file "$work/port" >"$work/server.log" 2>&1) &
-server_pid=$!
-for _ in $(seq 1 300); do [ -s "$work/port" ] && break; sleep 0.05; done
-[ -s "$work/port" ] || { echo "FAIL: test server did not start"; cat "$work/server.log"; exit 1; }
-url="http://127.0.0.1:$(cat "$work/port")"
-control() { node "$work/control.js" "$url" "$@"; }
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/lib/aws_server.sh"
 
 control groups '[{"name": "workers", "min": 1, "max": 20, "desired": 2}]' >/dev/null
 control credentials '[{"access_key_id": "AKIAROUNDTRIPEXAMPLE", "secret_access_key": "roundtrip/secret+key"}]' >/dev/null

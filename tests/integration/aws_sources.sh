@@ -5,32 +5,8 @@
 # from SQS, with the endpoints from AWS_ENDPOINT_URL_CLOUDWATCH / AWS_ENDPOINT_URL_SQS; then
 # `luascale replay --cloudwatch ... --save-trace` pulls five hours of a metric, page by page, into
 # a trace and replays it; and AWS errors reach the user.
-set -u
-: "${LUASCALE:?} ${SRC:?}"
-work=$(mktemp -d)
-server_pid=
-cleanup() {
-  if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null; wait "$server_pid" 2>/dev/null; fi
-  [ -n "${KEEP_WORK:-}" ] && echo "kept $work" || rm -rf "$work"
-}
-trap cleanup EXIT
-fail=0
-expect() {  # expect NAME CONDITION...
-  local name=$1; shift
-  if "$@"; then echo "ok: $name"; else echo "FAIL: $name"; fail=1; fi
-}
-
-cp "$SRC/tests/aws_asg_server/"{package.json,package-lock.json,server.js,metric_services.js,control.js} "$work/"
-(cd "$work" && npm ci --prefer-offline --no-audit --no-fund --loglevel=error) || { echo "FAIL: npm ci"; exit 1; }
-mkdir "$work/sdk"
-cp "$SRC/tests/aws_asg_server/sdk/"{package.json,package-lock.json,sdk_check.js} "$work/sdk/"
-(cd "$work/sdk" && npm ci --prefer-offline --no-audit --no-fund --loglevel=error) || { echo "FAIL: npm ci (sdk)"; exit 1; }
-(cd "$work" && exec node server.js --port-file "$work/port" >"$work/server.log" 2>&1) &
-server_pid=$!
-for _ in $(seq 1 300); do [ -s "$work/port" ] && break; sleep 0.05; done
-[ -s "$work/port" ] || { echo "FAIL: test server did not start"; cat "$work/server.log"; exit 1; }
-url="http://127.0.0.1:$(cat "$work/port")"
-control() { node "$work/control.js" "$url" "$@"; }
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/lib/aws_server.sh" sdk
 
 # 1. The real SDK clients against the server.
 if (cd "$work/sdk" && node sdk_check.js "$url" 2>/dev/null); then
