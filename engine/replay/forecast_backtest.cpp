@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <map>
 
+#include "engine/core/text_table.hpp"
 #include "engine/replay/replay_metrics.hpp"
 
 namespace luascale {
@@ -137,18 +138,7 @@ std::string backtest_title(const BacktestTable& t) {
 void print_backtest_table(const BacktestTable& t, std::ostream& out) {
   out << backtest_title(t) << ":\n";
   const std::vector<std::vector<std::string>> cells = backtest_cells(t);
-  std::vector<std::size_t> width(cells[0].size(), 0);
-  for (const auto& r : cells)
-    for (std::size_t i = 0; i < r.size(); ++i) width[i] = std::max(width[i], r[i].size());
-  for (std::size_t ri = 0; ri < cells.size(); ++ri) {
-    std::string line;
-    for (std::size_t i = 0; i < cells[ri].size(); ++i) {
-      line += std::string(width[i] - cells[ri][i].size(), ' ') + cells[ri][i];
-      if (i + 1 < cells[ri].size()) line += "  ";
-    }
-    out << line << '\n';
-    if (ri == 0) out << std::string(line.size(), '-') << '\n';
-  }
+  print_text_table(cells, out);
   if (t.unscored > 0)
     out << t.unscored << " forecast point(s) not scored: no row of " << t.signal
         << " in their step, or their step ended before the decision\n";

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <limits>
 
+#include "engine/core/text_table.hpp"
 #include "engine/replay/replay_metrics.hpp"
 
 namespace luascale {
@@ -48,26 +49,7 @@ void print_summary_table(const std::vector<ReplaySummary>& rows, std::ostream& o
     r.push_back(guards);
     cells.push_back(std::move(r));
   }
-  std::vector<std::size_t> width(cells[0].size(), 0);
-  for (const auto& r : cells)
-    for (std::size_t i = 0; i < r.size(); ++i) width[i] = std::max(width[i], r[i].size());
-  for (std::size_t ri = 0; ri < cells.size(); ++ri) {
-    std::string line;
-    for (std::size_t i = 0; i < cells[ri].size(); ++i) {
-      const std::string& c = cells[ri][i];
-      bool left = i < left_cols || i + 1 == cells[ri].size();
-      std::string pad(width[i] - c.size(), ' ');
-      line += left ? c + pad : pad + c;
-      if (i + 1 < cells[ri].size()) line += "  ";
-    }
-    while (!line.empty() && line.back() == ' ') line.pop_back();
-    out << line << '\n';
-    if (ri == 0) {
-      std::size_t total = 0;
-      for (auto w : width) total += w + 2;
-      out << std::string(total - 2, '-') << '\n';
-    }
-  }
+  print_text_table(cells, out, {left_cols, true, 1});
   for (const auto& s : rows) {
     if (s.group_node_seconds.empty()) continue;
     out << s.policy << ": node groups:";

@@ -1,5 +1,6 @@
 // engine/replay/tune.cpp — grid, random and coordinate search over config values by replay.
 #include "engine/replay/tune.hpp"
+#include "engine/core/text_table.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -604,7 +605,7 @@ void print_tune_table(const TuneResult& r, const TuneOptions& opts, std::ostream
     row.push_back(static_cast<int>(i) == r.best ? "best" : run.meets_slo ? "yes" : "no");
     cells.push_back(std::move(row));
   }
-  print_tune_cells(cells, out);
+  print_text_table(cells, out);
 }
 
 std::vector<std::size_t> pareto_order(const TuneResult& r) {
@@ -636,29 +637,6 @@ std::vector<const ReplayMetric*> tune_table_metrics(const TuneResult& r) {
 
 std::string tune_value_text(double v) {
   return value_text(v);
-}
-
-void print_tune_cells(const std::vector<std::vector<std::string>>& cells, std::ostream& out,
-                      std::size_t header_rows) {
-  if (cells.empty()) return;
-  const std::vector<std::string>& head = cells.front();
-  std::vector<std::size_t> width(head.size(), 0);
-  for (const auto& row : cells)
-    for (std::size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], row[i].size());
-  for (std::size_t ri = 0; ri < cells.size(); ++ri) {
-    std::string line;
-    for (std::size_t i = 0; i < cells[ri].size(); ++i) {
-      line += std::string(width[i] - cells[ri][i].size(), ' ') + cells[ri][i];
-      if (i + 1 < cells[ri].size()) line += "  ";
-    }
-    while (!line.empty() && line.back() == ' ') line.pop_back();
-    out << line << '\n';
-    if (ri + 1 == header_rows) {
-      std::size_t total = 0;
-      for (auto w : width) total += w + 2;
-      out << std::string(total - 2, '-') << '\n';
-    }
-  }
 }
 
 }  // namespace luascale

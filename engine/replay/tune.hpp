@@ -150,12 +150,9 @@ void print_tune_table(const TuneResult& r, const TuneOptions& opts, std::ostream
 
 // The pieces of that table, for the held-out table beside it: the runs on the Pareto front,
 // cheapest first (then in run order); the metrics shown, by name (slack where measured); a
-// parameter value as the table prints it ("120", "0.25"); rows of cells right-aligned under
-// their header (the first header_rows rows), with a rule under it.
+// parameter value as the table prints it ("120", "0.25").
 std::vector<std::size_t> pareto_order(const TuneResult& r);
 std::vector<const ReplayMetric*> tune_table_metrics(const TuneResult& r);
 std::string tune_value_text(double v);
-void print_tune_cells(const std::vector<std::vector<std::string>>& cells, std::ostream& out,
-                      std::size_t header_rows = 1);
 
 }  // namespace luascale

@@ -1,5 +1,6 @@
 // engine/replay/tune_holdout.cpp — see tune_holdout.hpp.
 #include "engine/replay/tune_holdout.hpp"
+#include "engine/core/text_table.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -167,7 +168,7 @@ void print_holdout_table(const TuneResult& search, const HoldoutResult& h, const
                                                 : "held out only");
     cells.push_back(std::move(row));
   }
-  print_tune_cells(cells, out, 2);
+  print_text_table(cells, out, {0, false, 2});
 }
 
 std::string holdout_snippet(const Config& config, const TuneOptions& opts, const TuneResult& search,

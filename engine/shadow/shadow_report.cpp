@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <functional>
 
+#include "engine/core/text_table.hpp"
 #include "engine/core/units.hpp"
 #include "engine/replay/report.hpp"
 #include "engine/replay/trace.hpp"
@@ -172,24 +173,7 @@ void print_shadow_table(const std::vector<ShadowPolicy>& policies, std::ostream&
          fixed(c.shadow_replica_seconds / 3600, 2), fixed(c.live_replica_seconds / 3600, 2),
          signed_fixed(c.net_replica_hours(), 2), signed_fixed(100 * c.net_share(), 1) + "%"});
   }
-  std::vector<std::size_t> width(cells[0].size(), 0);
-  for (const auto& r : cells)
-    for (std::size_t i = 0; i < r.size(); ++i) width[i] = std::max(width[i], r[i].size());
-  for (std::size_t ri = 0; ri < cells.size(); ++ri) {
-    std::string line;
-    for (std::size_t i = 0; i < cells[ri].size(); ++i) {
-      const std::string pad(width[i] - cells[ri][i].size(), ' ');
-      line += i == 0 ? cells[ri][i] + pad : pad + cells[ri][i];
-      if (i + 1 < cells[ri].size()) line += "  ";
-    }
-    while (!line.empty() && line.back() == ' ') line.pop_back();
-    out << line << '\n';
-    if (ri == 0) {
-      std::size_t total = 0;
-      for (auto w : width) total += w + 2;
-      out << std::string(total - 2, '-') << '\n';
-    }
-  }
+  print_text_table(cells, out, {1, false, 1});
   for (const auto& p : policies) out << verdict(p.comparison) << '\n';
   for (const auto& p : policies) {
     const ShadowComparison& c = p.comparison;
