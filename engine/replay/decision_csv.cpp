@@ -6,32 +6,13 @@
 #include <cstdio>
 #include <cstring>
 
+#include "engine/core/csv_text.hpp"
 #include "engine/core/units.hpp"
 
 namespace luascale {
 namespace {
 
 constexpr std::size_t kBlock = 1 << 16;  // lines are handed to the stream in blocks this size
-
-bool needs_quotes(const std::string& s) {
-  return s.find_first_of(",\"\n\r") != std::string::npos;
-}
-
-// Writes `s` at p as a CSV field (quoted when needed, line breaks as spaces); p must have room
-// for 2 * s.size() + 2 bytes. Returns the end.
-char* put_field(char* p, const std::string& s) {
-  if (!needs_quotes(s)) {
-    std::memcpy(p, s.data(), s.size());
-    return p + s.size();
-  }
-  *p++ = '"';
-  for (char c : s) {
-    if (c == '"') *p++ = '"';
-    *p++ = (c == '\n' || c == '\r') ? ' ' : c;
-  }
-  *p++ = '"';
-  return p;
-}
 
 char* put_text(char* p, const char* s) {
   const std::size_t n = std::strlen(s);
@@ -44,12 +25,6 @@ char* put_int(char* p, std::int64_t v) {
 }
 
 }  // namespace
-
-std::string csv_field(const std::string& s) {
-  std::string out(2 * s.size() + 2, '\0');
-  out.resize(static_cast<std::size_t>(put_field(out.data(), s) - out.data()));
-  return out;
-}
 
 DecisionCsvWriter::DecisionCsvWriter(std::ostream& out, bool demand_columns)
     : out_(out), demand_columns_(demand_columns) {
@@ -98,7 +73,7 @@ void DecisionCsvWriter::write(const DecisionRecord& rec, std::int64_t ready, int
   *p++ = ',';
   p = put_text(p, bound_by_name(rec.bound_by));
   *p++ = ',';
-  p = put_field(p, rec.reason);
+  p = put_csv_field(p, rec.reason);
   *p++ = ',';
   std::memcpy(p, policy_field_.data(), policy_field_.size());
   p += policy_field_.size();

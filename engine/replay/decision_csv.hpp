@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/core/csv_text.hpp"  // csv_field
 #include "engine/loop/policy_runtime.hpp"
 
 namespace luascale {
@@ -36,8 +37,5 @@ class DecisionCsvWriter {
   std::size_t len_ = 0;
   std::string policy_field_;  // the policy's CSV field (quoted when needed) and its comma
 };
-
-// CSV-quotes a field when needed (a comma, quote or line break; line breaks become spaces).
-std::string csv_field(const std::string& s);
 
 }  // namespace luascale

@@ -10,6 +10,7 @@
 
 #include "common/time/civil_time.hpp"
 #include "common/time/timestamp_text.hpp"
+#include "engine/core/csv_text.hpp"
 
 namespace luascale {
 namespace {
@@ -97,61 +98,6 @@ class Lines {
   std::string text_;
   std::size_t pos_ = 0;
 };
-
-// Splits one CSV record (RFC 4180 quotes within a line) into fields.
-bool split_csv(std::string_view line, std::vector<std::string_view>& fields,
-               std::string& unquoted) {
-  fields.clear();
-  unquoted.clear();
-  std::size_t i = 0;
-  bool any_quoted = false;
-  for (;;) {
-    if (i < line.size() && line[i] == '"') {
-      any_quoted = true;
-      break;
-    }
-    std::size_t c = line.find(',', i);
-    if (c == std::string_view::npos) {
-      fields.push_back(line.substr(i));
-      break;
-    }
-    fields.push_back(line.substr(i, c - i));
-    i = c + 1;
-  }
-  if (!any_quoted) return true;
-  // Slow path: some field is quoted. Fields point into `unquoted`.
-  fields.clear();
-  std::vector<std::pair<std::size_t, std::size_t>> spans;
-  unquoted.reserve(line.size());
-  i = 0;
-  for (;;) {
-    std::size_t begin = unquoted.size();
-    if (i < line.size() && line[i] == '"') {
-      ++i;
-      for (;;) {
-        if (i >= line.size()) return false;  // unterminated quote
-        if (line[i] == '"') {
-          if (i + 1 < line.size() && line[i + 1] == '"') {
-            unquoted.push_back('"');
-            i += 2;
-            continue;
-          }
-          ++i;
-          break;
-        }
-        unquoted.push_back(line[i++]);
-      }
-      if (i < line.size() && line[i] != ',') return false;
-    } else {
-      while (i < line.size() && line[i] != ',') unquoted.push_back(line[i++]);
-    }
-    spans.emplace_back(begin, unquoted.size() - begin);
-    if (i >= line.size()) break;
-    ++i;  // the comma
-  }
-  for (auto [b, n] : spans) fields.push_back(std::string_view(unquoted).substr(b, n));
-  return true;
-}
 
 bool is_time_column(std::string_view name) {
   return name == "timestamp" || name == "time" || name == "ts";

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/core/csv_text.hpp"
 #include "engine/core/units.hpp"
 #include "engine/replay/decision_csv.hpp"
 
@@ -51,41 +52,6 @@ void put_count(std::string& out, const std::optional<std::int64_t>& v) {
   if (v) out += std::to_string(*v);
 }
 
-// Splits one CSV record (RFC 4180 quotes; no line breaks inside fields: the writer never puts
-// one there). False when a quote is left open or text follows a closing quote.
-bool split_csv(std::string_view line, std::vector<std::string>& fields) {
-  fields.clear();
-  std::size_t i = 0;
-  for (;;) {
-    std::string field;
-    if (i < line.size() && line[i] == '"') {
-      ++i;
-      for (;;) {
-        if (i >= line.size()) return false;
-        if (line[i] == '"') {
-          if (i + 1 < line.size() && line[i + 1] == '"') {
-            field += '"';
-            i += 2;
-            continue;
-          }
-          ++i;
-          break;
-        }
-        field += line[i++];
-      }
-      if (i < line.size() && line[i] != ',') return false;
-    } else {
-      const std::size_t end = line.find(',', i);
-      const std::size_t stop = end == std::string_view::npos ? line.size() : end;
-      field.assign(line.substr(i, stop - i));
-      i = stop;
-    }
-    fields.push_back(std::move(field));
-    if (i >= line.size()) return true;
-    ++i;  // the comma
-  }
-}
-
 class LineReader {
  public:
   LineReader(const std::string& path, std::size_t line) : path_(path), line_(line) {}
@@ -93,11 +59,12 @@ class LineReader {
   [[noreturn]] void fail(const std::string& what) const {
     throw ShadowLogError(path_ + ":" + std::to_string(line_) + ": " + what);
   }
-  [[noreturn]] void bad(int col, const char* expected, const std::string& text) const {
-    fail(std::string("column \"") + kNames[col] + "\": " + expected + ": \"" + text + "\"");
+  [[noreturn]] void bad(int col, const char* expected, std::string_view text) const {
+    fail(std::string("column \"") + kNames[col] + "\": " + expected + ": \"" + std::string(text) +
+         "\"");
   }
 
-  double number(int col, const std::string& text) const {
+  double number(int col, std::string_view text) const {
     double v = 0;
     const auto r = std::from_chars(text.data(), text.data() + text.size(), v);
     if (text.empty() || r.ec != std::errc() || r.ptr != text.data() + text.size() ||
@@ -106,7 +73,7 @@ class LineReader {
     return v;
   }
 
-  std::optional<std::int64_t> count(int col, const std::string& text) const {
+  std::optional<std::int64_t> count(int col, std::string_view text) const {
     if (text.empty()) return std::nullopt;
     std::int64_t v = 0;
     const auto r = std::from_chars(text.data(), text.data() + text.size(), v);
@@ -170,7 +137,8 @@ void read_shadow_log(const std::string& path, const std::function<void(ShadowRow
       (line.size() > header.size() && line[header.size()] != ','))
     throw ShadowLogError(path + ":1: not a shadow log: the header must start with \"" + header +
                          "\"");
-  std::vector<std::string> f;
+  std::vector<std::string_view> f;
+  std::string unquoted;
   std::size_t n = 1;
   ShadowRow row;
   while (std::getline(in, line)) {
@@ -179,24 +147,24 @@ void read_shadow_log(const std::string& path, const std::function<void(ShadowRow
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.empty()) continue;
     const LineReader lr(path, n);
-    if (!split_csv(line, f)) lr.fail("malformed CSV (an unclosed quote)");
+    if (!split_csv(line, f, unquoted)) lr.fail("malformed CSV (an unclosed quote)");
     if (f.size() < kColumns)
       lr.fail("expected " + std::to_string(kColumns) + " columns, found " +
               std::to_string(f.size()));
     row.time = lr.number(kTime, f[kTime]);
     row.recommended = lr.count(kRecommended, f[kRecommended]);
     row.replicas = lr.count(kReplicas, f[kReplicas]);
-    row.bound_by = std::move(f[kBoundBy]);
-    row.reason = std::move(f[kReason]);
-    row.policy = std::move(f[kPolicy]);
-    row.status = std::move(f[kStatus]);
+    row.bound_by = std::string(f[kBoundBy]);
+    row.reason = std::string(f[kReason]);
+    row.policy = std::string(f[kPolicy]);
+    row.status = std::string(f[kStatus]);
     if (row.status != "decision" && row.status != "hold" && row.status != "error")
       lr.bad(kStatus, "not decision, hold or error", row.status);
     row.ready = lr.count(kReady, f[kReady]);
     row.live = lr.count(kLive, f[kLive]);
     row.interval = lr.number(kInterval, f[kInterval]);
     if (!(row.interval > 0)) lr.bad(kInterval, "not a positive number of seconds", f[kInterval]);
-    row.demand_signal = std::move(f[kDemandSignal]);
+    row.demand_signal = std::string(f[kDemandSignal]);
     row.demand = f[kDemand].empty() ? std::numeric_limits<double>::quiet_NaN()
                                     : lr.number(kDemand, f[kDemand]);
     each(row);
