@@ -6,10 +6,10 @@
      the log, /decisions or /metrics: the URL is printed with "<redacted>" values;
   3. an http-json number sent as the string "0x10" is an error, not 16.
 Usage: neighbours.py LUASCALE [SECONDS]"""
-import http.server, os, socket, sys, tempfile, threading, time
+import http.server, os, sys, tempfile, threading, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from runlib import Checks, Run, read_count, wait_for, write_json
+from runlib import Checks, LoopbackServer, Run, read_count, wait_for, write_json
 
 luascale = sys.argv[1]
 seconds = float(sys.argv[2]) if len(sys.argv) > 2 else 5
@@ -17,27 +17,10 @@ check = Checks()
 SECRETS = ["tok-5ecret-1", "k3y-5ecret-2", "pa55-5ecret-3"]
 
 
-class MalformedRedis:
+class MalformedRedis(LoopbackServer):
     """RESP on loopback: LLEN bad -> ":1.5" (malformed), LLEN good -> ":7"; counts connections."""
 
-    def __init__(self):
-        self.connections = 0
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(64)
-        self.port = self.sock.getsockname()[1]
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self):
-        while True:
-            try:
-                c, _ = self.sock.accept()
-            except OSError:
-                return
-            self.connections += 1
-            threading.Thread(target=self._serve, args=(c,), daemon=True).start()
-
-    def _serve(self, c):
+    def serve(self, c):
         buf = b""
         while True:
             try:

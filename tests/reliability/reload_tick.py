@@ -11,38 +11,26 @@
   3. a password_file rotated in place is picked up by the file poller (the config unchanged):
      the Redis source reconnects with the new password.
 Usage: reload_tick.py LUASCALE [SIGHUPS]"""
-import http.server, json, os, re, signal, socket, sys, tempfile, threading, time
+import http.server, json, os, re, signal, sys, tempfile, threading, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from runlib import Checks, Run, read_count, wait_for, write_json
+from runlib import Checks, LoopbackServer, Run, read_count, wait_for, write_json
 
 luascale = sys.argv[1]
 sighups = int(sys.argv[2]) if len(sys.argv) > 2 else 100
 check = Checks()
 
 
-class AuthRedis:
+class AuthRedis(LoopbackServer):
     """A RESP server on loopback that takes AUTH <password> and answers LLEN with 7 to
     clients that authenticated with the current password (errors otherwise)."""
 
     def __init__(self, password):
         self.password = password
         self.auths = []  # passwords clients tried
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.port = self.sock.getsockname()[1]
-        threading.Thread(target=self._accept, daemon=True).start()
+        super().__init__(16)
 
-    def _accept(self):
-        while True:
-            try:
-                c, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._serve, args=(c,), daemon=True).start()
-
-    def _serve(self, c):
+    def serve(self, c):
         buf, authed = b"", False
         while True:
             data = c.recv(4096)

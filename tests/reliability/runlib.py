@@ -1,7 +1,7 @@
 """tests/reliability/runlib.py — what the `luascale run` reliability scripts share: a run in a
 private temp folder with its JSON Lines log collected, HTTP gets against it, polling with a
 deadline, /metrics parsing, and a check list that sets the exit status."""
-import json, os, re, signal, subprocess, threading, time, urllib.error, urllib.request
+import json, os, re, signal, socket, subprocess, threading, time, urllib.error, urllib.request
 
 
 class Checks:
@@ -117,3 +117,25 @@ def write_json(path, doc):
 def read_count(path):
     with open(path) as f:
         return int(f.read().strip())
+
+
+class LoopbackServer:
+    """A TCP server on a free loopback port (`port`), a thread per connection: a subclass
+    defines serve(conn). `connections` counts the connections accepted."""
+
+    def __init__(self, backlog=64):
+        self.connections = 0
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(backlog)
+        self.port = self.sock.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            self.connections += 1
+            threading.Thread(target=self.serve, args=(c,), daemon=True).start()
