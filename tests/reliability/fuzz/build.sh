@@ -18,8 +18,8 @@ FLAGS=(-std=c++20 -O1 -g -fno-omit-frame-pointer -I"$SRC" -DLUASCALE_SOURCE_DIR=
 TIME="common/time/civil_time.cpp common/time/timestamp_text.cpp"
 declare -A SOURCES=(
   [fuzz_json]="engine/core/value.cpp engine/core/value_json.cpp"
-  [fuzz_trace_csv]="engine/replay/trace.cpp engine/core/value.cpp engine/core/value_json.cpp $TIME"
-  [fuzz_trace_jsonl]="engine/replay/trace.cpp engine/core/value.cpp engine/core/value_json.cpp $TIME"
+  [fuzz_trace_csv]="engine/replay/trace.cpp engine/core/csv_text.cpp engine/core/value.cpp engine/core/value_json.cpp $TIME"
+  [fuzz_trace_jsonl]="engine/replay/trace.cpp engine/core/csv_text.cpp engine/core/value.cpp engine/core/value_json.cpp $TIME"
   [fuzz_config]="engine/config/config.cpp engine/core/suggest.cpp engine/core/units.cpp engine/core/value.cpp engine/core/value_json.cpp"
   [fuzz_resp]="adapters/sources/redis/resp.cpp"
   [fuzz_prometheus]="adapters/sources/prometheus/api_response.cpp adapters/common/body_text.cpp"
